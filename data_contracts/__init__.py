@@ -1,0 +1,12 @@
+"""pandera contracts: the one place each warehouse table's columns are declared.
+
+``CONTRACTS`` maps a table name (SPEC §8) to its model; ``PARTITION_COLUMN`` to its partition key.
+"""
+
+from data_contracts import ingestion
+from data_contracts.base import Contract, conform, empty_frame, polars_schema
+
+CONTRACTS: dict[str, type[Contract]] = {**ingestion.TABLES}
+PARTITION_COLUMN: dict[str, str] = {name: "landing_date" for name in ingestion.TABLES}
+
+__all__ = ["CONTRACTS", "PARTITION_COLUMN", "Contract", "conform", "empty_frame", "polars_schema"]

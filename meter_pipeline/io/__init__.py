@@ -1,0 +1,1 @@
+"""Reading landing files and reading/writing the warehouse."""

@@ -1,0 +1,63 @@
+"""The compact per-day index of valid event ids that deduplication reads (SPEC §3.2).
+
+Day D's dedup depends only on the *validated* rows of days D−window…D−1, never on their dedup
+results, so days can be materialized in any order and in parallel. Each day's index (event_id,
+payload hash of its first valid occurrence) is written when the day is ingested, stamped with a
+fingerprint of the landing folder (names, sizes, mtimes) and of meters.yaml; when a neighbour
+day's index is missing or stale it is rebuilt from that day's landing files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+
+from meter_pipeline.config.meters import MetersConfig
+from meter_pipeline.io import warehouse
+from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, read_landing_file
+from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, parse_day
+from meter_pipeline.transforms.validate import context_for
+
+TABLE = "_event_index"
+COLUMN = "landing_date"
+
+
+def _stamp(root: Path, day: dt.date, config: MetersConfig) -> str:
+    listing = list_landing(root, event_dir(root, day.isoformat()))
+    return json.dumps({"landing": fingerprint(listing), "meters": config.fingerprint()})
+
+
+def write_day_index(root: Path, day: dt.date, index: pl.DataFrame, stamp: str) -> None:
+    warehouse.write_partition(root, TABLE, day.isoformat(), index, column=COLUMN,
+                              metadata={"meter_pipeline.stamp": stamp})
+
+
+def landing_stamp(root: Path, day: dt.date, config: MetersConfig) -> str:
+    return _stamp(root, day, config)
+
+
+def ensure_day_index(root: Path, day: dt.date, config: MetersConfig) -> None:
+    """Make sure day's index exists and matches its landing folder; rebuild it if not."""
+    stamp = _stamp(root, day, config)
+    meta = warehouse.read_metadata(root, TABLE, day.isoformat(), COLUMN)
+    if meta is not None and meta.get("meter_pipeline.stamp") == stamp:
+        return
+    listing = list_landing(root, event_dir(root, day.isoformat()))
+    if meta is None and not listing.files:
+        return  # nothing landed that day and nothing indexed: an empty index
+    files = [read_landing_file(*entry) for entry in listing.files]
+    parsed = parse_day(files, context_for(config, day), day)
+    write_day_index(root, day, day_index(parsed.valid), stamp)
+
+
+def load_history(root: Path, day: dt.date, config: MetersConfig) -> pl.DataFrame:
+    """Index rows (landing_date, event_id, payload_hash) of the window of days before ``day``."""
+    days = [day - dt.timedelta(days=n) for n in range(config.dedup_window_days, 0, -1)]
+    for past in days:
+        ensure_day_index(root, past, config)
+    schema = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})
+    return warehouse.scan_partitions(root, TABLE, [d.isoformat() for d in days], schema=schema,
+                                     column=COLUMN).collect()

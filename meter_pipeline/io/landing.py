@@ -1,0 +1,92 @@
+"""The landing folder of one day: which files are read, which are skipped, and their rows."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meter_pipeline.io.csvfile import UnreadableFile, read_csv
+from meter_pipeline.io.jsonl import read_jsonl
+from meter_pipeline.io.parquetfile import read_parquet
+from meter_pipeline.io.records import LandingFile, RawRow
+
+Reader = Callable[[bytes], Iterator[RawRow]]
+
+#: File suffix → (reader, gzipped). Names match case-sensitively.
+EVENT_FORMATS: dict[str, tuple[Reader, bool]] = {
+    ".jsonl": (read_jsonl, False),
+    ".ndjson": (read_jsonl, False),
+    ".jsonl.gz": (read_jsonl, True),
+    ".ndjson.gz": (read_jsonl, True),
+    ".csv": (read_csv, False),
+    ".csv.gz": (read_csv, True),
+    ".parquet": (read_parquet, False),
+}
+
+
+def event_dir(root: Path, day: str) -> Path:
+    return Path(root) / "landing" / "events" / day
+
+
+def format_of(name: str, formats: dict[str, tuple[Reader, bool]]) -> tuple[Reader, bool] | None:
+    if name.startswith((".", "_")):
+        return None
+    for suffix, spec in formats.items():
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return spec
+    return None
+
+
+@dataclass
+class LandingListing:
+    """What is in a landing folder: files to read (in byte order of path) and skipped paths."""
+
+    files: list[tuple[str, Path, Reader, bool]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def list_landing(root: Path, folder: Path,
+                 formats: dict[str, tuple[Reader, bool]] = EVENT_FORMATS) -> LandingListing:
+    """List a landing folder. Paths are relative to the data root, with ``/`` separators."""
+    listing = LandingListing()
+    if not folder.is_dir():
+        return listing
+    entries = sorted(folder.iterdir(), key=lambda p: p.name.encode("utf-8", "surrogateescape"))
+    for entry in entries:
+        rel = entry.relative_to(root).as_posix()
+        spec = format_of(entry.name, formats) if entry.is_file() else None
+        if spec is None:
+            listing.skipped.append(rel)
+        else:
+            listing.files.append((rel, entry, *spec))
+    return listing
+
+
+def fingerprint(listing: LandingListing) -> list[list]:
+    """Names, sizes and modification times: what tells a cached day index is stale."""
+    out = []
+    for rel, path, _, _ in listing.files:
+        stat = path.stat()
+        out.append([rel, stat.st_size, stat.st_mtime_ns])
+    return out
+
+
+def read_landing_file(rel: str, path: Path, reader: Reader, gzipped: bool
+                      ) -> tuple[LandingFile, list[RawRow]]:
+    """Read one file whole. A file that cannot be read at all is one malformed row, line 0."""
+    data = path.read_bytes()
+    info = LandingFile(rel, len(data), hashlib.sha256(data).hexdigest())
+    try:
+        if gzipped and data:
+            data = gzip.decompress(data)
+        rows = list(reader(data)) if data else []
+    except (OSError, EOFError, zlib.error) as exc:
+        rows = [RawRow(0, None, None, f"file cannot be decompressed ({exc})")]
+    except UnreadableFile as exc:
+        rows = [RawRow(0, None, None, f"file cannot be read: {exc}")]
+    info.rows = len(rows)
+    return info, rows

@@ -1,0 +1,110 @@
+"""The warehouse: Hive-partitioned Parquet, one folder per partition, replaced atomically.
+
+``<root>/warehouse/<table>/<column>=<key>/part-0.parquet``. The partition column lives in the
+folder name (the Hive convention), not in the file. A partition is one file, written aside
+under a hidden name and moved into place with ``os.replace``: a reader sees the old file or
+the new one, never a mix, and a writer killed half-way leaves the old partition intact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from data_contracts import CONTRACTS, PARTITION_COLUMN, empty_frame, polars_schema
+
+PART_FILE = "part-0.parquet"
+
+
+def table_dir(root: str | Path, table: str) -> Path:
+    return Path(root) / "warehouse" / table
+
+
+def partition_dir(root: str | Path, table: str, key: str, column: str | None = None) -> Path:
+    column = column or PARTITION_COLUMN[table]
+    return table_dir(root, table) / f"{column}={key}"
+
+
+def write_partition(root: str | Path, table: str, key: str, frame: pl.DataFrame,
+                    *, column: str | None = None, metadata: dict[str, str] | None = None) -> Path:
+    """Replace one partition atomically; the partition column is dropped from the file."""
+    column = column or PARTITION_COLUMN[table]
+    folder = partition_dir(root, table, key, column)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f".{PART_FILE}.*.tmp"):
+        stale.unlink(missing_ok=True)  # left by a writer that was killed
+    if column in frame.columns:
+        frame = frame.drop(column)
+    tmp = folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
+    try:
+        table_arrow = frame.to_arrow()
+        if metadata:
+            table_arrow = table_arrow.replace_schema_metadata(
+                {**(table_arrow.schema.metadata or {}), **metadata})
+        pq.write_table(table_arrow, tmp, compression="zstd")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / PART_FILE)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return folder / PART_FILE
+
+
+def read_metadata(root: str | Path, table: str, key: str, column: str | None = None
+                  ) -> dict[str, str] | None:
+    """The key/value metadata of a partition file, or None when the partition does not exist."""
+    path = partition_dir(root, table, key, column) / PART_FILE
+    if not path.exists():
+        return None
+    raw = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+def scan_partitions(root: str | Path, table: str, keys: Iterable[str],
+                    schema: pl.Schema | None = None, column: str | None = None) -> pl.LazyFrame:
+    """Lazily read the given partitions (missing ones are empty), partition column restored.
+
+    ``schema`` defaults to the table's contract; pass one for internal tables.
+    """
+    column = column or PARTITION_COLUMN[table]
+    if schema is None:
+        schema = polars_schema(CONTRACTS[table])
+    file_schema = pl.Schema({k: v for k, v in schema.items() if k != column})
+    frames = []
+    for key in keys:
+        path = partition_dir(root, table, key, column) / PART_FILE
+        if path.exists():
+            lit = _key_literal(key, schema[column]) if column in schema else None
+            frame = pl.scan_parquet(path, schema=file_schema)
+            if lit is not None:
+                frame = frame.with_columns(lit.alias(column))
+            frames.append(frame.select(list(schema)))
+    if not frames:
+        return pl.DataFrame(schema=schema).lazy()
+    return pl.concat(frames, how="vertical")
+
+
+def _key_literal(key: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.Date:
+        return pl.lit(dt.date.fromisoformat(key), dtype=pl.Date)
+    return pl.lit(key, dtype=dtype)
+
+
+def existing_keys(root: str | Path, table: str, column: str | None = None) -> list[str]:
+    column = column or PARTITION_COLUMN[table]
+    folder = table_dir(root, table)
+    if not folder.is_dir():
+        return []
+    prefix = f"{column}="
+    return sorted(p.name[len(prefix):] for p in folder.iterdir()
+                  if p.name.startswith(prefix) and (p / PART_FILE).exists())
+
+
+def empty_table(table: str) -> pl.DataFrame:
+    return empty_frame(CONTRACTS[table])

@@ -1,0 +1,45 @@
+"""Billing periods and late events (SPEC §5)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import polars as pl
+
+from meter_pipeline.config.pricing import BillingRules
+
+
+def period_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last calendar day of a ``YYYY-MM`` period."""
+    year, month = int(period[:4]), int(period[5:7])
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def last_landing_day(period: str, grace_days: int) -> dt.date:
+    """The last landing day whose arrivals period ``period`` accepts."""
+    return period_bounds(period)[1] + dt.timedelta(days=grace_days)
+
+
+def billing_period_for_landing(landing_date: dt.date, grace_days: int) -> str:
+    """The earliest period whose last landing day is on or after ``landing_date``."""
+    return period_of(landing_date - dt.timedelta(days=grace_days))
+
+
+def add_billing_period(events: pl.DataFrame, landing_date: dt.date, rules: BillingRules
+                       ) -> pl.DataFrame:
+    """Stamp each event with ``billing_period`` and ``late`` from its event time and landing day."""
+    event_day = pl.col("event_time").dt.date()
+    last_landing = event_day.dt.month_end() + pl.duration(days=rules.grace_days)
+    on_time = pl.lit(landing_date, dtype=pl.Date) <= last_landing
+    late_period = (pl.lit(billing_period_for_landing(landing_date, rules.grace_days))
+                   if rules.late_events == "next_open_period" else pl.lit(None, dtype=pl.String))
+    return events.with_columns(
+        pl.when(on_time).then(event_day.dt.strftime("%Y-%m")).otherwise(late_period)
+        .alias("billing_period"),
+        (~on_time).alias("late"),
+    )

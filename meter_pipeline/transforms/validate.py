@@ -1,0 +1,215 @@
+"""Validation of one input row into an event or a quarantine reason (SPEC §3, §3.1).
+
+Reasons are tried in the SPEC's order and the first that applies wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from meter_pipeline.config.meters import Meter, MetersConfig
+from meter_pipeline.io.records import JsonNumber, ParquetInt, TzTimestampUs
+from meter_pipeline.money import VALUE_LIMIT, is_json_number, to_quantity
+from meter_pipeline.transforms.timestamps import epoch_ms_to_us, in_range, parse_rfc3339_us
+
+REASONS = (
+    "malformed", "missing_field", "invalid_type", "field_too_long", "unknown_meter",
+    "invalid_timestamp", "too_old", "future_timestamp", "invalid_value", "negative_value",
+    "missing_dimension",
+)
+ALIASES = {"uniqueId": "event_id", "customerId": "customer_id", "meterApiName": "meter",
+           "meterTimeInMillis": "timestamp", "meterValue": "value"}
+_NAMES = {canonical: (canonical, alias) for alias, canonical in ALIASES.items()}
+_NAMES["dimensions"] = ("dimensions",)
+KNOWN_FIELDS = frozenset(ALIASES) | frozenset(_NAMES)
+REQUIRED = ("event_id", "customer_id", "meter", "timestamp")
+MAX_LEN = 256
+DAY_US = 86_400_000_000
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What validation needs to know about one landing day."""
+
+    meters: dict[str, Meter]
+    oldest_us: int  # landing_date − max_event_age_days, 00:00 UTC
+    future_us: int  # landing_date + 1 day + future_tolerance
+
+
+def context_for(config: MetersConfig, landing_date: dt.date) -> ValidationContext:
+    start_us = (landing_date - dt.date(1970, 1, 1)).days * DAY_US
+    return ValidationContext(
+        config.meters,
+        start_us - config.max_event_age_days * DAY_US,
+        start_us + DAY_US + config.future_tolerance_us,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event_id: str
+    customer_id: str
+    meter: str
+    event_time_us: int
+    value: Decimal | None
+    dimensions: tuple[tuple[str, str], ...]
+
+    def payload_hash(self) -> int:
+        """A stable 64-bit digest of what a re-send must repeat to not be a conflict."""
+        value = "" if self.value is None else format(self.value, "f")
+        dims = "\x1e".join(f"{k}\x1d{v}" for k, v in self.dimensions)
+        text = "\x1f".join((self.customer_id, self.meter, str(self.event_time_us),
+                            "\x00" if self.value is None else value, dims))
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+        return int.from_bytes(digest, "big")
+
+
+Rejection = tuple[str, str]
+
+
+def _present(fields: dict[str, Any], canonical: str) -> list[tuple[str, Any]]:
+    """Values of a field under its native and alias names; null and "" count as absent."""
+    return [(name, fields[name]) for name in _NAMES[canonical]
+            if name in fields and fields[name] is not None and not _is_empty_str(fields[name])]
+
+
+def _is_empty_str(value: Any) -> bool:
+    return isinstance(value, str) and value == ""
+
+
+def _dimension_text(value: Any) -> str | None:
+    if type(value) is str:
+        return value
+    if isinstance(value, JsonNumber):
+        return str.__str__(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return None
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, JsonNumber):
+        return "number"
+    if isinstance(value, bool):
+        return "boolean"
+    return {dict: "object", list: "array", float: "floating-point number"}.get(
+        type(value), getattr(value, "what", type(value).__name__))
+
+
+def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | Rejection:
+    """One parsed row → an :class:`Event`, or ``(reason, detail)``."""
+    found = {name: _present(fields, name) for name in _NAMES}
+    for name in REQUIRED:
+        if not found[name]:
+            return "missing_field", f"{name} is missing"
+    for name in REQUIRED:
+        if len(found[name]) > 1:
+            return "invalid_type", f"{name} is given under both names {found[name][0][0]} and " \
+                                   f"{found[name][1][0]}"
+    ids = {}
+    for name in ("event_id", "customer_id", "meter"):
+        value = found[name][0][1]
+        if type(value) is not str:
+            return "invalid_type", f"{name} must be a string, got {_type_name(value)}"
+        ids[name] = value
+    stamp = found["timestamp"][0][1]
+    if not (type(stamp) is str or isinstance(stamp, (ParquetInt, TzTimestampUs))
+            or (isinstance(stamp, JsonNumber) and stamp.is_int)):
+        return "invalid_type", f"timestamp must be a string or integer epoch milliseconds, " \
+                               f"got {_type_name(stamp)}"
+    dims: dict[str, str] = {}
+    if found["dimensions"]:
+        raw_dims = found["dimensions"][0][1]
+        if not isinstance(raw_dims, dict):
+            return "invalid_type", f"dimensions must be an object, got {_type_name(raw_dims)}"
+        for key, value in raw_dims.items():
+            text = _dimension_text(value)
+            if text is None:
+                return "invalid_type", f"dimension {key!r} must be a string, number or " \
+                                       f"boolean, got {'null' if value is None else _type_name(value)}"
+            dims[key] = text
+    meter = ctx.meters.get(ids["meter"])
+    needs_value = meter is not None and meter.needs_value
+    values = found["value"] if needs_value else []
+    if len(values) > 1:
+        return "invalid_type", "value is given under both names value and meterValue"
+    raw_value = values[0][1] if values else None
+    if raw_value is not None and not (type(raw_value) is str or isinstance(
+            raw_value, (JsonNumber, Decimal))):
+        return "invalid_type", f"value must be a number or a string holding one, " \
+                               f"got {_type_name(raw_value)}"
+    for name, value in ids.items():
+        if len(value) > MAX_LEN:
+            return "field_too_long", f"{name} has {len(value)} characters (at most {MAX_LEN})"
+    for key, value in dims.items():
+        if len(key) > MAX_LEN:
+            return "field_too_long", f"dimension key {key[:40]!r}… has {len(key)} characters"
+        if len(value) > MAX_LEN:
+            return "field_too_long", f"dimension {key!r} has {len(value)} characters"
+    if meter is None:
+        return "unknown_meter", f"meter {ids['meter']!r} is not in meters.yaml"
+    if needs_value and raw_value is None:
+        return "missing_field", f"value is missing (meter {meter.name} is a {meter.aggregation})"
+    if type(stamp) is str:
+        us = parse_rfc3339_us(stamp)
+        if us is None:
+            return "invalid_timestamp", f"timestamp {stamp[:64]!r} is not an RFC 3339 instant " \
+                                        "in 1970–9999"
+    elif isinstance(stamp, TzTimestampUs):
+        us = int(stamp) if in_range(int(stamp)) else None
+        if us is None:
+            return "invalid_timestamp", "timestamp is outside 1970–9999"
+    else:
+        us = epoch_ms_to_us(int(stamp))
+        if us is None:
+            return "invalid_timestamp", f"epoch milliseconds {int(stamp)} are outside 1970–9999"
+    if us < ctx.oldest_us:
+        return "too_old", "event time is older than max_event_age_days before the landing date"
+    if us >= ctx.future_us:
+        return "future_timestamp", "event time is at or after the end of the landing day " \
+                                   "plus future_tolerance"
+    value = None
+    if needs_value:
+        try:
+            exact = _exact_value(raw_value)
+        except ValueError as exc:
+            return "invalid_value", str(exc)
+        if exact < 0 and not meter.allow_negative:
+            return "negative_value", f"value {_short(exact)} is negative and meter {meter.name} " \
+                                     "does not allow_negative"
+        value = to_quantity(exact)
+    for name in meter.all_required_dimensions:
+        if dims.get(name, "") == "":
+            return "missing_dimension", f"dimension {name!r} is required by meter {meter.name}"
+    return Event(ids["event_id"], ids["customer_id"], meter.name, us, value,
+                 tuple(sorted(dims.items())))
+
+
+def _short(value: Decimal) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _exact_value(raw: Any) -> Decimal:
+    if isinstance(raw, Decimal):
+        exact = raw
+        if not exact.is_finite():
+            raise ValueError("value is not a finite number")
+    else:
+        text = str.__str__(raw)
+        if not is_json_number(text):
+            raise ValueError(f"value {text[:40]!r} is not a JSON number")
+        try:
+            exact = Decimal(text)
+        except decimal.InvalidOperation:  # pragma: no cover - the grammar rules this out
+            raise ValueError(f"value {text[:40]!r} is not a number") from None
+    if abs(exact) >= VALUE_LIMIT:
+        raise ValueError(f"value {_short(exact)} is out of range (|value| < 10^20)")
+    return exact
