@@ -1,0 +1,1 @@
+"""Dagster assets: thin bodies that read their partition, call pure functions, and return."""

@@ -1,0 +1,23 @@
+"""The one place the Dagster ``Definitions`` are built, with explicit lists."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from meter_pipeline.assets.ingestion import daily_usage, ingest_landing_day
+from meter_pipeline.resources import DataRoot, WarehouseIOManager
+from meter_pipeline.schedules import daily_job, daily_schedule
+
+
+def build_definitions(root: str | None = None) -> dg.Definitions:
+    """Definitions over a data root (``None``: $METER_PIPELINE_ROOT at run time, else ./data)."""
+    data_root = DataRoot(root=root)
+    return dg.Definitions(
+        assets=[ingest_landing_day, daily_usage],
+        jobs=[daily_job],
+        schedules=[daily_schedule],
+        resources={"data_root": data_root, "io_manager": WarehouseIOManager(data_root=data_root)},
+    )
+
+
+defs = build_definitions()
