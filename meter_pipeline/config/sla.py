@@ -1,0 +1,311 @@
+"""``reference/sla.yaml`` and the SLA's CSV files (SPEC §7.0, §7.2, §7.4), validated.
+
+- ``sla.yaml`` is required. Every key but ``services`` has the default shown in SPEC §7.0.
+  Numbers that are percentages are decimal strings (a YAML integer is accepted, it is exact; a YAML
+  float such as ``99.9`` is refused: it has already been through binary floating point).
+  When ``credit_schedule`` is present it replaces ``shortfall_rounding``, ``credit_per_point_pct``
+  and ``max_credit_pct`` (they are still validated when given). A ladder step's ``below`` may not
+  exceed the target (it would credit a month that met it) and a lower ``below`` may not give a
+  smaller credit.
+- ``maintenance.csv`` and ``excused_downtime.csv`` may be absent (no windows, no incidents);
+  ``sla_claims.csv`` is optional. Extra columns are allowed (notes, ticket ids) and ignored; blank
+  lines are skipped; data rows are numbered from 1 (the header is row 0), as in SPEC §3.
+- A row's ``service`` must be a service of sla.yaml, or ``*`` (all services) in maintenance and
+  excused downtime; a claim names one service. A maintenance window announced too late and an
+  incident whose cause is not in ``excused_causes`` are valid rows that excuse nothing
+  (see :mod:`meter_pipeline.sla.excused`): the policy, not the loader, decides.
+- Times are RFC 3339 (SPEC §3), kept as UTC ``datetime`` at microsecond precision.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from meter_pipeline.config.errors import (
+    ConfigError,
+    read_yaml,
+    reject_unknown_keys,
+    require_int,
+    require_str,
+)
+from meter_pipeline.money import parse_decimal
+from meter_pipeline.transforms.timestamps import EPOCH, parse_rfc3339_us
+
+SLA_FILE = "reference/sla.yaml"
+MAINTENANCE_FILE = "reference/maintenance.csv"
+EXCUSED_FILE = "reference/excused_downtime.csv"
+CLAIMS_FILE = "reference/sla_claims.csv"
+ALL_SERVICES = "*"
+SHORTFALL_ROUNDINGS = ("floor", "ceil", "exact")
+DEFAULT_CAUSES = ("customer_network", "third_party", "force_majeure", "suspension", "misuse")
+_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\Z")
+_TOP = {"services", "target_uptime_pct", "maintenance_notice_hours", "excused_causes",
+        "shortfall_rounding", "credit_per_point_pct", "max_credit_pct", "credit_schedule",
+        "require_claim", "claim_window_days", "min_coverage_pct"}
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    """Uptime strictly under ``below`` earns ``credit_pct`` (the lowest such step wins)."""
+
+    below: Decimal
+    credit_pct: Decimal
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    services: tuple[str, ...]
+    target_uptime_pct: Decimal = Decimal("99.9")
+    maintenance_notice_hours: int = 48
+    excused_causes: tuple[str, ...] = DEFAULT_CAUSES
+    shortfall_rounding: str = "floor"
+    credit_per_point_pct: Decimal = Decimal("1")
+    max_credit_pct: Decimal = Decimal("100")
+    credit_schedule: tuple[LadderStep, ...] | None = None  # sorted by ``below``, ascending
+    require_claim: bool = False
+    claim_window_days: int = 30
+    min_coverage_pct: Decimal = Decimal("99")
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    row: int
+    service: str
+    start: dt.datetime
+    end: dt.datetime
+    announced_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ExcusedDowntime:
+    row: int
+    service: str
+    start: dt.datetime
+    end: dt.datetime
+    cause: str
+
+
+@dataclass(frozen=True)
+class SlaClaim:
+    row: int
+    customer_id: str
+    service: str
+    billing_period: str
+    submitted_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    policy: SlaPolicy
+    maintenance: tuple[Maintenance, ...] = ()
+    excused_downtime: tuple[ExcusedDowntime, ...] = ()
+    claims: tuple[SlaClaim, ...] = ()
+
+
+def _percent(value: Any, key: str, *, low: Decimal = Decimal(0), allow_low: bool = True
+             ) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ConfigError(SLA_FILE, key, f"must be a decimal string in quotes (e.g. \"99.9\"), "
+                          f"got {value!r}")
+    try:
+        number = parse_decimal(str(value))
+    except ValueError:
+        raise ConfigError(SLA_FILE, key, f"must be a decimal number, got {value!r}") from None
+    if number > 100 or number < low or (number == low and not allow_low):
+        bound = "≥" if allow_low else ">"
+        raise ConfigError(SLA_FILE, key, f"must be a percentage {bound} {low} and ≤ 100, "
+                          f"got {value!r}")
+    return number
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(SLA_FILE, key, "must be a list of non-empty names")
+    dupes = sorted({v for v in value if value.count(v) > 1})
+    if dupes:
+        raise ConfigError(SLA_FILE, key, f"names {', '.join(map(repr, dupes))} more than once")
+    return tuple(value)
+
+
+def _ladder(value: Any, target: Decimal) -> tuple[LadderStep, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(SLA_FILE, "credit_schedule", "must be a non-empty list of "
+                          "{below, credit_pct} steps")
+    steps = []
+    for i, raw in enumerate(value):
+        where = f"credit_schedule[{i}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(SLA_FILE, where, "must be a mapping with below and credit_pct")
+        reject_unknown_keys(raw, {"below", "credit_pct"}, SLA_FILE, f"{where}.")
+        for key in ("below", "credit_pct"):
+            if key not in raw:
+                raise ConfigError(SLA_FILE, f"{where}.{key}", "is required")
+        below = _percent(raw["below"], f"{where}.below", allow_low=False)
+        if below > target:
+            raise ConfigError(SLA_FILE, f"{where}.below", f"must not exceed target_uptime_pct "
+                              f"({target}): it would credit a month that met the target")
+        steps.append(LadderStep(below, _percent(raw["credit_pct"], f"{where}.credit_pct")))
+    steps.sort(key=lambda s: s.below)
+    for lower, higher in zip(steps, steps[1:]):
+        if lower.below == higher.below:
+            raise ConfigError(SLA_FILE, "credit_schedule", f"names below {lower.below} twice")
+        if lower.credit_pct < higher.credit_pct:
+            raise ConfigError(SLA_FILE, "credit_schedule", f"below {lower.below} gives less "
+                              f"credit than below {higher.below}: lower uptime must not earn less")
+    return tuple(steps)
+
+
+def parse_policy(data: dict) -> SlaPolicy:
+    """Validate a parsed sla.yaml mapping."""
+    reject_unknown_keys(data, _TOP, SLA_FILE, "")
+    if "services" not in data:
+        raise ConfigError(SLA_FILE, "services", "is required (the services platform fees name)")
+    services = _names(data["services"], "services")
+    if not services or ALL_SERVICES in services:
+        raise ConfigError(SLA_FILE, "services", "must name at least one service, and not '*'")
+    target = _percent(data.get("target_uptime_pct", "99.9"), "target_uptime_pct",
+                      allow_low=False)
+    rounding = data.get("shortfall_rounding", "floor")
+    if rounding not in SHORTFALL_ROUNDINGS:
+        raise ConfigError(SLA_FILE, "shortfall_rounding", f"must be one of "
+                          f"{', '.join(SHORTFALL_ROUNDINGS)}, got {rounding!r}")
+    require_claim = data.get("require_claim", False)
+    if not isinstance(require_claim, bool):
+        raise ConfigError(SLA_FILE, "require_claim", f"must be true or false, got "
+                          f"{require_claim!r}")
+    return SlaPolicy(
+        services=services,
+        target_uptime_pct=target,
+        maintenance_notice_hours=require_int(data.get("maintenance_notice_hours", 48), SLA_FILE,
+                                             "maintenance_notice_hours"),
+        excused_causes=_names(data.get("excused_causes", list(DEFAULT_CAUSES)), "excused_causes"),
+        shortfall_rounding=rounding,
+        credit_per_point_pct=_percent(data.get("credit_per_point_pct", "1"),
+                                      "credit_per_point_pct"),
+        max_credit_pct=_percent(data.get("max_credit_pct", "100"), "max_credit_pct"),
+        credit_schedule=(_ladder(data["credit_schedule"], target)
+                         if data.get("credit_schedule") is not None else None),
+        require_claim=require_claim,
+        claim_window_days=require_int(data.get("claim_window_days", 30), SLA_FILE,
+                                      "claim_window_days"),
+        min_coverage_pct=_percent(data.get("min_coverage_pct", "99"), "min_coverage_pct"),
+    )
+
+
+def read_csv_rows(root: Path, rel: str, columns: tuple[str, ...]
+                  ) -> list[tuple[int, dict[str, str]]] | None:
+    """``(row number, {column: cell})`` for each non-blank data row; None when the file is absent."""
+    path = Path(root) / rel
+    if not path.exists():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(rel, "(file)", "is not valid UTF-8") from None
+    try:
+        records = [r for r in csv.reader(io.StringIO(text, newline=""), strict=True)
+                   if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise ConfigError(rel, "(file)", f"is not valid CSV ({exc})") from None
+    if not records:
+        raise ConfigError(rel, "row 0", f"must have a header row: {','.join(columns)}")
+    header = records[0]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise ConfigError(rel, "row 0", f"names column {', '.join(map(repr, dupes))} twice")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ConfigError(rel, "row 0", f"misses column {', '.join(missing)} (expected "
+                          f"{','.join(columns)})")
+    rows = []
+    for number, cells in enumerate(records[1:], start=1):
+        if len(cells) != len(header):
+            raise ConfigError(rel, f"row {number}", f"has {len(cells)} cells, the header has "
+                              f"{len(header)}")
+        rows.append((number, dict(zip(header, cells))))
+    return rows
+
+
+def _time(cell: str, rel: str, where: str, column: str) -> dt.datetime:
+    us = parse_rfc3339_us(cell)
+    if us is None:
+        raise ConfigError(rel, where, f"{column} must be an RFC 3339 timestamp "
+                          f"(e.g. 2026-11-03T02:00:00Z), got {cell!r}")
+    return EPOCH + dt.timedelta(microseconds=us)
+
+
+def _service(cell: str, policy: SlaPolicy, rel: str, where: str, *, star: bool) -> str:
+    if cell in policy.services or (star and cell == ALL_SERVICES):
+        return cell
+    allowed = ", ".join(policy.services) + (", or * for all" if star else "")
+    raise ConfigError(rel, where, f"service {cell!r} is not a service of sla.yaml ({allowed})")
+
+
+def _window(rel: str, number: int, cells: dict[str, str], policy: SlaPolicy):
+    where = f"row {number}"
+    service = _service(cells["service"], policy, rel, where, star=True)
+    start = _time(cells["start"], rel, where, "start")
+    end = _time(cells["end"], rel, where, "end")
+    if end <= start:
+        raise ConfigError(rel, where, "end must be after start")
+    return where, service, start, end
+
+
+def parse_maintenance(rows: list[tuple[int, dict[str, str]]], policy: SlaPolicy
+                      ) -> tuple[Maintenance, ...]:
+    out = []
+    for number, cells in rows:
+        where, service, start, end = _window(MAINTENANCE_FILE, number, cells, policy)
+        announced = _time(cells["announced_at"], MAINTENANCE_FILE, where, "announced_at")
+        out.append(Maintenance(number, service, start, end, announced))
+    return tuple(out)
+
+
+def parse_excused(rows: list[tuple[int, dict[str, str]]], policy: SlaPolicy
+                  ) -> tuple[ExcusedDowntime, ...]:
+    out = []
+    for number, cells in rows:
+        where, service, start, end = _window(EXCUSED_FILE, number, cells, policy)
+        if not cells["cause"]:
+            raise ConfigError(EXCUSED_FILE, where, "cause must not be empty")
+        out.append(ExcusedDowntime(number, service, start, end, cells["cause"]))
+    return tuple(out)
+
+
+def parse_claims(rows: list[tuple[int, dict[str, str]]], policy: SlaPolicy
+                 ) -> tuple[SlaClaim, ...]:
+    out = []
+    for number, cells in rows:
+        where = f"row {number}"
+        customer = require_str(cells["customer_id"], CLAIMS_FILE, f"{where}: customer_id")
+        service = _service(cells["service"], policy, CLAIMS_FILE, where, star=False)
+        period = cells["billing_period"]
+        if not _PERIOD.match(period):
+            raise ConfigError(CLAIMS_FILE, where, f"billing_period must be YYYY-MM, got "
+                              f"{period!r}")
+        submitted = _time(cells["submitted_at"], CLAIMS_FILE, where, "submitted_at")
+        out.append(SlaClaim(number, customer, service, period, submitted))
+    return tuple(out)
+
+
+def load_sla(root: str | Path) -> SlaConfig:
+    """Load sla.yaml, maintenance.csv, excused_downtime.csv and sla_claims.csv under ``root``.
+
+    Raises :class:`ConfigError` (``<file>: <row or key>: <rule>``) on the first problem.
+    """
+    root = Path(root)
+    policy = parse_policy(read_yaml(root, SLA_FILE, required=True))
+    maintenance = read_csv_rows(root, MAINTENANCE_FILE,
+                                ("service", "start", "end", "announced_at")) or []
+    excused = read_csv_rows(root, EXCUSED_FILE, ("service", "start", "end", "cause")) or []
+    claims = read_csv_rows(root, CLAIMS_FILE,
+                           ("customer_id", "service", "billing_period", "submitted_at")) or []
+    return SlaConfig(policy, parse_maintenance(maintenance, policy),
+                     parse_excused(excused, policy), parse_claims(claims, policy))

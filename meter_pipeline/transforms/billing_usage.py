@@ -1,0 +1,122 @@
+"""A billing period's events: which period bills them, which subscription covers them, and the
+``period_usage`` and ``unbilled_usage`` tables (SPEC §5, §6.3, §6.5, §12 Billing).
+
+Inputs are frames of clean events (the CleanEvents columns). Choices where SPEC is silent:
+
+- ``period_usage`` aggregates the events the period bills (its on-time events and the late events
+  it bills); late events under ``late_events: ignore`` are not in it (they are in unbilled_usage).
+- An event is covered by a subscription when the UTC date of its event time is within the
+  subscription's inclusive dates; coverage does not depend on the plan charging that meter (an
+  event of a covered customer on a meter the plan does not price is billed at nothing, not
+  reported as unbilled).
+- A late event under ``late_events: ignore`` is ``late_ignored`` whether or not a subscription
+  covers it (it has one reason, and lateness is why it is not billed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from meter_pipeline.config.customers import Subscription
+from meter_pipeline.config.meters import MetersConfig
+from meter_pipeline.money import QUANTITY
+from meter_pipeline.transforms.usage import aggregate_usage
+
+SUBSCRIPTION_SCHEMA = pl.Schema({"customer_id": pl.String, "plan_id": pl.String,
+                                 "subscription_start": pl.Date, "subscription_end": pl.Date})
+UNBILLED_COLUMNS = ["billing_period", "customer_id", "meter", "reason", "event_count", "quantity"]
+PERIOD_USAGE_COLUMNS = ["billing_period", "customer_id", "meter", "quantity", "event_count",
+                        "late_event_count"]
+
+
+def _lazy(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+
+
+def landing_period(grace_days: int) -> pl.Expr:
+    """The period a landing day closes into: the earliest whose last landing day is on or after
+    ``landing_date`` (where a late event is billed, or reported when ignored)."""
+    return pl.col("landing_date").dt.offset_by(f"-{grace_days}d").dt.strftime("%Y-%m")
+
+
+def split_period_events(events: pl.DataFrame | pl.LazyFrame, period: str, grace_days: int
+                        ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Split clean events into ``(billed, late_ignored)`` for ``period``.
+
+    ``billed`` are the events with ``billing_period == period``; ``late_ignored`` the late events
+    with a null billing_period (``late_events: ignore``) whose landing day closes into ``period``.
+    Pass the clean events of every landing day from the period's first day to its last landing day.
+    """
+    lazy = _lazy(events)
+    billed = lazy.filter(pl.col("billing_period") == period)
+    ignored = lazy.filter(pl.col("billing_period").is_null() & pl.col("late")
+                          & (landing_period(grace_days) == period))
+    return billed, ignored
+
+
+def build_period_usage(events: pl.DataFrame | pl.LazyFrame, meters: MetersConfig, period: str
+                       ) -> pl.DataFrame:
+    """``period_usage``: one row per customer × meter over the events the period bills.
+
+    Columns: billing_period, customer_id, meter, quantity, event_count, late_event_count; sorted
+    by customer_id, meter.
+    """
+    lazy = _lazy(events)
+    keys = ["customer_id", "meter"]
+    usage = aggregate_usage(lazy, meters.meters, keys)
+    late = lazy.group_by(keys).agg(pl.col("late").sum().cast(pl.Int64).alias("late_event_count"))
+    return (usage.join(late, on=keys, how="left")
+            .with_columns(pl.lit(period).alias("billing_period"),
+                          pl.col("late_event_count").fill_null(0))
+            .select(PERIOD_USAGE_COLUMNS).sort(keys).collect())
+
+
+def subscriptions_frame(subscriptions: Iterable[Subscription]) -> pl.DataFrame:
+    """customer_id, plan_id, subscription_start, subscription_end (null = open)."""
+    rows = [(s.customer_id, s.plan_id, s.start_date, s.end_date) for s in subscriptions]
+    return pl.DataFrame(rows, schema=SUBSCRIPTION_SCHEMA, orient="row")
+
+
+def assign_subscriptions(events: pl.DataFrame | pl.LazyFrame,
+                         subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
+    """Add plan_id and subscription_start of the subscription covering each event's UTC date
+    (both null when none does). Subscriptions of a customer never overlap, so the one that started
+    last on or before the day is the only candidate."""
+    subs = subscriptions_frame(subscriptions).sort("subscription_start")
+    day = pl.col("event_time").dt.date().alias("_event_date")
+    joined = (_lazy(events).with_columns(day).sort("_event_date")
+              .join_asof(subs.lazy(), left_on="_event_date", right_on="subscription_start",
+                         by="customer_id", strategy="backward", check_sortedness=False,
+                         coalesce=False))
+    covered = pl.col("subscription_end").is_null() | (
+        pl.col("_event_date") <= pl.col("subscription_end"))
+    covered = covered & pl.col("subscription_start").is_not_null()
+    return joined.with_columns(
+        pl.when(covered).then(pl.col("plan_id")).alias("plan_id"),
+        pl.when(covered).then(pl.col("subscription_start")).alias("subscription_start"),
+    ).drop("subscription_end", "_event_date", "customer_id_right", strict=False)
+
+
+def build_unbilled_usage(billed: pl.DataFrame | pl.LazyFrame,
+                         late_ignored: pl.DataFrame | pl.LazyFrame,
+                         subscriptions: Iterable[Subscription], meters: MetersConfig,
+                         period: str) -> pl.DataFrame:
+    """``unbilled_usage``: events of ``billed`` that no subscription covers (no_subscription) and
+    the ``late_ignored`` events, aggregated per customer × meter × reason.
+
+    Columns: billing_period, customer_id, meter, reason, event_count, quantity; sorted by
+    customer_id, meter, reason.
+    """
+    uncovered = (assign_subscriptions(billed, subscriptions)
+                 .filter(pl.col("plan_id").is_null())
+                 .drop("plan_id", "subscription_start")
+                 .with_columns(pl.lit("no_subscription").alias("reason")))
+    ignored = _lazy(late_ignored).with_columns(pl.lit("late_ignored").alias("reason"))
+    both = pl.concat([uncovered, ignored.select(uncovered.collect_schema().names())])
+    keys = ["customer_id", "meter", "reason"]
+    return (aggregate_usage(both, meters.meters, keys)
+            .with_columns(pl.lit(period).alias("billing_period"),
+                          pl.col("quantity").cast(QUANTITY))
+            .select(UNBILLED_COLUMNS).sort(keys).collect())
