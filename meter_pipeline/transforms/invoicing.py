@@ -1,0 +1,129 @@
+"""Invoices of a billing period (SPEC §6.4): lines, SLA credit lines, totals, and their checks.
+
+The entry points for the monthly assets:
+
+- :func:`~meter_pipeline.transforms.billing_usage.split_period_events` — billed vs late-ignored.
+- :func:`~meter_pipeline.transforms.billing_usage.build_period_usage` → ``period_usage``.
+- :func:`~meter_pipeline.transforms.billing_usage.build_unbilled_usage` → ``unbilled_usage``.
+- :func:`build_invoice_lines` → lines without credits (what the SLA ledger needs to size them).
+- :func:`append_credit_lines` → adds the ``sla_credit`` lines the SLA side computed.
+- :func:`summarize_invoices` → ``invoices``; :func:`build_invoices` does the last three at once.
+
+Credit lines come last on an invoice, oldest ``earned_period`` first, then by service (the order
+SPEC §7.4 applies them in). ``subtotal`` sums the non-credit lines, ``credits`` the credit lines,
+``total = subtotal + credits``; all are sums of rounded lines and so exact at the minor unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+import polars as pl
+
+from data_contracts.base import polars_schema
+from data_contracts.billing import Invoices
+from meter_pipeline.config.customers import Subscription
+from meter_pipeline.config.meters import MetersConfig
+from meter_pipeline.config.pricing import PricingConfig, minor_units_of
+from meter_pipeline.money import MONEY
+from meter_pipeline.transforms.billing_usage import (
+    build_period_usage,
+    build_unbilled_usage,
+    split_period_events,
+)
+from meter_pipeline.transforms.invoice_lines import LINE_SCHEMA, build_invoice_lines
+
+INVOICE_SCHEMA = polars_schema(Invoices)
+CREDIT_SCHEMA = pl.Schema({"customer_id": pl.String, "service": pl.String,
+                           "earned_period": pl.String, "amount": MONEY})
+
+__all__ = ["CREDIT_SCHEMA", "INVOICE_SCHEMA", "LINE_SCHEMA", "amounts_off_minor_unit",
+           "append_credit_lines", "build_invoice_lines", "build_invoices", "build_period_usage",
+           "build_unbilled_usage", "invoices_not_matching_lines", "split_period_events",
+           "summarize_invoices"]
+
+
+def append_credit_lines(lines: pl.DataFrame, credits: pl.DataFrame | None) -> pl.DataFrame:
+    """Add one ``sla_credit`` line per row of ``credits`` to its customer's invoice.
+
+    ``credits`` has columns customer_id, service, earned_period, amount (already rounded, ≤ 0).
+    Every credited customer must already have an invoice in ``lines`` (credits are applied on
+    an invoice the customer receives anyway). Raises ``ValueError`` otherwise.
+    """
+    if credits is None or credits.height == 0:
+        return lines
+    credits = credits.select(list(CREDIT_SCHEMA)).cast(dict(CREDIT_SCHEMA))
+    if credits.filter(pl.col("amount") > 0).height:
+        raise ValueError("sla_credit amounts must be ≤ 0")
+    heads = lines.group_by("customer_id").agg(
+        pl.col("billing_period").first(), pl.col("invoice_id").first(),
+        pl.col("currency").first(), pl.col("line_no").max().alias("_last"))
+    joined = credits.join(heads, on="customer_id", how="left")
+    orphans = joined.filter(pl.col("invoice_id").is_null())["customer_id"].unique().sort()
+    if orphans.len():
+        raise ValueError(f"sla credits for customers without an invoice: {orphans.to_list()}")
+    credit_lines = (
+        joined.sort("customer_id", "earned_period", "service")
+        .with_columns(
+            (pl.col("_last") + pl.int_range(1, pl.len() + 1).over("customer_id"))
+            .cast(pl.Int64).alias("line_no"),
+            pl.lit("sla_credit").alias("kind"))
+    )
+    missing = [c for c in LINE_SCHEMA if c not in credit_lines.columns]
+    credit_lines = credit_lines.with_columns(
+        pl.lit(None, dtype=LINE_SCHEMA[c]).alias(c) for c in missing).select(list(LINE_SCHEMA))
+    return pl.concat([lines, credit_lines]).sort("customer_id", "line_no")
+
+
+def summarize_invoices(lines: pl.DataFrame) -> pl.DataFrame:
+    """``invoices``: one row per invoice of ``lines``, sorted by customer_id.
+
+    Raises ``ValueError`` when a total would be negative (credits must never exceed the subtotal).
+    """
+    credit = pl.col("kind") == "sla_credit"
+    zero = pl.lit(0).cast(MONEY)
+    invoices = (
+        lines.group_by("billing_period", "invoice_id", "customer_id", "currency")
+        .agg(pl.col("amount").filter(~credit).sum().cast(MONEY).alias("subtotal"),
+             pl.col("amount").filter(credit).sum().cast(MONEY).alias("credits"),
+             pl.len().cast(pl.Int64).alias("line_count"))
+        .with_columns(pl.col("subtotal").fill_null(zero), pl.col("credits").fill_null(zero))
+        .with_columns((pl.col("subtotal") + pl.col("credits")).cast(MONEY).alias("total"))
+        .select(list(INVOICE_SCHEMA)).sort("customer_id")
+    )
+    negative = invoices.filter(pl.col("total") < 0)
+    if negative.height:
+        raise ValueError(f"invoices with a negative total: {negative['invoice_id'].to_list()}")
+    return invoices
+
+
+def build_invoices(period: str, events: pl.DataFrame | pl.LazyFrame, pricing: PricingConfig,
+                   subscriptions: Iterable[Subscription], meters: MetersConfig,
+                   credits: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(invoice_lines, invoices)`` of ``period``; ``credits`` as in :func:`append_credit_lines`."""
+    lines = build_invoice_lines(period, events, pricing, subscriptions, meters)
+    lines = append_credit_lines(lines, credits)
+    return lines, summarize_invoices(lines)
+
+
+def invoices_not_matching_lines(lines: pl.DataFrame, invoices: pl.DataFrame) -> pl.DataFrame:
+    """Invoices whose subtotal, credits, total or line_count differ from their lines, plus
+    invoices without lines and lines without an invoice (for a blocking check; empty = pass)."""
+    expected = summarize_invoices(lines) if lines.height else invoices.clear()
+    key = ["billing_period", "invoice_id"]
+    both = expected.join(invoices, on=key, how="full", suffix="_stored", coalesce=True)
+    differs = pl.lit(False)
+    for column in ("customer_id", "currency", "subtotal", "credits", "total", "line_count"):
+        differs = differs | pl.col(column).ne_missing(pl.col(f"{column}_stored"))
+    return both.filter(differs).select(key).sort(key)
+
+
+def amounts_off_minor_unit(lines: pl.DataFrame) -> pl.DataFrame:
+    """Lines whose amount is not exact at its currency's minor unit (empty = pass)."""
+    bad = []
+    for row in lines.select("invoice_id", "line_no", "currency", "amount").iter_rows():
+        exp = Decimal(1).scaleb(-minor_units_of(row[2]))
+        if row[3] != row[3].quantize(exp):
+            bad.append(row[:2])
+    return pl.DataFrame(bad, schema={"invoice_id": pl.String, "line_no": pl.Int64}, orient="row")
