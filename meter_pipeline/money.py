@@ -44,7 +44,10 @@ def parse_decimal(text: str) -> Decimal:
 
 def to_quantity(value: Decimal) -> Decimal:
     """Round an exact value to 9 fractional digits, half-even (the Decimal(38, 9) storage rule)."""
-    return value.quantize(QUANTITY_EXP, rounding=ROUND_HALF_EVEN, context=EXACT) + Decimal(0)
+    # EXACT.add, not ``+``: the operator would round to the thread context's 28 digits. Adding 0
+    # turns a -0 into 0.
+    return EXACT.add(value.quantize(QUANTITY_EXP, rounding=ROUND_HALF_EVEN, context=EXACT),
+                     Decimal(0))
 
 
 def round_money(amount: Decimal, minor_units: int, mode: str) -> Decimal:
@@ -58,4 +61,4 @@ def round_money(amount: Decimal, minor_units: int, mode: str) -> Decimal:
     except KeyError:
         raise ValueError(f"unknown rounding mode {mode!r}") from None
     exp = Decimal(1).scaleb(-minor_units)
-    return amount.quantize(exp, rounding=rounding, context=EXACT) + Decimal(0)
+    return EXACT.add(amount.quantize(exp, rounding=rounding, context=EXACT), Decimal(0))

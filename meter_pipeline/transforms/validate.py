@@ -210,6 +210,6 @@ def _exact_value(raw: Any) -> Decimal:
             exact = Decimal(text)
         except decimal.InvalidOperation:  # pragma: no cover - the grammar rules this out
             raise ValueError(f"value {text[:40]!r} is not a number") from None
-    if abs(exact) >= VALUE_LIMIT:
+    if exact.copy_abs() >= VALUE_LIMIT:  # exact: abs() would round to the context precision
         raise ValueError(f"value {_short(exact)} is out of range (|value| < 10^20)")
     return exact
