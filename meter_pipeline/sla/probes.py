@@ -113,3 +113,11 @@ def month_probe_minutes(day_results: pl.DataFrame, period: str) -> pl.DataFrame:
     inside = day_results.select(RESULT_SCHEMA.names()).cast(dict(RESULT_SCHEMA)).filter(
         (pl.col("checked_at") >= start) & (pl.col("checked_at") < end))
     return probe_minutes(merge_probe_results(inside))
+
+
+def probe_day(raw: pl.DataFrame, services: Iterable[str], landing_date: dt.date,
+              unreadable: int = 0) -> tuple[pl.DataFrame, pl.DataFrame, IgnoredProbes]:
+    """One landing day's ``(probe_results, probe_minutes, ignored)``, partition column first."""
+    results, ignored = probe_results(raw, services, unreadable)
+    return (with_landing_date(results, landing_date),
+            with_landing_date(probe_minutes(results), landing_date), ignored)
