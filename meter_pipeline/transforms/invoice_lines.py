@@ -16,7 +16,9 @@ Rules and the choices made where SPEC is silent:
   platform fees in pricing.yaml order, then one usage line per charge in pricing.yaml order, then
   its minimum_commitment line. SLA credit lines follow (see ``invoicing``).
 - A customer is invoiced in a period when at least one of its subscriptions is on it; customers
-  with events but no subscription get no invoice (their usage is in unbilled_usage).
+  with events but no subscription get no invoice (their usage is in unbilled_usage). An invoice
+  is the sum of its lines, so a plan with no platform fee, no charge and no minimum shortfall
+  yields no line and no invoice.
 """
 
 from __future__ import annotations
