@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
+import pyarrow as pa
 
 from data_contracts import polars_schema
 from data_contracts.ingestion import EventIndex, QuarantinedEvents, RawEvents
@@ -46,7 +47,8 @@ def parse_day(files: list[tuple[LandingFile, list[RawRow]]], ctx: ValidationCont
     raw_cols: dict[str, list] = {"source_file": [], "line_number": [], "raw_record": []}
     q_cols: dict[str, list] = {"source_file": [], "line_number": [], "reason": [],
                                "detail": [], "raw_record": []}
-    v_cols: dict[str, list] = {name: [] for name in VALID_SCHEMA}
+    v_cols: dict[str, list] = {name: [] for name in VALID_SCHEMA if name != "dimensions"}
+    dims: list[tuple[tuple[str, str], ...]] = []
     unknown: Counter = Counter()
     for info, rows in files:
         path = info.path
@@ -69,8 +71,7 @@ def parse_day(files: list[tuple[LandingFile, list[RawRow]]], ctx: ValidationCont
                 v_cols["meter"].append(outcome.meter)
                 v_cols["event_time"].append(outcome.event_time_us)
                 v_cols["value"].append(outcome.value)
-                v_cols["dimensions"].append([{"key": k, "value": v}
-                                             for k, v in outcome.dimensions])
+                dims.append(outcome.dimensions)
                 v_cols["payload_hash"].append(outcome.payload_hash())
             else:
                 q_cols["source_file"].append(path)
@@ -83,15 +84,33 @@ def parse_day(files: list[tuple[LandingFile, list[RawRow]]], ctx: ValidationCont
                                          "raw_record": pl.String}).with_columns(day)
     quarantined = pl.DataFrame(q_cols, schema={k: pl.String for k in q_cols} | {
         "line_number": pl.Int64}).with_columns(day)
-    valid = _valid_frame(v_cols)
+    valid = _valid_frame(v_cols, dims)
     return ParsedDay(raw.select(list(polars_schema(RawEvents))),
                      quarantined.select(list(polars_schema(QuarantinedEvents))), valid, unknown)
 
 
-def _valid_frame(cols: dict[str, list]) -> pl.DataFrame:
+def dimensions_series(dims: list[tuple[tuple[str, str], ...]]) -> pl.Series:
+    """Sorted (key, value) tuples per row → a List(Struct(key, value)) column, built in bulk."""
+    offsets = [0]
+    keys: list[str] = []
+    values: list[str] = []
+    for pairs in dims:
+        for key, value in pairs:
+            keys.append(key)
+            values.append(value)
+        offsets.append(len(keys))
+    structs = pa.StructArray.from_arrays([pa.array(keys, pa.large_string()),
+                                          pa.array(values, pa.large_string())], ["key", "value"])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), structs)
+    return pl.Series("dimensions", lists).cast(VALID_SCHEMA["dimensions"])
+
+
+def _valid_frame(cols: dict[str, list], dims: list) -> pl.DataFrame:
     times = pl.Series("event_time", cols.pop("event_time"), dtype=pl.Int64)
-    frame = pl.DataFrame(cols, schema={k: v for k, v in VALID_SCHEMA.items() if k != "event_time"})
-    return frame.with_columns(times.cast(pl.Datetime("us", "UTC"))).select(list(VALID_SCHEMA))
+    frame = pl.DataFrame(cols, schema={k: v for k, v in VALID_SCHEMA.items()
+                                       if k not in ("event_time", "dimensions")})
+    return frame.with_columns(times.cast(pl.Datetime("us", "UTC")),
+                              dimensions_series(dims)).select(list(VALID_SCHEMA))
 
 
 def day_index(valid: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,94 @@
+"""Ingestion benchmark: one landing day of N events, meter-pipeline vs DuckDB, same run.
+
+    python bench/ingest.py [--events 1000000] [--runs 3] [--root /tmp/meter-bench-ingest]
+
+meter-pipeline side: read → validate (every SPEC rule, exact decimals) → dedup against the
+40-day window → write the day's tables (``ingest_day`` + Parquet writes; no Dagster start-up).
+DuckDB side: read the same JSONL files with an explicit schema, keep the first row of each
+event_id in arrival order, write clean events to Parquet. Sides alternate, pair by pair; each
+pair prints its ratio. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import describe, run_child  # noqa: E402
+from generate import generate  # noqa: E402
+
+DAY = "2026-09-01"
+
+OURS = f"""
+import datetime as dt, sys, shutil
+from pathlib import Path
+from meter_pipeline.config import load_meters
+from meter_pipeline.config.pricing import load_billing_rules
+from meter_pipeline.ingest import ingest_day
+from meter_pipeline.io import warehouse
+from data_contracts import CONTRACTS, conform
+root = Path(sys.argv[1])
+shutil.rmtree(root / "warehouse", ignore_errors=True)
+tables = ingest_day(root, dt.date.fromisoformat("{DAY}"), load_meters(root), load_billing_rules(root))
+for name in ("raw_events", "quarantined_events", "clean_events", "duplicate_events", "ingestion_audit"):
+    warehouse.write_partition(root, name, "{DAY}", conform(getattr(tables, name), CONTRACTS[name]))
+print(tables.clean_events.height)
+"""
+
+DUCKDB = """
+import sys, duckdb
+root = sys.argv[1]
+con = duckdb.connect()
+con.execute("SET preserve_insertion_order = true")
+con.execute("SET enable_progress_bar = false")
+con.execute(f'''
+COPY (
+  WITH raw AS (
+    SELECT *, row_number() OVER () AS arrival
+    FROM read_json('{root}/landing/events/@DAY@/*.jsonl', format='newline_delimited',
+      filename=true, ignore_errors=true,
+      columns={{'event_id':'VARCHAR','customer_id':'VARCHAR','meter':'VARCHAR',
+               'timestamp':'VARCHAR','value':'VARCHAR','dimensions':'MAP(VARCHAR, VARCHAR)'}})
+  ), valid AS (
+    SELECT * FROM raw WHERE event_id IS NOT NULL AND customer_id IS NOT NULL
+      AND meter IS NOT NULL AND timestamp IS NOT NULL
+  )
+  SELECT event_id, customer_id, meter, CAST(timestamp AS TIMESTAMPTZ) AS event_time,
+         CAST(value AS DECIMAL(38, 9)) AS value, dimensions, filename
+  FROM valid QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY arrival) = 1
+) TO '{root}/duckdb_clean.parquet' (FORMAT parquet, COMPRESSION zstd)''')
+print(con.execute(f"select count(*) from '{root}/duckdb_clean.parquet'").fetchone()[0])
+""".replace("@DAY@", DAY)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--root", type=Path, default=Path("/tmp/meter-bench-ingest"))
+    args = parser.parse_args()
+    if args.root.exists():
+        shutil.rmtree(args.root)
+    generate(args.root, args.events, dt.date.fromisoformat(DAY), days=1)
+    print(f"one landing day of {args.events:,} events in {args.root}")
+    ours: tuple[list, list] = ([], [])
+    duck: tuple[list, list] = ([], [])
+    for i in range(args.runs):
+        w1, r1, out1 = run_child(OURS, str(args.root))
+        w2, r2, out2 = run_child(DUCKDB, str(args.root))
+        ours[0].append(w1), ours[1].append(r1), duck[0].append(w2), duck[1].append(r2)
+        print(f"pair {i + 1}: meter-pipeline {w1:.2f} s ({out1.strip()} clean), "
+              f"duckdb {w2:.2f} s ({out2.strip()} clean), ratio {w1 / w2:.2f}")
+    print(describe("meter-pipeline", *ours, args.events))
+    print(describe("duckdb", *duck, args.events))
+    import statistics
+    print(f"ratio (meter-pipeline / duckdb, medians): "
+          f"{statistics.median(ours[0]) / statistics.median(duck[0]):.2f}")
+
+
+if __name__ == "__main__":
+    main()
