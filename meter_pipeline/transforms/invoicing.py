@@ -26,7 +26,7 @@ from data_contracts.billing import Invoices
 from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import PricingConfig, minor_units_of
-from meter_pipeline.money import MONEY
+from meter_pipeline.money import EXACT, MONEY
 from meter_pipeline.transforms.billing_usage import (
     build_period_usage,
     build_unbilled_usage,
@@ -121,9 +121,10 @@ def invoices_not_matching_lines(lines: pl.DataFrame, invoices: pl.DataFrame) -> 
 
 def amounts_off_minor_unit(lines: pl.DataFrame) -> pl.DataFrame:
     """Lines whose amount is not exact at its currency's minor unit (empty = pass)."""
-    bad = []
-    for row in lines.select("invoice_id", "line_no", "currency", "amount").iter_rows():
-        exp = Decimal(1).scaleb(-minor_units_of(row[2]))
-        if row[3] != row[3].quantize(exp):
-            bad.append(row[:2])
+    units = {code: Decimal(1).scaleb(-minor_units_of(code))
+             for code in lines["currency"].unique().to_list()}
+    bad = [(invoice, line_no)
+           for invoice, line_no, code, amount in lines.select(
+               "invoice_id", "line_no", "currency", "amount").iter_rows()
+           if amount != amount.quantize(units[code], context=EXACT)]
     return pl.DataFrame(bad, schema={"invoice_id": pl.String, "line_no": pl.Int64}, orient="row")
