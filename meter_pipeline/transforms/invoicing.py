@@ -47,12 +47,14 @@ __all__ = ["CREDIT_SCHEMA", "INVOICE_SCHEMA", "LINE_SCHEMA", "amounts_off_minor_
 def append_credit_lines(lines: pl.DataFrame, credits: pl.DataFrame | None) -> pl.DataFrame:
     """Add one ``sla_credit`` line per row of ``credits`` to its customer's invoice.
 
-    ``credits`` has columns customer_id, service, earned_period, amount (already rounded, ≤ 0).
+    ``credits`` has columns customer_id, service, earned_period, amount (already rounded, ≤ 0),
+    and optionally currency (then it must be the invoice's).
     Every credited customer must already have an invoice in ``lines`` (credits are applied on
     an invoice the customer receives anyway). Raises ``ValueError`` otherwise.
     """
     if credits is None or credits.height == 0:
         return lines
+    stated = credits.select("customer_id", "currency") if "currency" in credits.columns else None
     credits = credits.select(list(CREDIT_SCHEMA)).cast(dict(CREDIT_SCHEMA))
     if credits.filter(pl.col("amount") > 0).height:
         raise ValueError("sla_credit amounts must be ≤ 0")
@@ -63,6 +65,13 @@ def append_credit_lines(lines: pl.DataFrame, credits: pl.DataFrame | None) -> pl
     orphans = joined.filter(pl.col("invoice_id").is_null())["customer_id"].unique().sort()
     if orphans.len():
         raise ValueError(f"sla credits for customers without an invoice: {orphans.to_list()}")
+    if stated is not None:
+        invoiced = stated.join(heads.select("customer_id", "currency"), on="customer_id",
+                               suffix="_invoice")
+        wrong = invoiced.filter(pl.col("currency") != pl.col("currency_invoice"))
+        if wrong.height:
+            raise ValueError(f"sla credits in another currency than the invoice: "
+                             f"{wrong['customer_id'].unique().sort().to_list()}")
     credit_lines = (
         joined.sort("customer_id", "earned_period", "service")
         .with_columns(

@@ -236,3 +236,13 @@ def test_no_subscriptions_give_empty_frames_with_the_contract_schema():
     lines = build_invoice_lines(NOV, events_frame([event("x", "api_calls", "2026-11-01")]),
                                 pricing(BASIC), [], METERS)
     assert lines.height == 0 and lines.schema == conform(lines, InvoiceLines).schema
+
+
+def test_credit_lines_from_the_ledger_may_state_their_currency_which_must_match():
+    config = pricing(plan("p", fees={"cloud_meter": "300.00"}))
+    usd = CREDITS.with_columns(pl.lit("USD").alias("currency"))
+    lines, _ = lines_of(NOV, [], config, [sub("acme", "p", "2026-01-01")], usd)
+    assert lines.filter(pl.col("kind") == "sla_credit")["currency"].to_list() == ["USD"] * 3
+    with pytest.raises(ValueError, match="another currency"):
+        lines_of(NOV, [], config, [sub("acme", "p", "2026-01-01")],
+                 usd.with_columns(pl.lit("EUR").alias("currency")))
