@@ -39,19 +39,14 @@ from fractions import Fraction
 
 import polars as pl
 
+from data_contracts.base import polars_schema
+from data_contracts.sla import SlaCredits
 from meter_pipeline.config.sla import SlaClaim, SlaConfig, SlaPolicy
 from meter_pipeline.money import EXACT, round_money
 from meter_pipeline.sla.uptime import shown_pct, uptime_exact
 from meter_pipeline.transforms.periods import last_landing_day, period_bounds
 
-MONEY = pl.Decimal(38, 4)
-PERCENT = pl.Decimal(9, 4)
-STATUSES = ("none", "granted", "pending", "unclaimed")
-CREDIT_SCHEMA = pl.Schema({
-    "billing_period": pl.String, "customer_id": pl.String, "service": pl.String,
-    "earned_period": pl.String, "currency": pl.String, "uptime_pct": PERCENT,
-    "credit_pct": PERCENT, "fee_amount": MONEY, "credit_amount": MONEY, "status": pl.String,
-})
+CREDIT_SCHEMA = polars_schema(SlaCredits)
 
 
 def credit_pct(uptime: Fraction, policy: SlaPolicy) -> Fraction:

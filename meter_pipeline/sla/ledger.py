@@ -31,17 +31,12 @@ from decimal import Decimal
 
 import polars as pl
 
-from meter_pipeline.sla.credits import CREDIT_SCHEMA, MONEY
+from data_contracts.base import MONEY, polars_schema
+from data_contracts.sla import SlaCreditLedger
 from meter_pipeline.transforms.periods import period_bounds
 
 KEY = ("customer_id", "service", "earned_period")
-LEDGER_SCHEMA = pl.Schema({
-    "billing_period": pl.String, "customer_id": pl.String, "service": pl.String,
-    "earned_period": pl.String, "currency": pl.String, "status": pl.String,
-    "uptime_pct": CREDIT_SCHEMA["uptime_pct"], "credit_pct": CREDIT_SCHEMA["credit_pct"],
-    "fee_amount": MONEY, "amount": MONEY, "opening": MONEY, "applied": MONEY,
-    "carried": MONEY, "forfeited": MONEY,
-})
+LEDGER_SCHEMA = polars_schema(SlaCreditLedger)
 CREDIT_LINE_SCHEMA = pl.Schema({"customer_id": pl.String, "service": pl.String,
                                 "earned_period": pl.String, "currency": pl.String,
                                 "amount": MONEY})

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from data_contracts.base import polars_schema
+from data_contracts.sla import ProbeMinutes, ProbeResults
 from meter_pipeline.transforms.periods import period_bounds
 
 TIMESTAMP = pl.Datetime("us", "UTC")
@@ -30,10 +32,9 @@ TIMESTAMP = pl.Datetime("us", "UTC")
 RAW_PROBE_SCHEMA = pl.Schema({"service": pl.String, "region": pl.String, "checked_at": TIMESTAMP,
                               "status": pl.String})
 PROBE_KEY = ("service", "region", "checked_at")
-RESULT_SCHEMA = pl.Schema({"service": pl.String, "region": pl.String, "checked_at": TIMESTAMP,
-                           "down": pl.Boolean})
-MINUTE_SCHEMA = pl.Schema({"service": pl.String, "minute": TIMESTAMP, "probes": pl.Int64,
-                           "down_probes": pl.Int64, "status": pl.String})
+#: The daily tables' columns after the partition column (declared in data_contracts.sla).
+RESULT_SCHEMA = pl.Schema(list(polars_schema(ProbeResults).items())[1:])
+MINUTE_SCHEMA = pl.Schema(list(polars_schema(ProbeMinutes).items())[1:])
 STATUSES = ("up", "down")
 
 

@@ -23,16 +23,13 @@ from fractions import Fraction
 
 import polars as pl
 
+from data_contracts.base import polars_schema
+from data_contracts.sla import Uptime
 from meter_pipeline.config.sla import SlaPolicy
 from meter_pipeline.sla.excused import excused_minutes
 from meter_pipeline.transforms.periods import last_landing_day, period_bounds
 
-PERCENT = pl.Decimal(9, 4)
-UPTIME_SCHEMA = pl.Schema({
-    "billing_period": pl.String, "service": pl.String, "minutes": pl.Int64,
-    "down_minutes": pl.Int64, "excused_minutes": pl.Int64, "no_data_minutes": pl.Int64,
-    "uptime_pct": PERCENT, "target_pct": PERCENT, "met": pl.Boolean, "coverage_pct": PERCENT,
-})
+UPTIME_SCHEMA = polars_schema(Uptime)
 _SHOWN = 10_000  # 4 fractional digits
 
 
