@@ -110,7 +110,10 @@ def summarize_invoices(lines: pl.DataFrame) -> pl.DataFrame:
 def build_invoices(period: str, events: pl.DataFrame | pl.LazyFrame, pricing: PricingConfig,
                    subscriptions: Iterable[Subscription], meters: MetersConfig,
                    credits: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(invoice_lines, invoices)`` of ``period``; ``credits`` as in :func:`append_credit_lines`."""
+    """``(invoice_lines, invoices)`` of ``period``.
+
+    ``credits`` are the SLA credit lines to apply, as in :func:`append_credit_lines`.
+    """
     lines = build_invoice_lines(period, events, pricing, subscriptions, meters)
     lines = append_credit_lines(lines, credits)
     return lines, summarize_invoices(lines)

@@ -1,4 +1,5 @@
-"""pricing.yaml and customers.csv: typed, exact, and every error one line naming file, key/row, rule."""
+"""pricing.yaml and customers.csv: typed and exact; each error is one line naming file, key/row
+and rule."""
 
 from __future__ import annotations
 
@@ -44,9 +45,12 @@ plans:
           - {up_to: "1000000", unit_price: "0.00001", flat_fee: "0"}
           - {up_to: null,      unit_price: "0.000008"}
       - {id: storage, meter: storage_gb, model: volume,
-         tiers: [{up_to: "100", unit_price: "0.10"}, {up_to: null, unit_price: "0.08", flat_fee: "5"}]}
-      - {id: exports, meter: api_calls, model: package, package_size: "1000", package_price: "5.00"}
-      - {id: recovered, meter: recovered_amount, model: percentage, rate: "0.25", fee_per_event: "0"}
+         tiers: [{up_to: "100", unit_price: "0.10"},
+                 {up_to: null, unit_price: "0.08", flat_fee: "5"}]}
+      - {id: exports, meter: api_calls, model: package, package_size: "1000",
+         package_price: "5.00"}
+      - {id: recovered, meter: recovered_amount, model: percentage, rate: "0.25",
+         fee_per_event: "0"}
   - id: tokyo
     currency: JPY
     platform_fees: [{service: cloud_meter, amount: "30000"}]
@@ -120,7 +124,8 @@ PRICING_ERRORS = [
     pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit, '
                            'unit_price: "0.0000000001"}'),
                  "reference/pricing.yaml: plans[0].charges[0].unit_price: must have at most 9 "
-                 "decimal places, got '0.0000000001'", id="a unit price finer than 1e-9 is rejected"),
+                 "decimal places, got '0.0000000001'",
+                 id="a unit price finer than 1e-9 is rejected"),
     pytest.param(plan_with('{id: a, meter: bananas, model: per_unit}'),
                  "reference/pricing.yaml: plans[0].charges[0].meter: unknown meter 'bananas' "
                  "(not in reference/meters.yaml)", id="a charge on an unknown meter is rejected"),

@@ -86,6 +86,7 @@ def test_invoice_totals_equal_their_lines_and_are_never_negative(month):
         assert total >= 0 and credit <= 0 and count == len(amounts)
         assert mine["line_no"].to_list() == list(range(1, count + 1))
     assert amounts_off_minor_unit(lines).height == 0
-    covered = {s.customer_id for s in subs if s.end_date is None or s.end_date >= dt.date(2026, 11, 1)}
+    november = dt.date(2026, 11, 1)
+    covered = {s.customer_id for s in subs if s.end_date is None or s.end_date >= november}
     started = {s.customer_id for s in subs if s.start_date <= dt.date(2026, 11, 30)}
     assert set(invoices["customer_id"]) == covered & started
