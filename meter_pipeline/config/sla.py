@@ -201,7 +201,7 @@ def parse_policy(data: dict) -> SlaPolicy:
 
 def read_csv_rows(root: Path, rel: str, columns: tuple[str, ...]
                   ) -> list[tuple[int, dict[str, str]]] | None:
-    """``(row number, {column: cell})`` for each non-blank data row; None when the file is absent."""
+    """``(row number, {column: cell})`` per non-blank data row; None when the file is absent."""
     path = Path(root) / rel
     if not path.exists():
         return None

@@ -136,6 +136,8 @@ def earned_credits(period: str, uptime: pl.DataFrame, invoice_lines: pl.DataFram
             raise ValueError(f"{period}: invoice lines of {customer} mix currencies "
                              f"{currency_list}")
         currency = currency_list[0]
+        if currency not in minor_units:
+            raise ValueError(f"{period}: no minor units given for currency {currency!r}")
         for service in sorted(policy.services):
             pct = credit_pct(exact[service], policy)
             fee = fee_of.get((customer, service), Decimal(0))

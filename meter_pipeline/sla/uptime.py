@@ -11,7 +11,8 @@ targets and credits use the exact value, never the shown one.
   up and lower ``coverage_pct = 100 × (minutes − no_data_minutes) / minutes`` (rounded down).
 - ``met``: exact uptime ≥ target (meeting the target exactly is met).
 - A month reads the probe results of the landing days from the day before its first day through
-  its last landing day (:func:`monitoring_days`); see :func:`~meter_pipeline.sla.probes.month_probe_minutes`.
+  its last landing day (:func:`monitoring_days`); see
+  :func:`~meter_pipeline.sla.probes.month_probe_minutes`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ def shown_pct(value: Fraction | Decimal) -> Decimal:
     if value < 0:
         raise ValueError(f"percentage {value} is negative")
     return Decimal(math.floor(value * _SHOWN)) / _SHOWN
+
+
+def low_coverage(uptime: pl.DataFrame, min_coverage_pct: Decimal) -> pl.DataFrame:
+    """Warning-check helper: services whose exact coverage is below ``min_coverage_pct``."""
+    below = [Fraction(100 * (m - n), m) < Fraction(min_coverage_pct)
+             for m, n in uptime.select("minutes", "no_data_minutes").iter_rows()]
+    return uptime.filter(pl.Series(below, dtype=pl.Boolean))
 
 
 def compute_uptime(period: str, month_minutes: pl.DataFrame, policy: SlaPolicy,

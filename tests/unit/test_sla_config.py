@@ -1,4 +1,4 @@
-"""reference/sla.yaml, maintenance.csv, excused_downtime.csv and sla_claims.csv (SPEC §7.0, §7.2)."""
+"""reference/sla.yaml, maintenance.csv, excused_downtime.csv, sla_claims.csv (SPEC §7.0, §7.2)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ YAML_ERRORS = [
     ("target not a number", SLA_YAML.replace('"99.9"', '"99,9"'),
      "reference/sla.yaml: target_uptime_pct: must be a decimal number"),
     ("unknown key", SLA_YAML + "grace: 3\n", "reference/sla.yaml: grace: is not a known key"),
-    ("services missing", "target_uptime_pct: \"99\"\n", "reference/sla.yaml: services: is required"),
+    ("services missing", "target_uptime_pct: \"99\"\n",
+     "reference/sla.yaml: services: is required"),
     ("service named twice", SLA_YAML.replace("billing_meter]", "cloud_meter]"),
      "reference/sla.yaml: services: names 'cloud_meter' more than once"),
     ("services naming *", SLA_YAML.replace("billing_meter]", "'*']"),

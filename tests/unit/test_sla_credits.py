@@ -111,7 +111,8 @@ def test_ladder_takes_the_lowest_bound_the_uptime_is_strictly_under(unexcused, e
     pytest.param("0.10", 5, 2, "half_up", "0.01", id="0.005 rounds half up to 0.01"),
     pytest.param("0.10", 5, 2, "half_even", "0.00", id="0.005 rounds half even to 0.00"),
     pytest.param("333", Fraction(1, 3), 0, "half_up", "1", id="JPY: 1.11 → 1"),
-    pytest.param("100.00", Fraction(2, 3), 2, "half_up", "0.67", id="repeating: 0.6666… → 0.67"),
+    pytest.param("100.00", Fraction(2, 3), 2, "half_up", "0.67",
+                 id="repeating: 0.6666… → 0.67"),
 ])
 def test_credit_amount_is_rounded_once(fee, pct, minor, mode, expected):
     assert credit_amount(Decimal(fee), Fraction(pct), minor, mode) == Decimal(expected)

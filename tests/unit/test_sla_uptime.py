@@ -16,6 +16,7 @@ from meter_pipeline.sla.probes import MINUTE_SCHEMA
 from meter_pipeline.sla.uptime import (
     UPTIME_SCHEMA,
     compute_uptime,
+    low_coverage,
     minutes_in_month,
     monitoring_days,
     shown_pct,
@@ -173,3 +174,14 @@ def test_shown_percentages_are_rounded_down():
     assert shown_pct(Fraction(2, 3)) == Decimal("0.6666")
     with pytest.raises(ValueError):
         shown_pct(Fraction(-1, 3))
+
+
+@pytest.mark.parametrize("no_data, flagged", [
+    pytest.param(432, False, id="exactly 99 % coverage is not below 99"),
+    pytest.param(433, True, id="one minute less is below"),
+])
+def test_low_coverage_uses_the_exact_share(no_data, flagged):
+    with_data = down_minutes("cloud_meter", START, 43_200 - no_data, status="up")
+    month = compute_uptime(NOV, with_data, POLICY, excused_intervals(SlaConfig(POLICY)))
+    assert low_coverage(month, Decimal("99")).get_column("service").to_list() == (
+        ["billing_meter", "cloud_meter"] if flagged else ["billing_meter"])
