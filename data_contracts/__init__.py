@@ -3,10 +3,14 @@
 ``CONTRACTS`` maps a table name (SPEC §8) to its model; ``PARTITION_COLUMN`` to its partition key.
 """
 
-from data_contracts import ingestion
+from data_contracts import billing, ingestion, sla
 from data_contracts.base import Contract, conform, empty_frame, polars_schema
 
-CONTRACTS: dict[str, type[Contract]] = {**ingestion.TABLES}
-PARTITION_COLUMN: dict[str, str] = {name: "landing_date" for name in ingestion.TABLES}
+CONTRACTS: dict[str, type[Contract]] = {**ingestion.TABLES, **billing.TABLES, **sla.TABLES}
+PARTITION_COLUMN: dict[str, str] = {
+    **{name: "landing_date" for name in ingestion.TABLES},
+    **{name: "billing_period" for name in billing.TABLES},
+    **sla.PARTITION_COLUMN,
+}
 
 __all__ = ["CONTRACTS", "PARTITION_COLUMN", "Contract", "conform", "empty_frame", "polars_schema"]

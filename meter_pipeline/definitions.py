@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import dagster as dg
 
+from meter_pipeline.assets.billing import invoice_period, usage_of_period
 from meter_pipeline.assets.ingestion import daily_usage, ingest_landing_day
+from meter_pipeline.assets.sla import monitor_landing_day, uptime
 from meter_pipeline.resources import DataRoot, WarehouseIOManager
-from meter_pipeline.schedules import daily_job, daily_schedule
+from meter_pipeline.schedules import (
+    daily_job,
+    daily_schedule,
+    monitoring_job,
+    monthly_job,
+    monthly_schedule,
+)
 
 
 def build_definitions(root: str | None = None) -> dg.Definitions:
     """Definitions over a data root (``None``: $METER_PIPELINE_ROOT at run time, else ./data)."""
     data_root = DataRoot(root=root)
     return dg.Definitions(
-        assets=[ingest_landing_day, daily_usage],
-        jobs=[daily_job],
-        schedules=[daily_schedule],
+        assets=[ingest_landing_day, daily_usage, monitor_landing_day, usage_of_period, uptime,
+                invoice_period],
+        jobs=[daily_job, monitoring_job, monthly_job],
+        schedules=[daily_schedule, monthly_schedule],
         resources={"data_root": data_root, "io_manager": WarehouseIOManager(data_root=data_root)},
     )
 

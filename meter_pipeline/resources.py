@@ -10,7 +10,9 @@ import polars as pl
 
 from data_contracts import PARTITION_COLUMN
 from meter_pipeline.config.meters import MetersConfig, load_meters
-from meter_pipeline.config.pricing import BillingRules, load_billing_rules
+from meter_pipeline.config.customers import Subscription, load_customers
+from meter_pipeline.config.sla import SlaConfig, load_sla
+from meter_pipeline.config.pricing import BillingRules, PricingConfig, load_billing_rules, load_pricing
 from meter_pipeline.io import warehouse
 
 ROOT_ENV = "METER_PIPELINE_ROOT"
@@ -30,6 +32,18 @@ class DataRoot(dg.ConfigurableResource):
 
     def billing_rules(self) -> BillingRules:
         return load_billing_rules(self.path())
+
+    def pricing(self) -> PricingConfig:
+        return load_pricing(self.path(), self.meters())
+
+    def sla(self) -> SlaConfig | None:
+        """The SLA configuration, or None when the root has no reference/sla.yaml."""
+        if not (self.path() / "reference" / "sla.yaml").exists():
+            return None
+        return load_sla(self.path())
+
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        return load_customers(self.path(), self.pricing())
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):

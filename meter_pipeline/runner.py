@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
-from meter_pipeline.config.meters import load_meters
 from meter_pipeline.config.pricing import load_billing_rules
 from meter_pipeline.definitions import build_definitions
 from meter_pipeline.io import warehouse
+from meter_pipeline.resources import DataRoot
+from meter_pipeline.transforms.periods import last_landing_day, period_bounds, period_of
 
 
 #: Keep Dagster's per-event console log out of the CLI's output (it is in the instance).
@@ -46,8 +48,26 @@ class BackfillResult:
 
 def check_config(root: Path) -> None:
     """Load every reference file; a ConfigError stops the run before anything materializes."""
-    load_meters(root)
-    load_billing_rules(root)
+    resource = DataRoot(root=str(root))
+    resource.meters()
+    resource.billing_rules()
+    if has_pricing(root):
+        resource.subscriptions()
+    resource.sla()
+
+
+def has_pricing(root: Path) -> bool:
+    return (Path(root) / "reference" / "pricing.yaml").exists()
+
+
+def closed_periods(start: dt.date, end: dt.date, grace_days: int) -> list[str]:
+    """Months ≥ start's month whose last landing day is ≤ end, in order (SPEC §9)."""
+    periods = []
+    period = period_of(start)
+    while last_landing_day(period, grace_days) <= end:
+        periods.append(period)
+        period = period_of(period_bounds(period)[1] + dt.timedelta(days=1))
+    return periods
 
 
 def _run(job: dg.JobDefinition, key: str, instance: dg.DagsterInstance, result: BackfillResult,
@@ -72,6 +92,8 @@ def run_backfill(backfill: Backfill, instance: dg.DagsterInstance,
     defs = build_definitions(str(backfill.root))
     daily = defs.resolve_job_def("daily_ingestion")
     result = BackfillResult()
+    day_before = (backfill.start - dt.timedelta(days=1)).isoformat()
+    _run(defs.resolve_job_def("daily_monitoring"), day_before, instance, result, echo)
     echo(f"{'landing_date':<12} {'read':>8} {'accepted':>9} {'duplicate':>9} "
          f"{'quarantined':>11}")
     for day in backfill.days():
@@ -80,4 +102,15 @@ def run_backfill(backfill: Backfill, instance: dg.DagsterInstance,
         for row in audit.iter_rows(named=True):
             echo(f"{day:<12} {row['rows_read']:>8} {row['rows_accepted']:>9} "
                  f"{row['rows_duplicate']:>9} {row['rows_quarantined']:>11}")
+    if not has_pricing(backfill.root):
+        echo("no reference/pricing.yaml: monthly billing skipped")
+        return result
+    monthly = defs.resolve_job_def("monthly_close")
+    grace = load_billing_rules(backfill.root).grace_days
+    for period in closed_periods(backfill.start, backfill.end, grace):
+        _run(monthly, period, instance, result, echo)
+        invoices = warehouse.scan_partitions(backfill.root, "invoices", [period]).collect()
+        totals = invoices.group_by("currency").agg(pl.col("total").sum()).sort("currency")
+        money = ", ".join(f"{c} {t}" for c, t in totals.iter_rows()) or "no invoices"
+        echo(f"{period:<12} {invoices.height} invoices: {money}")
     return result

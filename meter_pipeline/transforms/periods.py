@@ -43,3 +43,13 @@ def add_billing_period(events: pl.DataFrame, landing_date: dt.date, rules: Billi
         .alias("billing_period"),
         (~on_time).alias("late"),
     )
+
+
+def period_landing_days(period: str, grace_days: int, future_tolerance_us: int) -> list[str]:
+    """Landing days a monthly partition reads: from its first day (less the days that
+    ``future_tolerance`` reaches back: an event early on the 1st may land the day before, and its
+    billing_period is still this month) through its last landing day."""
+    first, _ = period_bounds(period)
+    last = last_landing_day(period, grace_days)
+    start = first - dt.timedelta(days=-(-future_tolerance_us // 86_400_000_000))
+    return [(start + dt.timedelta(days=i)).isoformat() for i in range((last - start).days + 1)]
