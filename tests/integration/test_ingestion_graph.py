@@ -31,10 +31,13 @@ def read(root, table):
 def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
     defs = build_definitions("/nonexistent")
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"raw_events", "quarantined_events", "clean_events", "duplicate_events",
-            "ingestion_audit", "daily_usage"} <= keys
-    assert defs.resolve_job_def("daily_ingestion") is not None
-    assert "daily_ingestion_schedule" in {s.name for s in defs.schedules}
+    assert keys == {"raw_events", "quarantined_events", "clean_events", "duplicate_events",
+                    "ingestion_audit", "daily_usage", "probe_results", "probe_minutes",
+                    "period_usage", "unbilled_usage", "uptime", "invoice_lines", "invoices",
+                    "sla_credits", "sla_credit_ledger"}
+    assert {j.name for j in defs.jobs} == {"daily_ingestion", "daily_monitoring",
+                                           "monthly_close"}
+    assert {s.name for s in defs.schedules} == {"daily_ingestion_schedule", "monthly_schedule"}
 
 
 def test_dagster_definitions_validate_passes():
