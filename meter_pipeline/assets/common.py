@@ -5,11 +5,16 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
-from data_contracts import CONTRACTS
+from data_contracts import CONTRACTS, conform
 from data_contracts.base import descriptions, model_description, polars_schema
+from meter_pipeline.io import warehouse
 
 OWNERS = ["team:data-platform"]
 KINDS = {"polars", "parquet"}
+
+#: A ranged backfill runs as one run per asset (its body loops over the partitions in order),
+#: not one process per partition.
+SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 
 def column_schema(table: str) -> dg.TableSchema:
@@ -32,6 +37,25 @@ def table_spec(table: str, group: str, **kwargs) -> dict:
                   "warehouse_path": f"warehouse/{table}/"},
         **kwargs,
     )
+
+
+def table_asset_spec(table: str, group: str, deps: tuple = ()) -> dg.AssetSpec:
+    """The AssetSpec of a warehouse table for a multi-asset, from its contract."""
+    return dg.AssetSpec(table, deps=deps, **table_spec(table, group))
+
+
+def write_table(root, table: str, key: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Validate a partition against its contract and replace it atomically; returns it."""
+    frame = conform(frame, CONTRACTS[table])
+    warehouse.write_partition(root, table, key, frame)
+    return frame
+
+
+def table_metadata(frames: list[pl.DataFrame], rows: int = 5) -> dict:
+    """Row count over the run's partitions and a preview of the last one."""
+    return {"dagster/row_count": sum(f.height for f in frames),
+            "partitions": len(frames),
+            "preview": preview(frames[-1], rows) if frames else dg.MetadataValue.md("_(none)_")}
 
 
 def preview(frame: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:

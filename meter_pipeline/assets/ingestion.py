@@ -1,14 +1,22 @@
-"""Daily ingestion assets: landing files → raw, quarantined, clean, duplicate events and the audit."""
-
+"""Daily ingestion assets: landing files → raw, quarantined, clean, duplicate events, the audit,
+and daily usage. Each asset writes its own partitions (atomically, one per landing day), so a
+ranged run handles any number of days with memory bounded by one day."""
 
 import datetime as dt
+from collections import Counter
 
 import dagster as dg
 import polars as pl
 
-from data_contracts import CONTRACTS, conform
-from meter_pipeline.assets.common import preview, table_spec
+from meter_pipeline.assets.common import (
+    SINGLE_RUN,
+    table_asset_spec,
+    table_metadata,
+    table_spec,
+    write_table,
+)
 from meter_pipeline.ingest import ingest_day
+from meter_pipeline.io import warehouse
 from meter_pipeline.partitions import daily_partitions
 from meter_pipeline.resources import DataRoot
 from meter_pipeline.transforms.audit import conservation_holds
@@ -17,6 +25,7 @@ from meter_pipeline.transforms.usage import aggregate_usage
 GROUP = "ingestion"
 INGESTION_TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events",
                     "ingestion_audit")
+COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted", "rows_conflicting")
 
 CONSERVATION = dg.AssetCheckSpec(
     "rows_conserved", asset="ingestion_audit", blocking=True,
@@ -24,54 +33,54 @@ CONSERVATION = dg.AssetCheckSpec(
                 "rows_quarantined + rows_duplicate + rows_accepted. Blocks downstream assets.")
 
 
-def _landing_date(context: dg.AssetExecutionContext) -> dt.date:
-    return dt.date.fromisoformat(context.partition_key)
-
-
 @dg.multi_asset(
-    outs={name: dg.AssetOut(**table_spec(name, GROUP)) for name in INGESTION_TABLES},
-    partitions_def=daily_partitions,
-    check_specs=[CONSERVATION],
+    specs=[table_asset_spec(name, GROUP) for name in INGESTION_TABLES],
+    partitions_def=daily_partitions, backfill_policy=SINGLE_RUN, check_specs=[CONSERVATION],
     name="ingest_landing_day",
     description="Read every landing file of one UTC day, validate each row (SPEC §3.1), count "
                 "each event exactly once against the 40-day id window (§3.2), and audit (§3.3).",
 )
 def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
-    day = _landing_date(context)
-    tables = ingest_day(data_root.path(), day, data_root.meters(), data_root.billing_rules())
-    audit = tables.ingestion_audit.row(0, named=True)
-    reasons = {k.removeprefix("quarantined_"): v for k, v in audit.items()
-               if k.startswith("quarantined_") and v}
+    root, meters, rules = data_root.path(), data_root.meters(), data_root.billing_rules()
+    written: dict[str, list[pl.DataFrame]] = {name: [] for name in INGESTION_TABLES}
+    counts: Counter = Counter()
+    unbalanced = []
+    for key in sorted(context.partition_keys):
+        tables = ingest_day(root, dt.date.fromisoformat(key), meters, rules)
+        for name in INGESTION_TABLES:
+            written[name].append(write_table(root, name, key, getattr(tables, name)))
+        audit = tables.ingestion_audit
+        counts.update({k: v for k, v in audit.row(0, named=True).items()
+                       if k in COUNTS or k.startswith("quarantined_")})
+        if not conservation_holds(audit):
+            unbalanced.append(key)
     for name in INGESTION_TABLES:
-        frame = conform(getattr(tables, name), CONTRACTS[name])
-        meta = {"dagster/row_count": frame.height, "preview": preview(frame)}
+        meta = table_metadata(written[name])
         if name == "quarantined_events":
-            meta["by_reason"] = dg.MetadataValue.json(reasons)
+            meta["by_reason"] = dg.MetadataValue.json(
+                {k.removeprefix("quarantined_"): v for k, v in sorted(counts.items())
+                 if k.startswith("quarantined_") and v})
         if name == "duplicate_events":
-            meta["conflicts"] = audit["rows_conflicting"]
+            meta["conflicts"] = counts["rows_conflicting"]
         if name == "ingestion_audit":
-            meta.update({k: audit[k] for k in ("rows_read", "rows_quarantined", "rows_duplicate",
-                                                "rows_accepted")})
-            meta["files"] = len(audit["files"])
-            meta["skipped_files"] = len(audit["skipped_files"])
-        yield dg.Output(frame, output_name=name, metadata=meta)
+            meta.update({k: counts[k] for k in COUNTS})
+        yield dg.MaterializeResult(asset_key=name, metadata=meta)
     yield dg.AssetCheckResult(
-        check_name="rows_conserved", asset_key="ingestion_audit",
-        passed=conservation_holds(tables.ingestion_audit),
-        metadata={k: audit[k] for k in ("rows_read", "rows_quarantined", "rows_duplicate",
-                                        "rows_accepted")},
-    )
+        check_name="rows_conserved", asset_key="ingestion_audit", passed=not unbalanced,
+        metadata={**{k: counts[k] for k in COUNTS[:4]},
+                  "unbalanced_days": ", ".join(unbalanced) or "none"})
 
 
-@dg.asset(partitions_def=daily_partitions, io_manager_key="io_manager",
+@dg.asset(partitions_def=daily_partitions, backfill_policy=SINGLE_RUN, deps=["clean_events"],
           **table_spec("daily_usage", GROUP))
-def daily_usage(context: dg.AssetExecutionContext, data_root: DataRoot,
-                clean_events: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
+def daily_usage(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
     """Usage per event date, billing period, customer and meter for one landing day (SPEC §8)."""
-    events = clean_events.with_columns(pl.col("event_time").dt.date().alias("usage_date"))
-    usage = aggregate_usage(events, data_root.meters().meters,
-                            ["landing_date", "usage_date", "billing_period", "customer_id",
-                             "meter"]).collect()
-    frame = conform(usage, CONTRACTS["daily_usage"])
-    return dg.Output(frame, metadata={"dagster/row_count": frame.height,
-                                      "preview": preview(frame)})
+    root, meters = data_root.path(), data_root.meters().meters
+    written = []
+    for key in sorted(context.partition_keys):
+        events = warehouse.scan_partitions(root, "clean_events", [key]).with_columns(
+            pl.col("event_time").dt.date().alias("usage_date"))
+        usage = aggregate_usage(events, meters, ["landing_date", "usage_date", "billing_period",
+                                                 "customer_id", "meter"]).collect()
+        written.append(write_table(root, "daily_usage", key, usage))
+    return dg.MaterializeResult(metadata=table_metadata(written))

@@ -1,12 +1,19 @@
 """SLA assets: probe minutes from the daily monitoring exports, and monthly uptime (SPEC §7)."""
 
 import datetime as dt
+from collections import Counter
 
 import dagster as dg
 import polars as pl
 
-from data_contracts import CONTRACTS, conform, empty_frame
-from meter_pipeline.assets.common import preview, table_spec
+from data_contracts import CONTRACTS, empty_frame
+from meter_pipeline.assets.common import (
+    SINGLE_RUN,
+    table_asset_spec,
+    table_metadata,
+    table_spec,
+    write_table,
+)
 from meter_pipeline.io import warehouse
 from meter_pipeline.io.monitoring import read_monitoring_day
 from meter_pipeline.partitions import daily_partitions, monthly_partitions
@@ -23,54 +30,59 @@ COVERAGE = dg.AssetCheckSpec(
 
 
 @dg.multi_asset(
-    outs={name: dg.AssetOut(**table_spec(name, "monitoring"))
-          for name in ("probe_results", "probe_minutes")},
-    partitions_def=daily_partitions, name="monitor_landing_day",
+    specs=[table_asset_spec(name, "monitoring") for name in ("probe_results", "probe_minutes")],
+    partitions_def=daily_partitions, backfill_policy=SINGLE_RUN, name="monitor_landing_day",
     description="Read the day's monitoring exports: each probe once (copies that disagree are "
                 "down), and per service and UTC minute the probe and down counts.",
 )
 def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
-    day = dt.date.fromisoformat(context.partition_key)
-    config = data_root.sla()
-    read = read_monitoring_day(data_root.path(), day)
+    root, config = data_root.path(), data_root.sla()
     services = config.policy.services if config else ()
-    results, minutes, ignored = probe_day(read.probes, services, day, read.unreadable_rows)
-    for name, frame in (("probe_results", results), ("probe_minutes", minutes)):
-        frame = conform(frame, CONTRACTS[name])
-        meta = {"dagster/row_count": frame.height, "preview": preview(frame),
-                "files": len(read.files), "skipped_files": len(read.skipped_files),
-                **ignored.as_metadata()}
+    written: dict[str, list[pl.DataFrame]] = {"probe_results": [], "probe_minutes": []}
+    ignored: Counter = Counter()
+    for key in sorted(context.partition_keys):
+        day = dt.date.fromisoformat(key)
+        read = read_monitoring_day(root, day)
+        results, minutes, skipped = probe_day(read.probes, services, day, read.unreadable_rows)
+        written["probe_results"].append(write_table(root, "probe_results", key, results))
+        written["probe_minutes"].append(write_table(root, "probe_minutes", key, minutes))
+        ignored.update({k: v for k, v in skipped.as_metadata().items() if isinstance(v, int)})
+        ignored["files"] += len(read.files)
+        ignored["skipped_files"] += len(read.skipped_files)
+    for name, frames in written.items():
+        meta = {**table_metadata(frames), **ignored}
         if name == "probe_minutes":
-            meta["down_minutes"] = int((frame["status"] == "down").sum())
-        yield dg.Output(frame, output_name=name, metadata=meta)
+            meta["down_minutes"] = sum(int((f["status"] == "down").sum()) for f in frames)
+        yield dg.MaterializeResult(asset_key=name, metadata=meta)
 
 
-@dg.asset(partitions_def=monthly_partitions, deps=[dg.AssetDep("probe_results")],
+@dg.asset(partitions_def=monthly_partitions, backfill_policy=SINGLE_RUN, deps=["probe_results"],
           check_specs=[COVERAGE], **table_spec("uptime", "sla"))
 def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
     """Monthly uptime per service from the probes checked in the month (SPEC §7.1–7.3)."""
-    period = context.partition_key
-    config = data_root.sla()
-    if config is None:
-        frame, problems, ignored = empty_frame(CONTRACTS["uptime"]), empty_frame(
-            CONTRACTS["uptime"]), {}
-    else:
-        days = [d.isoformat() for d in monitoring_days(period, data_root.billing_rules().grace_days)]
-        results = warehouse.scan_partitions(data_root.path(), "probe_results", days).collect()
-        frame = conform(compute_uptime(period, month_probe_minutes(results, period),
-                                       config.policy, excused_intervals(config)),
-                        CONTRACTS["uptime"])
-        problems = low_coverage(frame, config.policy.min_coverage_pct)
-        ignored = not_excusing(config)
-    yield dg.Output(frame, metadata={
-        "dagster/row_count": frame.height, "preview": preview(frame),
+    root, config = data_root.path(), data_root.sla()
+    written, low = [], []
+    for period in sorted(context.partition_keys):
+        if config is None:
+            frame = empty_frame(CONTRACTS["uptime"])
+        else:
+            days = [d.isoformat()
+                    for d in monitoring_days(period, data_root.billing_rules().grace_days)]
+            results = warehouse.scan_partitions(root, "probe_results", days).collect()
+            frame = compute_uptime(period, month_probe_minutes(results, period), config.policy,
+                                   excused_intervals(config))
+            low += [f"{period} {s}" for s in
+                    low_coverage(frame, config.policy.min_coverage_pct)["service"].to_list()]
+        written.append(write_table(root, "uptime", period, frame))
+    last = written[-1]
+    yield dg.MaterializeResult(metadata={
+        **table_metadata(written),
         "uptime_pct": dg.MetadataValue.json({r["service"]: str(r["uptime_pct"])
-                                             for r in frame.iter_rows(named=True)}),
-        "services_missing_target": int((~frame["met"]).sum()) if frame.height else 0,
-        **{f"not_excusing_{k}": v for k, v in ignored.items()}})
+                                             for r in last.iter_rows(named=True)}),
+        "services_missing_target": int((~last["met"]).sum()) if last.height else 0,
+        **({f"not_excusing_{k}": v for k, v in not_excusing(config).items()} if config else {}),
+    })
     yield dg.AssetCheckResult(
-        check_name="uptime_coverage_sufficient", passed=problems.is_empty(),
+        check_name="uptime_coverage_sufficient", passed=not low,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"low_coverage_services": ", ".join(problems["service"].to_list()) or "none"})
-
-
+        metadata={"low_coverage": ", ".join(low) or "none"})

@@ -49,14 +49,12 @@ def test_dagster_definitions_validate_passes():
 
 def test_three_days_through_materialize_and_one_through_the_cli(data_root, instance, capsys):
     from meter_pipeline.assets.ingestion import daily_usage, ingest_landing_day
-    from meter_pipeline.resources import DataRoot, WarehouseIOManager
+    from meter_pipeline.resources import DataRoot
 
-    resource = DataRoot(root=str(data_root))
     for day in DAYS[:2]:
         result = dg.materialize([ingest_landing_day, daily_usage], partition_key=day,
                                 instance=instance,
-                                resources={"data_root": resource,
-                                           "io_manager": WarehouseIOManager(data_root=resource)})
+                                resources={"data_root": DataRoot(root=str(data_root))})
         assert result.success
     assert main(["backfill", "--root", str(data_root), "--start", DAYS[2], "--end",
                  DAYS[2]]) == 0
