@@ -15,6 +15,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pytest
 
@@ -134,6 +135,15 @@ def test_a_file_without_a_final_newline_reads_its_last_line(tmp_path):
     root.write_bytes("a.jsonl", (to_json(event("e1")) + "\n" + to_json(event("e2"))).encode())
     tables = root.ingest()
     assert [r["event_id"] for r in clean_rows(tables)] == ["e1", "e2"]
+
+
+def test_only_newline_bytes_end_a_jsonl_line(tmp_path):
+    # U+2028, U+2029 and NEL inside a string are characters, not line ends
+    root = DataRoot.create(tmp_path)
+    root.write_jsonl("a.jsonl", [event("x\u2028y\u2029z\u0085w"), event("e2")])
+    tables = root.ingest()
+    assert [(r["event_id"], r["line_number"]) for r in clean_rows(tables)] == [
+        ("x\u2028y\u2029z\u0085w", 1), ("e2", 2)]
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -371,10 +381,14 @@ def test_parquet_timestamps_with_time_zone(tmp_path):
         "event_id": ["nanos"], "customer_id": ["c1"], "meter": ["tokens"], "value": ["1"],
         "timestamp": pa.array([NOON_MS * 1_000_000 + 123_456_789], pa.timestamp("ns", tz="UTC")),
     }))
+    root.write_parquet("d.parquet", pa.table({
+        "event_id": ["seconds"], "customer_id": ["c1"], "meter": ["tokens"], "value": ["1"],
+        "timestamp": pa.array([moment], pa.timestamp("s", tz="America/New_York")),
+    }))
     tables = root.ingest()
     got = {r["event_id"]: r["event_time"] for r in clean_rows(tables)}
     assert got == {"us": moment, "paris-ms": utc(2026, 9, 1, 12, 0, 0, 123000),
-                   "nanos": moment}
+                   "nanos": moment, "seconds": NOON}
     assert reasons(tables) == []
 
 
@@ -435,6 +449,20 @@ def test_parquet_columns_of_unlisted_types_are_invalid_type(tmp_path, column, ar
     assert reasons(tables) == [(root.rel("a.parquet"), 1, "invalid_type")]
 
 
+def test_parquet_written_by_polars(tmp_path):
+    root = DataRoot.create(tmp_path)
+    pl.DataFrame({
+        "event_id": ["p1", "p2"], "customer_id": ["c1", "c1"],
+        "meter": ["llm_tokens", "llm_tokens"],
+        "timestamp": pl.Series([NOON, NOON], dtype=pl.Datetime("us", "UTC")),
+        "value": pl.Series([D("0.1"), D("0.2")], dtype=pl.Decimal(38, 9)),
+        "dimensions.model": ["gpt", None],
+    }).write_parquet(root.landing() / "a.parquet")
+    tables = root.ingest()
+    assert summary(tables) == [("p1", "c1", "llm_tokens", NOON, D("0.1"), {"model": "gpt"})]
+    assert reasons(tables) == [(root.rel("a.parquet"), 2, "missing_dimension")]
+
+
 def test_parquet_dimensions_as_a_json_string_column(tmp_path):
     root = DataRoot.create(tmp_path)
     root.write_parquet("a.parquet", pa.table({
@@ -486,6 +514,17 @@ def test_a_zero_byte_file_holds_zero_rows(tmp_path, name):
                                      "sha256": EMPTY_SHA256, "rows": 0}]
 
 
+def test_a_header_only_csv_and_an_empty_parquet_table_hold_zero_rows(tmp_path):
+    root = DataRoot.create(tmp_path)
+    root.write_bytes("a.csv", b"event_id,customer_id,meter,timestamp,value\n")
+    root.write_parquet("b.parquet", pa.table({"event_id": pa.array([], pa.string()),
+                                              "value": pa.array([], pa.string())}))
+    root.write_bytes("c.jsonl.gz", gzip.compress(b""))
+    tables = root.ingest()
+    assert counts(tables) == (0, 0, 0, 0)
+    assert [f["rows"] for f in file_entries(tables)] == [0, 0, 0]
+
+
 def test_unreadable_files_are_one_malformed_row_each_and_the_day_still_loads(tmp_path):
     root = DataRoot.create(tmp_path)
     good = to_json(event("e1")) + "\n" + to_json(event("e2")) + "\n"
@@ -529,6 +568,15 @@ def test_skipped_names_and_sub_folders_are_listed_once_and_not_read(tmp_path):
         ".hidden.jsonl", "_x.jsonl", "_y.csv", "README.txt", "UPPER.JSONL", "a.JSONL.gz",
         "b.Csv", "c.json", "d.gz", "e.parquet.gz", ".jsonl", "sub"))
     assert [f["path"] for f in file_entries(tables)] == [root.rel("read.jsonl")]
+
+
+def test_a_day_with_no_landing_folder_gives_empty_tables_and_a_zero_audit(tmp_path):
+    root = DataRoot.create(tmp_path)
+    tables = root.ingest()
+    assert counts(tables) == (0, 0, 0, 0)
+    assert tables.raw_events.height == tables.clean_events.height == 0
+    row = audit_row(tables)
+    assert (row["files"], row["skipped_files"], row["unknown_fields"]) == ([], [], [])
 
 
 def test_audit_lists_every_file_with_bytes_and_lowercase_sha256(tmp_path):
