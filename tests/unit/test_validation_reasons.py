@@ -66,6 +66,8 @@ MALFORMED = [
     case(to_json(event()) + to_json(event("e2")), "malformed",
          "malformed: two objects on one line"),
     case(to_json(event())[:-1], "malformed", "malformed: a truncated object"),
+    case('{"event_id":"e1","event\\u005fid":"e2",' + VALID_TAIL + "}", "malformed",
+         "malformed: a key repeated through a unicode escape"),
 ]
 
 MISSING_FIELD = [
@@ -153,6 +155,7 @@ DIMENSION_TEXT = [
          "dimensions: an empty value that no rule requires is kept as empty"),
     case(event(dimensions=None), ok(dimensions={}), "dimensions: null equals no dimensions"),
     case(event(dimensions={}), ok(dimensions={}), "dimensions: an empty object"),
+    case(event(dimensions=""), ok(dimensions={}), "dimensions: empty string counts as absent"),
     case(event(dimensions={"région": "Zürich", "b": "2", "a": "1"}),
          ok(dimensions={"a": "1", "b": "2", "région": "Zürich"}),
          "dimensions: non-ASCII keys and values kept"),
@@ -235,6 +238,8 @@ TIMESTAMPS = [
          "invalid_timestamp: epoch milliseconds as a JSON string are not RFC 3339"),
     case(event(timestamp=Raw("-1")), "invalid_timestamp",
          "invalid_timestamp: negative epoch milliseconds"),
+    case(event(timestamp=Raw("1" + "0" * 30)), "invalid_timestamp",
+         "invalid_timestamp: a 31-digit epoch millisecond integer"),
     case(event(timestamp=Raw("253402300800000")), "invalid_timestamp",
          "invalid_timestamp: epoch milliseconds of 10000-01-01"),
     case(event(timestamp=Raw("253402300799999")), "future_timestamp",
