@@ -1,0 +1,197 @@
+"""The Dagster UI as its users meet it: `dagster dev` on a fresh demo root, a ranged backfill
+launched through GraphQL the way the UI does, invoices on disk, and the asset graph in a real
+headless Chromium (Debian's package, driven by Playwright with the system executable)."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from meter_pipeline.demo_data import write_demo_root
+
+REPO = Path(__file__).resolve().parents[2]
+GROUPS = {
+    "ingestion": ["raw_events", "quarantined_events", "clean_events", "duplicate_events",
+                  "ingestion_audit", "daily_usage"],
+    "monitoring": ["probe_results", "probe_minutes"],
+    "billing": ["period_usage", "unbilled_usage", "invoice_lines", "invoices", "sla_credits",
+                "sla_credit_ledger"],
+    "sla": ["uptime"],
+}
+DAILY = GROUPS["ingestion"] + GROUPS["monitoring"]
+MONTHLY = GROUPS["billing"] + GROUPS["sla"]
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+LAUNCH = """mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $backfillParams) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
+  }
+}"""
+STATUS = """query BackfillStatus($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { status }
+    ... on PythonError { message }
+  }
+}"""
+
+
+def chromium() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
+        "chromium-browser")
+    if not path:
+        pytest.fail("Debian's chromium is needed for the browser test (apt-get install chromium)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DagsterDev:
+    """``dagster dev`` in its own process group, stopped with everything it started."""
+
+    def __init__(self, root: Path, home: Path, port: int, log: Path):
+        env = {**os.environ, "DAGSTER_HOME": str(home), "METER_PIPELINE_ROOT": str(root)}
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log.open("w")
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml",
+             "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_until_up(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "dagster dev exited early; see its log"
+            try:
+                urllib.request.urlopen(self.url + "/server_info", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError("dagster dev did not come up")
+
+    def graphql(self, query: str, variables: dict) -> dict:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        request = urllib.request.Request(self.url + "/graphql", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)["data"]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # anything the group left behind
+        except ProcessLookupError:
+            pass
+        self.log.close()
+
+
+@pytest.fixture
+def dagster_dev(tmp_path):
+    root, home = tmp_path / "root", tmp_path / "dagster_home"
+    home.mkdir()
+    write_demo_root(root)
+    server = DagsterDev(root, home, free_port(), tmp_path / "dagster-dev.log")
+    try:
+        server.wait_until_up()
+        yield server, root
+    finally:
+        server.stop()
+
+
+def launch_ranged_backfill(server: DagsterDev) -> str:
+    """What the UI sends for "Materialize → backfill" over a range of each asset's partitions:
+    the landing days of August (and the day before, for early probe exports), then August."""
+    by_asset = [{"assetKey": {"path": [asset]},
+                 "partitions": {"range": {"start": "2026-07-31", "end": "2026-09-03"}}}
+                for asset in DAILY]
+    by_asset += [{"assetKey": {"path": [asset]},
+                  "partitions": {"range": {"start": "2026-08", "end": "2026-08"}}}
+                 for asset in MONTHLY]
+    result = server.graphql(LAUNCH, {"backfillParams": {"partitionsByAssets": by_asset,
+                                                        "title": "browser test backfill"}})
+    launched = result["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    return launched["backfillId"]
+
+
+def wait_for_backfill(server: DagsterDev, backfill_id: str, timeout: float = 600) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = server.graphql(STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+        if status.get("status") not in (None, "REQUESTED"):
+            return status["status"]
+        time.sleep(2)
+    raise AssertionError("the backfill did not finish in time")
+
+
+def screenshot_groups(server: DagsterDev, out: Path) -> dict[str, list[str]]:
+    """Open each asset group's graph in headless Chromium, screenshot it, and return the asset
+    names that are visible on the page."""
+    from playwright.sync_api import sync_playwright
+
+    seen: dict[str, list[str]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), headless=True,
+                                     args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            for group, assets in GROUPS.items():
+                page.goto(f"{server.url}/locations/meter_pipeline/asset-groups/{group}",
+                          wait_until="networkidle")
+                skip = page.get_by_role("button", name="Skip")  # the first-visit newsletter
+                if skip.count():
+                    skip.first.click()
+                page.get_by_text(assets[0], exact=True).first.wait_for(timeout=30_000)
+                page.screenshot(path=str(out / f"asset-graph-{group}.png"))
+                seen[group] = [a for a in assets
+                               if page.get_by_text(a, exact=True).first.is_visible()]
+        finally:
+            browser.close()
+    return seen
+
+
+def test_ui_backfill_then_asset_graph_in_chromium(dagster_dev, tmp_path):
+    server, root = dagster_dev
+    status = wait_for_backfill(server, launch_ranged_backfill(server))
+    assert status == "COMPLETED_SUCCESS"
+
+    invoices = duckdb.sql(
+        f"select billing_period, count(*), count(distinct currency), min(total) >= 0 "
+        f"from read_parquet('{root}/warehouse/invoices/*/*.parquet', hive_partitioning=true) "
+        "group by all").fetchall()
+    assert invoices == [("2026-08", 30, 2, True)]  # every subscribed demo customer, USD + JPY
+    audit_days = duckdb.sql(
+        f"select count(*) from read_parquet('{root}/warehouse/ingestion_audit/*/*.parquet')"
+    ).fetchall()[0][0]
+    assert audit_days == 35  # 2026-07-31 … 2026-09-03
+
+    shots = Path(os.environ.get("METER_PIPELINE_TEST_OUTPUT", tmp_path)) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    seen = screenshot_groups(server, shots)
+    assert seen == GROUPS
+    assert sorted(p.name for p in shots.glob("*.png")) == sorted(
+        f"asset-graph-{g}.png" for g in GROUPS)
