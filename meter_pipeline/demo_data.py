@@ -217,6 +217,9 @@ def write_events(root: Path, rng: random.Random, per_day: int = 120) -> None:
         events = [_event(rng, n, day) for n in range(per_day)]
         if sent and rng.random() < 0.5:  # a client retry: yesterday's events re-sent
             events += rng.sample(sent[-per_day:], 5)
+        if sent and day.day == 12:  # a conflicting re-send: same id, another value
+            first = next(e for e in sent if "value" in e)
+            events.append({**first, "value": str(first["value"]) + "1"})
         if day.day == 5:  # last month's events arriving late (after the grace days)
             late_day = day - dt.timedelta(days=7)
             events += [_event(rng, 90_000 + n, late_day) for n in range(4)]
