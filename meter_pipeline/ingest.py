@@ -11,7 +11,7 @@ import polars as pl
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import BillingRules
 from meter_pipeline.io import event_index
-from meter_pipeline.io.landing import event_dir, list_landing, read_landing_file
+from meter_pipeline.io.landing import event_dir, list_landing, read_event_file
 from meter_pipeline.transforms.audit import build_audit
 from meter_pipeline.transforms.dedup import dedupe_events
 from meter_pipeline.transforms.parse import day_index, parse_day
@@ -33,7 +33,7 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
     root = Path(root)
     stamp = event_index.landing_stamp(root, day, meters)
     listing = list_landing(root, event_dir(root, day.isoformat()))
-    files = [read_landing_file(*entry) for entry in listing.files]
+    files = [read_event_file(*entry) for entry in listing.files]
     parsed = parse_day(files, context_for(meters, day), day)
     event_index.write_day_index(root, day, day_index(parsed.valid), stamp)
     history = event_index.load_history(root, day, meters)

@@ -17,17 +17,20 @@ import polars as pl
 
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, read_landing_file
+from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, read_event_file
 from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, parse_day
 from meter_pipeline.transforms.validate import context_for
 
 TABLE = "_event_index"
+#: Bump when what the index holds changes (e.g. the payload digest), so old indexes are rebuilt.
+INDEX_FORMAT = 2
 COLUMN = "landing_date"
 
 
 def _stamp(root: Path, day: dt.date, config: MetersConfig) -> str:
     listing = list_landing(root, event_dir(root, day.isoformat()))
-    return json.dumps({"landing": fingerprint(listing), "meters": config.fingerprint()})
+    return json.dumps({"format": INDEX_FORMAT, "landing": fingerprint(listing),
+                       "meters": config.fingerprint()})
 
 
 def write_day_index(root: Path, day: dt.date, index: pl.DataFrame, stamp: str) -> None:
@@ -48,7 +51,7 @@ def ensure_day_index(root: Path, day: dt.date, config: MetersConfig) -> None:
     listing = list_landing(root, event_dir(root, day.isoformat()))
     if meta is None and not listing.files:
         return  # nothing landed that day and nothing indexed: an empty index
-    files = [read_landing_file(*entry) for entry in listing.files]
+    files = [read_event_file(*entry) for entry in listing.files]
     parsed = parse_day(files, context_for(config, day), day)
     write_day_index(root, day, day_index(parsed.valid), stamp)
 

@@ -7,12 +7,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
+import polars_hash  # noqa: F401  (registers the stable .nchash expression namespace)
 import pyarrow as pa
 
 from data_contracts import polars_schema
 from data_contracts.ingestion import EventIndex, QuarantinedEvents, RawEvents
+from meter_pipeline.io.jsonl import parse_json_object
 from meter_pipeline.io.records import LandingFile, RawRow
 from meter_pipeline.money import QUANTITY
+from meter_pipeline.transforms.fast_jsonl import fast_events
 from meter_pipeline.transforms.validate import (
     KNOWN_FIELDS,
     Event,
@@ -26,7 +29,17 @@ VALID_SCHEMA = pl.Schema({
     "value": QUANTITY, "dimensions": pl.List(pl.Struct({"key": pl.String, "value": pl.String})),
     "payload_hash": pl.UInt64,
 })
+EVENT_SCHEMA = pl.Schema({k: v for k, v in VALID_SCHEMA.items() if k != "payload_hash"})
+RAW_SCHEMA = pl.Schema({"source_file": pl.String, "line_number": pl.Int64,
+                        "raw_record": pl.String})
+QUARANTINE_SCHEMA = pl.Schema({"source_file": pl.String, "line_number": pl.Int64,
+                               "reason": pl.String, "detail": pl.String,
+                               "raw_record": pl.String})
 INDEX_SCHEMA = polars_schema(EventIndex)
+
+
+#: Files with fewer lines take the per-line path only (the vectorised path costs ~10 ms a call).
+FAST_MIN_LINES = 512
 
 
 @dataclass
@@ -41,52 +54,95 @@ def _is_set(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and value == "")
 
 
-def parse_day(files: list[tuple[LandingFile, list[RawRow]]], ctx: ValidationContext,
-              landing_date: dt.date) -> ParsedDay:
-    """Validate every row of a day, in arrival order (files in byte order of path, then rows)."""
-    raw_cols: dict[str, list] = {"source_file": [], "line_number": [], "raw_record": []}
-    q_cols: dict[str, list] = {"source_file": [], "line_number": [], "reason": [],
-                               "detail": [], "raw_record": []}
-    v_cols: dict[str, list] = {name: [] for name in VALID_SCHEMA if name != "dimensions"}
-    dims: list[tuple[tuple[str, str], ...]] = []
+def parse_day(files: list[tuple[LandingFile, list[RawRow] | pl.DataFrame]],
+              ctx: ValidationContext, landing_date: dt.date) -> ParsedDay:
+    """Validate every row of a day, in arrival order (files in byte order of path, then rows).
+
+    A file's content is its rows, or (JSONL) a frame of its lines: plainly valid lines are then
+    parsed by the vectorised fast path and the rest row by row, with the same result.
+    """
+    raws, quarantines, valids = [], [], []
     unknown: Counter = Counter()
-    for info, rows in files:
-        path = info.path
-        for row in rows:
-            raw_cols["source_file"].append(path)
-            raw_cols["line_number"].append(row.line_number)
-            raw_cols["raw_record"].append(row.raw_record)
-            if row.fields is None:
-                outcome: Event | tuple[str, str] = ("malformed", row.error or "malformed")
-            else:
-                for name, value in row.fields.items():
-                    if name not in KNOWN_FIELDS and _is_set(value):
-                        unknown[name] += 1
-                outcome = validate_fields(row.fields, ctx)
-            if isinstance(outcome, Event):
-                v_cols["source_file"].append(path)
-                v_cols["line_number"].append(row.line_number)
-                v_cols["event_id"].append(outcome.event_id)
-                v_cols["customer_id"].append(outcome.customer_id)
-                v_cols["meter"].append(outcome.meter)
-                v_cols["event_time"].append(outcome.event_time_us)
-                v_cols["value"].append(outcome.value)
-                dims.append(outcome.dimensions)
-                v_cols["payload_hash"].append(outcome.payload_hash())
-            else:
-                q_cols["source_file"].append(path)
-                q_cols["line_number"].append(row.line_number)
-                q_cols["reason"].append(outcome[0])
-                q_cols["detail"].append(outcome[1])
-                q_cols["raw_record"].append(row.raw_record)
+    for info, content in files:
+        fast = None
+        if isinstance(content, pl.DataFrame) and content.height < FAST_MIN_LINES:
+            content = [RawRow(n, text, *parse_json_object(text)) for n, text in content.iter_rows()]
+        if isinstance(content, pl.DataFrame):
+            fast = fast_events(content, ctx)
+            raws.append(content.select(pl.lit(info.path).alias("source_file"), "line_number",
+                                       pl.col("text").alias("raw_record")))
+            rest = content.join(fast.select("line_number"), on="line_number", how="anti")
+            rows = [RawRow(n, text, *parse_json_object(text)) for n, text in rest.iter_rows()]
+        else:
+            rows = content
+        raw, quarantined, valid = _parse_rows(info.path, rows, ctx, unknown)
+        if fast is None:
+            raws.append(raw)
+        else:
+            valid = pl.concat([valid, fast.select(pl.lit(info.path).alias("source_file"),
+                                                  pl.all())]).sort("line_number")
+        quarantines.append(quarantined)
+        valids.append(valid)
     day = pl.lit(landing_date, dtype=pl.Date).alias("landing_date")
-    raw = pl.DataFrame(raw_cols, schema={"source_file": pl.String, "line_number": pl.Int64,
-                                         "raw_record": pl.String}).with_columns(day)
-    quarantined = pl.DataFrame(q_cols, schema={k: pl.String for k in q_cols} | {
-        "line_number": pl.Int64}).with_columns(day)
-    valid = _valid_frame(v_cols, dims)
+    raw = pl.concat([pl.DataFrame(schema=RAW_SCHEMA), *raws]).with_columns(day)
+    quarantined = pl.concat([pl.DataFrame(schema=QUARANTINE_SCHEMA), *quarantines]
+                            ).with_columns(day)
+    valid = pl.concat([pl.DataFrame(schema=EVENT_SCHEMA), *valids])
     return ParsedDay(raw.select(list(polars_schema(RawEvents))),
-                     quarantined.select(list(polars_schema(QuarantinedEvents))), valid, unknown)
+                     quarantined.select(list(polars_schema(QuarantinedEvents))),
+                     valid.with_columns(payload_digest().alias("payload_hash")), unknown)
+
+
+def _parse_rows(path: str, rows: list[RawRow], ctx: ValidationContext, unknown: Counter
+                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The per-row path: each row validated exactly by :func:`validate_fields`."""
+    raw_cols: dict[str, list] = {"line_number": [], "raw_record": []}
+    q_cols: dict[str, list] = {"line_number": [], "reason": [], "detail": [], "raw_record": []}
+    v_cols: dict[str, list] = {name: [] for name in EVENT_SCHEMA
+                               if name not in ("dimensions", "source_file")}
+    dims: list[tuple[tuple[str, str], ...]] = []
+    for row in rows:
+        raw_cols["line_number"].append(row.line_number)
+        raw_cols["raw_record"].append(row.raw_record)
+        if row.fields is None:
+            outcome: Event | tuple[str, str] = ("malformed", row.error or "malformed")
+        else:
+            for name, value in row.fields.items():
+                if name not in KNOWN_FIELDS and _is_set(value):
+                    unknown[name] += 1
+            outcome = validate_fields(row.fields, ctx)
+        if isinstance(outcome, Event):
+            v_cols["line_number"].append(row.line_number)
+            v_cols["event_id"].append(outcome.event_id)
+            v_cols["customer_id"].append(outcome.customer_id)
+            v_cols["meter"].append(outcome.meter)
+            v_cols["event_time"].append(outcome.event_time_us)
+            v_cols["value"].append(outcome.value)
+            dims.append(outcome.dimensions)
+        else:
+            q_cols["line_number"].append(row.line_number)
+            q_cols["reason"].append(outcome[0])
+            q_cols["detail"].append(outcome[1])
+            q_cols["raw_record"].append(row.raw_record)
+    source = pl.lit(path, dtype=pl.String).alias("source_file")
+    raw = pl.DataFrame(raw_cols, schema={"line_number": pl.Int64, "raw_record": pl.String})
+    quarantined = pl.DataFrame(q_cols, schema={"line_number": pl.Int64, "reason": pl.String,
+                                               "detail": pl.String, "raw_record": pl.String})
+    return (raw.select(source, pl.all()), quarantined.select(source, pl.all()),
+            _valid_frame(v_cols, dims).select(source, pl.all()).select(list(EVENT_SCHEMA)))
+
+
+def payload_digest() -> pl.Expr:
+    """A stable 64-bit digest (xxHash64) of what a re-send must repeat to not be a conflict:
+    customer, meter, UTC instant, Decimal value (null for count/unique_count) and dimensions."""
+    dims = pl.col("dimensions").list.eval(
+        pl.concat_str(pl.element().struct.field("key"), pl.lit("\x1d"),
+                      pl.element().struct.field("value"))).list.join("\x1e")
+    text = pl.concat_str(
+        pl.col("customer_id"), pl.col("meter"),
+        pl.col("event_time").dt.epoch("us").cast(pl.String),
+        pl.col("value").cast(pl.String).fill_null("\x00"), dims, separator="\x1f")
+    return text.nchash.xxhash64()  # the namespace polars_hash registers
 
 
 def dimensions_series(dims: list[tuple[tuple[str, str], ...]]) -> pl.Series:
@@ -107,10 +163,9 @@ def dimensions_series(dims: list[tuple[tuple[str, str], ...]]) -> pl.Series:
 
 def _valid_frame(cols: dict[str, list], dims: list) -> pl.DataFrame:
     times = pl.Series("event_time", cols.pop("event_time"), dtype=pl.Int64)
-    frame = pl.DataFrame(cols, schema={k: v for k, v in VALID_SCHEMA.items()
-                                       if k not in ("event_time", "dimensions")})
-    return frame.with_columns(times.cast(pl.Datetime("us", "UTC")),
-                              dimensions_series(dims)).select(list(VALID_SCHEMA))
+    frame = pl.DataFrame(cols, schema={k: v for k, v in EVENT_SCHEMA.items()
+                                       if k not in ("event_time", "dimensions", "source_file")})
+    return frame.with_columns(times.cast(pl.Datetime("us", "UTC")), dimensions_series(dims))
 
 
 def day_index(valid: pl.DataFrame) -> pl.DataFrame:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -58,15 +57,6 @@ class Event:
     event_time_us: int
     value: Decimal | None
     dimensions: tuple[tuple[str, str], ...]
-
-    def payload_hash(self) -> int:
-        """A stable 64-bit digest of what a re-send must repeat to not be a conflict."""
-        value = "" if self.value is None else format(self.value, "f")
-        dims = "\x1e".join(f"{k}\x1d{v}" for k, v in self.dimensions)
-        text = "\x1f".join((self.customer_id, self.meter, str(self.event_time_us),
-                            "\x00" if self.value is None else value, dims))
-        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
-        return int.from_bytes(digest, "big")
 
 
 Rejection = tuple[str, str]

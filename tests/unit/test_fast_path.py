@@ -1,0 +1,112 @@
+"""The vectorised JSONL fast path gives exactly what the per-line path gives, on any input."""
+
+import datetime as dt
+import json
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+import meter_pipeline.transforms.parse as parse
+from meter_pipeline.config.meters import parse_meters
+from meter_pipeline.io.landing import jsonl_lines
+from meter_pipeline.io.records import LandingFile
+from meter_pipeline.transforms.fast_jsonl import fast_events
+from meter_pipeline.transforms.validate import context_for
+
+METERS = parse_meters({"meters": [
+    {"name": "api_calls", "aggregation": "count"},
+    {"name": "tokens", "aggregation": "sum", "required_dimensions": ["model"]},
+    {"name": "delta", "aggregation": "sum", "allow_negative": True},
+    {"name": "users", "aggregation": "unique_count", "unique_dimension": "user_id"},
+]})
+DAY = dt.date(2026, 9, 10)
+CTX = context_for(METERS, DAY)
+
+texts = st.sampled_from(["a", "é", "x y", "", "{", "}", ":", ",", "\\n", "\\\"", "a" * 257,
+                         "ü" * 256, "c1", "2026", "tokens"])
+stamps = st.sampled_from([
+    '"2026-09-10T12:00:00Z"', '"2026-09-10T12:00:00.123456789+02:00"', '"2026-08-06T00:00:00Z"',
+    '"2026-08-05T23:59:59.999999Z"', '"2026-09-11T00:59:59.999999Z"', '"2026-09-11T01:00:00Z"',
+    '"2026-02-30T00:00:00Z"', '"2026-09-10t12:00:00z"', '"2026-09-10T12:00:60Z"',
+    '"2026-09-10T12:00:00+24:00"', "1789041600000", "1789041600000.0", "-1", "1e12", "true",
+    'null', '""', '"1789041600000"'])
+values = st.sampled_from(["1", "0.1", '"0.10"', "-0", "-0.0000000001", "1.0000000005",
+                          "99999999999999999999.999999999", "100000000000000000000", "1e3",
+                          '"abc"', '" 1"', "true", "null", '""', "{}", '"NaN"', "01"])
+dims = st.dictionaries(st.sampled_from(["model", "user_id", "region", "", "k" * 257]),
+                       st.sampled_from(['"m"', '""', '"x"', "1.50", "true", "null", '"é"']),
+                       max_size=3)
+keys = st.sampled_from([("event_id", "uniqueId"), ("customer_id", "customerId"),
+                        ("meter", "meterApiName"), ("timestamp", "meterTimeInMillis"),
+                        ("value", "meterValue")])
+
+
+@st.composite
+def lines(draw):
+    parts = {
+        "event_id": '"%s"' % draw(st.sampled_from(["e1", "e2", "e3", "", "é" * 257])),
+        "customer_id": '"%s"' % draw(texts),
+        "meter": '"%s"' % draw(st.sampled_from(["api_calls", "tokens", "delta", "users", "x"])),
+        "timestamp": draw(stamps),
+        "value": draw(values),
+    }
+    items = []
+    for canonical, alias in [("event_id", "uniqueId"), ("customer_id", "customerId"),
+                             ("meter", "meterApiName"), ("timestamp", "meterTimeInMillis"),
+                             ("value", "meterValue")]:
+        how = draw(st.sampled_from(["native", "native", "alias", "absent", "both"]))
+        name = {"native": canonical, "alias": alias}.get(how, canonical)
+        if how != "absent":
+            items.append(f'"{name}":{parts[canonical]}')
+        if how == "both":
+            items.append(f'"{alias}":{parts[canonical]}')
+    if draw(st.booleans()):
+        d = draw(dims)
+        items.append('"dimensions":{' + ",".join(f'"{k}":{v}' for k, v in d.items()) + "}")
+    if draw(st.booleans()):
+        items.append(draw(st.sampled_from(['"extra":1', '"event_id":"dup"', '"dimensions":"x"'])))
+    draw(st.randoms()).shuffle(items)
+    sep = draw(st.sampled_from([",", ", ", " , "]))
+    return "{" + sep.join(items) + "}"
+
+
+def parse_both(text_lines: list[str], monkeypatch) -> tuple:
+    frame = jsonl_lines("\n".join(text_lines).encode())
+    info = LandingFile("landing/events/2026-09-10/a.jsonl", 0, "")
+    results = []
+    for threshold in (0, 10**9):  # everything through the fast path first, then none
+        monkeypatch.setattr(parse, "FAST_MIN_LINES", threshold)
+        results.append(parse.parse_day([(info, frame)], CTX, DAY))
+    return frame, results
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(lines(), min_size=1, max_size=40))
+def test_fast_and_per_line_paths_agree(monkeypatch, text_lines):
+    _, (fast, slow) = parse_both(text_lines, monkeypatch)
+    assert_frame_equal(fast.raw, slow.raw)
+    assert_frame_equal(fast.quarantined, slow.quarantined)
+    assert_frame_equal(fast.valid, slow.valid)
+    assert fast.unknown_fields == slow.unknown_fields
+
+
+def test_the_fast_path_takes_plain_lines_and_leaves_odd_ones(monkeypatch):
+    plain = [json.dumps({"event_id": f"e{i}", "customer_id": "c", "meter": "tokens",
+                         "timestamp": "2026-09-10T12:00:00Z", "value": "1.5",
+                         "dimensions": {"model": "m", "region": "eu"}}) for i in range(50)]
+    odd = ['{"event_id":"x\\u0041","customer_id":"c","meter":"api_calls",'
+           '"timestamp":"2026-09-10T12:00:00Z"}',                     # an escape
+           '{"event_id":"y","customer_id":"c","meter":"api_calls",'
+           '"timestamp":"2026-09-10T12:00:00Z","note":null}']          # an unknown field
+    frame = jsonl_lines("\n".join(plain + odd).encode())
+    taken = fast_events(frame, CTX)
+    assert taken["line_number"].to_list() == list(range(1, 51))
+    assert taken["dimensions"][0].to_list() == [{"key": "model", "value": "m"},
+                                                {"key": "region", "value": "eu"}]
+    _, (fast, slow) = parse_both(plain + odd, monkeypatch)
+    assert_frame_equal(fast.valid, slow.valid)
+    assert fast.valid["event_id"].to_list()[-2:] == ["xA", "y"]
+    assert fast.unknown_fields == {}  # a null field is not counted
