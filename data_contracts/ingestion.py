@@ -138,7 +138,7 @@ class EventIndex(Contract):
     occurrence)."""
 
     event_id: str = pa.Field(description="Valid event id seen that day.")
-    payload_hash: pl.UInt64 = pa.Field(description="64-bit BLAKE2b of customer, meter, time, "
+    payload_hash: pl.UInt64 = pa.Field(description="64-bit xxHash64 of customer, meter, time, "
                                        "value and dimensions of the first occurrence.")
 
 
