@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -63,16 +64,18 @@ def parse_day(files: list[tuple[LandingFile, list[RawRow] | pl.DataFrame]],
     """
     raws, quarantines, valids = [], [], []
     unknown: Counter = Counter()
+    files = [(info, _rows(content) if isinstance(content, pl.DataFrame)
+              and content.height < FAST_MIN_LINES else content) for info, content in files]
+    big = [content for _, content in files if isinstance(content, pl.DataFrame)]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Polars releases the GIL
+        fast_by_file = iter(list(pool.map(lambda lines: fast_events(lines, ctx), big)))
     for info, content in files:
         fast = None
-        if isinstance(content, pl.DataFrame) and content.height < FAST_MIN_LINES:
-            content = [RawRow(n, text, *parse_json_object(text)) for n, text in content.iter_rows()]
         if isinstance(content, pl.DataFrame):
-            fast = fast_events(content, ctx)
+            fast = next(fast_by_file)
             raws.append(content.select(pl.lit(info.path).alias("source_file"), "line_number",
                                        pl.col("text").alias("raw_record")))
-            rest = content.join(fast.select("line_number"), on="line_number", how="anti")
-            rows = [RawRow(n, text, *parse_json_object(text)) for n, text in rest.iter_rows()]
+            rows = _rows(content.join(fast.select("line_number"), on="line_number", how="anti"))
         else:
             rows = content
         raw, quarantined, valid = _parse_rows(info.path, rows, ctx, unknown)
@@ -91,6 +94,11 @@ def parse_day(files: list[tuple[LandingFile, list[RawRow] | pl.DataFrame]],
     return ParsedDay(raw.select(list(polars_schema(RawEvents))),
                      quarantined.select(list(polars_schema(QuarantinedEvents))),
                      valid.with_columns(payload_digest().alias("payload_hash")), unknown)
+
+
+def _rows(lines: pl.DataFrame) -> list[RawRow]:
+    """Lines (line_number, text) for the per-line path."""
+    return [RawRow(n, text, *parse_json_object(text)) for n, text in lines.iter_rows()]
 
 
 def _parse_rows(path: str, rows: list[RawRow], ctx: ValidationContext, unknown: Counter
