@@ -1,7 +1,9 @@
 """Run the Dagster graph over a range of partitions: the engine behind ``meter-pipeline backfill``.
 
-Daily partitions run first, one landing day at a time in date order; then every monthly
-partition whose last landing day is ≤ end and whose month is ≥ the start's month (SPEC §9).
+The monitoring partition of the day before start runs first (so the first month sees its first
+day's early probe exports), then the daily partitions of [start, end] as one ranged run (each
+asset loops over the days in date order), then every monthly partition whose last landing day
+is ≤ end and whose month is ≥ the start's month, as one ranged run in month order (SPEC §9).
 """
 
 from __future__ import annotations

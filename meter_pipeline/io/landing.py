@@ -99,21 +99,12 @@ def read_event_file(rel: str, path: Path, reader: Reader, gzipped: bool
                     ) -> tuple[LandingFile, list[RawRow] | pl.DataFrame]:
     """Like :func:`read_landing_file`, but a readable JSONL file comes back as a frame of its
     lines, for the vectorised fast path."""
-    if reader is not read_jsonl:
-        return read_landing_file(rel, path, reader, gzipped)
-    data = path.read_bytes()
-    info = LandingFile(rel, len(data), hashlib.sha256(data).hexdigest())
-    try:
-        if gzipped and data:
-            data = gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        info.rows = 1
-        return info, [RawRow(0, None, None, f"file cannot be decompressed ({exc})")]
+    info, data = _open(rel, path, gzipped)
+    if reader is not read_jsonl or isinstance(data, RawRow):
+        return _rows(info, data, reader)
     lines = jsonl_lines(data)
-    if lines is None:
-        rows = list(read_jsonl(data))
-        info.rows = len(rows)
-        return info, rows
+    if lines is None:  # not UTF-8 as a whole: each line is judged on its own
+        return _rows(info, data, reader)
     info.rows = lines.height
     return info, lines
 
@@ -121,15 +112,28 @@ def read_event_file(rel: str, path: Path, reader: Reader, gzipped: bool
 def read_landing_file(rel: str, path: Path, reader: Reader, gzipped: bool
                       ) -> tuple[LandingFile, list[RawRow]]:
     """Read one file whole. A file that cannot be read at all is one malformed row, line 0."""
+    info, data = _open(rel, path, gzipped)
+    return _rows(info, data, reader)
+
+
+def _open(rel: str, path: Path, gzipped: bool) -> tuple[LandingFile, bytes | RawRow]:
+    """The file's audit entry and its (decompressed) bytes, or the malformed row it becomes."""
     data = path.read_bytes()
     info = LandingFile(rel, len(data), hashlib.sha256(data).hexdigest())
     try:
-        if gzipped and data:
-            data = gzip.decompress(data)
-        rows = list(reader(data)) if data else []
+        return info, gzip.decompress(data) if gzipped and data else data
     except (OSError, EOFError, zlib.error) as exc:
-        rows = [RawRow(0, None, None, f"file cannot be decompressed ({exc})")]
-    except UnreadableFile as exc:
-        rows = [RawRow(0, None, None, f"file cannot be read: {exc}")]
+        return info, RawRow(0, None, None, f"file cannot be decompressed ({exc})")
+
+
+def _rows(info: LandingFile, data: bytes | RawRow, reader: Reader
+          ) -> tuple[LandingFile, list[RawRow]]:
+    if isinstance(data, RawRow):
+        rows = [data]
+    else:
+        try:
+            rows = list(reader(data)) if data else []
+        except UnreadableFile as exc:
+            rows = [RawRow(0, None, None, f"file cannot be read: {exc}")]
     info.rows = len(rows)
     return info, rows
