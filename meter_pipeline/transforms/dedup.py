@@ -18,7 +18,8 @@ def dedupe_events(valid: pl.DataFrame, history: pl.DataFrame, landing_date: dt.d
     differs. The clean frame keeps the first copy of each id not seen in the history.
     """
     first_seen = (
-        history.sort("landing_date", maintain_order=True)
+        history.join(valid.select("event_id").unique(), on="event_id", how="semi")
+        .sort("landing_date", maintain_order=True)
         .group_by("event_id", maintain_order=True)
         .agg(pl.col("landing_date").first().alias("_hist_date"),
              pl.col("payload_hash").first().alias("_hist_hash"))
