@@ -2,11 +2,13 @@
 SLA credits and the credit ledger. Months run in order: each reads the ledger of the month
 before, and a ranged run carries it from one month to the next."""
 
+from collections import Counter
+
 import dagster as dg
 import polars as pl
 
 from data_contracts import CONTRACTS, empty_frame
-from meter_pipeline.assets.common import SINGLE_RUN, table_asset_spec, table_metadata, write_table
+from meter_pipeline.assets.common import SINGLE_RUN, Written, table_asset_spec, write_table
 from meter_pipeline.io import warehouse
 from meter_pipeline.partitions import monthly_partitions
 from meter_pipeline.resources import DataRoot
@@ -69,21 +71,23 @@ def period_events(data_root: DataRoot, period: str) -> pl.LazyFrame:
 def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     root, meters = data_root.path(), data_root.meters()
     grace, subscriptions = data_root.billing_rules().grace_days, data_root.subscriptions()
-    usage, unbilled = [], []
+    usage, unbilled, late, by_reason = Written(), Written(), 0, Counter()
     for period in sorted(context.partition_keys):
         billed, ignored = invoicing.split_period_events(period_events(data_root, period), period,
                                                         grace)
-        usage.append(write_table(root, "period_usage", period,
-                                 invoicing.build_period_usage(billed, meters, period)))
-        unbilled.append(write_table(root, "unbilled_usage", period, invoicing.build_unbilled_usage(
-            billed, ignored, subscriptions, meters, period)))
-    by_reason = dict(pl.concat(unbilled).group_by("reason").agg(pl.col("event_count").sum())
-                     .sort("reason").iter_rows())
-    yield dg.MaterializeResult(asset_key="period_usage", metadata={
-        **table_metadata(usage), "late_events": sum(int(f["late_event_count"].sum())
-                                                    for f in usage)})
+        frame = usage.add(write_table(root, "period_usage", period,
+                                      invoicing.build_period_usage(billed, meters, period)))
+        late += int(frame["late_event_count"].sum())
+        frame = unbilled.add(write_table(root, "unbilled_usage", period,
+                                         invoicing.build_unbilled_usage(
+                                             billed, ignored, subscriptions, meters, period)))
+        by_reason.update(dict(frame.group_by("reason").agg(pl.col("event_count").sum())
+                              .iter_rows()))
+    by_reason = dict(sorted(by_reason.items()))
+    yield dg.MaterializeResult(asset_key="period_usage",
+                               metadata={**usage.metadata(), "late_events": late})
     yield dg.MaterializeResult(asset_key="unbilled_usage", metadata={
-        **table_metadata(unbilled), "events_by_reason": dg.MetadataValue.json(by_reason)})
+        **unbilled.metadata(), "events_by_reason": dg.MetadataValue.json(by_reason)})
     yield dg.AssetCheckResult(
         check_name="unbilled_usage_reported", asset_key="unbilled_usage", passed=not by_reason,
         severity=dg.AssetCheckSeverity.WARN,
@@ -106,30 +110,33 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     periods = sorted(context.partition_keys)
     previous = warehouse.scan_partitions(root, "sla_credit_ledger",
                                          [previous_period(periods[0])]).collect()
-    written: dict[str, list[pl.DataFrame]] = {name: [] for name in INVOICE_TABLES}
+    written = {name: Written() for name in INVOICE_TABLES}
+    sums = {name: pl.DataFrame() for name in ("invoices", "sla_credits", "sla_credit_ledger")}
     mismatched = off_unit = over_fee = 0
     problems: list[str] = []
     for period in periods:
         tables = invoice_tables(data_root, period, previous)
-        for name in INVOICE_TABLES:
-            written[name].append(write_table(root, name, period, tables[name]))
-        lines, invoices = written["invoice_lines"][-1], written["invoices"][-1]
-        mismatched += invoicing.invoices_not_matching_lines(lines, invoices).height
-        off_unit += invoicing.amounts_off_minor_unit(lines).height
-        over_fee += credits_over_fee(written["sla_credits"][-1]).height
-        problems += ledger_problems(written["sla_credit_ledger"][-1], previous)
-        previous = written["sla_credit_ledger"][-1]
+        tables = {name: written[name].add(write_table(root, name, period, tables[name]))
+                  for name in INVOICE_TABLES}
+        mismatched += invoicing.invoices_not_matching_lines(tables["invoice_lines"],
+                                                            tables["invoices"]).height
+        off_unit += invoicing.amounts_off_minor_unit(tables["invoice_lines"]).height
+        over_fee += credits_over_fee(tables["sla_credits"]).height
+        problems += ledger_problems(tables["sla_credit_ledger"], previous)
+        previous = tables["sla_credit_ledger"]
+        sums["invoices"] = _add_by_currency(sums["invoices"], tables["invoices"], "total")
+        sums["sla_credits"] = _add_by_currency(
+            sums["sla_credits"], tables["sla_credits"].filter(pl.col("status") == "granted"),
+            "credit_amount")
+        sums["sla_credit_ledger"] = _add_by_currency(sums["sla_credit_ledger"],
+                                                     tables["sla_credit_ledger"], "applied")
+    labels = {"invoices": "totals_by_currency", "sla_credits": "granted_by_currency",
+              "sla_credit_ledger": "applied_by_currency"}
     for name in INVOICE_TABLES:
-        meta = table_metadata(written[name], rows=10)
-        if name == "invoices":
-            meta["totals_by_currency"] = dg.MetadataValue.json(
-                _sum_by_currency(pl.concat(written[name]), "total"))
-        if name == "sla_credits":
-            meta["granted_by_currency"] = dg.MetadataValue.json(_sum_by_currency(
-                pl.concat(written[name]).filter(pl.col("status") == "granted"), "credit_amount"))
-        if name == "sla_credit_ledger":
-            meta["applied_by_currency"] = dg.MetadataValue.json(
-                _sum_by_currency(pl.concat(written[name]), "applied"))
+        meta = written[name].metadata(rows=10)
+        if name in labels:
+            meta[labels[name]] = dg.MetadataValue.json(
+                {c: str(t) for c, t in sums[name].sort("currency").iter_rows()})
         yield dg.MaterializeResult(asset_key=name, metadata=meta)
     yield dg.AssetCheckResult(check_name="sla_credit_ledger_balances",
                               asset_key="sla_credit_ledger", passed=not problems,
@@ -167,6 +174,9 @@ def invoice_tables(data_root: DataRoot, period: str, previous: pl.DataFrame
             "sla_credits": credits, "sla_credit_ledger": ledger}
 
 
-def _sum_by_currency(frame: pl.DataFrame, column: str) -> dict[str, str]:
-    sums = frame.group_by("currency").agg(pl.col(column).sum()).sort("currency")
-    return {currency: str(total) for currency, total in sums.iter_rows()}
+def _add_by_currency(totals: pl.DataFrame, frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Running sums of ``column`` per currency, as (currency, total)."""
+    part = frame.group_by("currency").agg(pl.col(column).sum().alias("total"))
+    if totals.is_empty():
+        return part
+    return pl.concat([totals, part]).group_by("currency").agg(pl.col("total").sum())

@@ -51,11 +51,26 @@ def write_table(root, table: str, key: str, frame: pl.DataFrame) -> pl.DataFrame
     return frame
 
 
-def table_metadata(frames: list[pl.DataFrame], rows: int = 5) -> dict:
-    """Row count over the run's partitions and a preview of the last one."""
-    return {"dagster/row_count": sum(f.height for f in frames),
-            "partitions": len(frames),
-            "preview": preview(frames[-1], rows) if frames else dg.MetadataValue.md("_(none)_")}
+class Written:
+    """What a run wrote to one table: rows and partitions, and the first rows of the last
+    partition for the preview. Holds no more than one partition's head, so a ranged run's memory
+    stays bounded by the partition it is working on."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.partitions = 0
+        self.last: pl.DataFrame | None = None
+
+    def add(self, frame: pl.DataFrame) -> pl.DataFrame:
+        self.rows += frame.height
+        self.partitions += 1
+        self.last = frame.head(20)
+        return frame
+
+    def metadata(self, rows: int = 5) -> dict:
+        return {"dagster/row_count": self.rows, "partitions": self.partitions,
+                "preview": preview(self.last, rows) if self.last is not None
+                else dg.MetadataValue.md("_(none)_")}
 
 
 def preview(frame: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:

@@ -11,7 +11,7 @@ import polars as pl
 from meter_pipeline.assets.common import (
     SINGLE_RUN,
     table_asset_spec,
-    table_metadata,
+    Written,
     table_spec,
     write_table,
 )
@@ -42,20 +42,20 @@ CONSERVATION = dg.AssetCheckSpec(
 )
 def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     root, meters, rules = data_root.path(), data_root.meters(), data_root.billing_rules()
-    written: dict[str, list[pl.DataFrame]] = {name: [] for name in INGESTION_TABLES}
+    written = {name: Written() for name in INGESTION_TABLES}
     counts: Counter = Counter()
     unbalanced = []
     for key in sorted(context.partition_keys):
         tables = ingest_day(root, dt.date.fromisoformat(key), meters, rules)
         for name in INGESTION_TABLES:
-            written[name].append(write_table(root, name, key, getattr(tables, name)))
+            written[name].add(write_table(root, name, key, getattr(tables, name)))
         audit = tables.ingestion_audit
         counts.update({k: v for k, v in audit.row(0, named=True).items()
                        if k in COUNTS or k.startswith("quarantined_")})
         if not conservation_holds(audit):
             unbalanced.append(key)
     for name in INGESTION_TABLES:
-        meta = table_metadata(written[name])
+        meta = written[name].metadata()
         if name == "quarantined_events":
             meta["by_reason"] = dg.MetadataValue.json(
                 {k.removeprefix("quarantined_"): v for k, v in sorted(counts.items())
@@ -76,11 +76,11 @@ def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
 def daily_usage(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
     """Usage per event date, billing period, customer and meter for one landing day (SPEC §8)."""
     root, meters = data_root.path(), data_root.meters().meters
-    written = []
+    written = Written()
     for key in sorted(context.partition_keys):
         events = warehouse.scan_partitions(root, "clean_events", [key]).with_columns(
             pl.col("event_time").dt.date().alias("usage_date"))
         usage = aggregate_usage(events, meters, ["landing_date", "usage_date", "billing_period",
                                                  "customer_id", "meter"]).collect()
-        written.append(write_table(root, "daily_usage", key, usage))
-    return dg.MaterializeResult(metadata=table_metadata(written))
+        written.add(write_table(root, "daily_usage", key, usage))
+    return dg.MaterializeResult(metadata=written.metadata())

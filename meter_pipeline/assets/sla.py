@@ -10,7 +10,7 @@ from data_contracts import CONTRACTS, empty_frame
 from meter_pipeline.assets.common import (
     SINGLE_RUN,
     table_asset_spec,
-    table_metadata,
+    Written,
     table_spec,
     write_table,
 )
@@ -38,21 +38,23 @@ COVERAGE = dg.AssetCheckSpec(
 def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     root, config = data_root.path(), data_root.sla()
     services = config.policy.services if config else ()
-    written: dict[str, list[pl.DataFrame]] = {"probe_results": [], "probe_minutes": []}
+    written = {"probe_results": Written(), "probe_minutes": Written()}
+    down_minutes = 0
     ignored: Counter = Counter()
     for key in sorted(context.partition_keys):
         day = dt.date.fromisoformat(key)
         read = read_monitoring_day(root, day)
         results, minutes, skipped = probe_day(read.probes, services, day, read.unreadable_rows)
-        written["probe_results"].append(write_table(root, "probe_results", key, results))
-        written["probe_minutes"].append(write_table(root, "probe_minutes", key, minutes))
+        written["probe_results"].add(write_table(root, "probe_results", key, results))
+        minutes = written["probe_minutes"].add(write_table(root, "probe_minutes", key, minutes))
+        down_minutes += int((minutes["status"] == "down").sum())
         ignored.update({k: v for k, v in skipped.as_metadata().items() if isinstance(v, int)})
         ignored["files"] += len(read.files)
         ignored["skipped_files"] += len(read.skipped_files)
-    for name, frames in written.items():
-        meta = {**table_metadata(frames), **ignored}
+    for name, table in written.items():
+        meta = {**table.metadata(), **ignored}
         if name == "probe_minutes":
-            meta["down_minutes"] = sum(int((f["status"] == "down").sum()) for f in frames)
+            meta["down_minutes"] = down_minutes
         yield dg.MaterializeResult(asset_key=name, metadata=meta)
 
 
@@ -61,7 +63,7 @@ def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
 def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
     """Monthly uptime per service from the probes checked in the month (SPEC §7.1–7.3)."""
     root, config = data_root.path(), data_root.sla()
-    written, low = [], []
+    written, low = Written(), []
     for period in sorted(context.partition_keys):
         if config is None:
             frame = empty_frame(CONTRACTS["uptime"])
@@ -73,10 +75,9 @@ def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
                                    excused_intervals(config))
             low += [f"{period} {s}" for s in
                     low_coverage(frame, config.policy.min_coverage_pct)["service"].to_list()]
-        written.append(write_table(root, "uptime", period, frame))
-    last = written[-1]
+        last = written.add(write_table(root, "uptime", period, frame))
     yield dg.MaterializeResult(metadata={
-        **table_metadata(written),
+        **written.metadata(),
         "uptime_pct": dg.MetadataValue.json({r["service"]: str(r["uptime_pct"])
                                              for r in last.iter_rows(named=True)}),
         "services_missing_target": int((~last["met"]).sum()) if last.height else 0,
