@@ -36,7 +36,7 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
     files = [read_event_file(*entry) for entry in listing.files]
     parsed = parse_day(files, context_for(meters, day), day)
     event_index.write_day_index(root, day, day_index(parsed.valid), stamp)
-    history = event_index.load_history(root, day, meters)
+    history = event_index.load_history(root, day, meters, ids=parsed.valid)
     clean, duplicates = dedupe_events(parsed.valid, history, day)
     clean = add_billing_period(
         clean.with_columns(pl.lit(day, dtype=pl.Date).alias("landing_date")), day, rules)

@@ -56,11 +56,17 @@ def ensure_day_index(root: Path, day: dt.date, config: MetersConfig) -> None:
     write_day_index(root, day, day_index(parsed.valid), stamp)
 
 
-def load_history(root: Path, day: dt.date, config: MetersConfig) -> pl.DataFrame:
-    """Index rows (landing_date, event_id, payload_hash) of the window of days before ``day``."""
+def load_history(root: Path, day: dt.date, config: MetersConfig,
+                 ids: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Index rows (landing_date, event_id, payload_hash) of the window of days before ``day``;
+    with ``ids`` (a frame with an ``event_id`` column), only those ids are read into memory."""
     days = [day - dt.timedelta(days=n) for n in range(config.dedup_window_days, 0, -1)]
     for past in days:
         ensure_day_index(root, past, config)
     schema = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})
-    return warehouse.scan_partitions(root, TABLE, [d.isoformat() for d in days], schema=schema,
-                                     column=COLUMN).collect()
+    history = warehouse.scan_partitions(root, TABLE, [d.isoformat() for d in days],
+                                        schema=schema, column=COLUMN)
+    if ids is not None:
+        history = history.join(ids.lazy().select("event_id").unique(), on="event_id",
+                               how="semi")
+    return history.collect(engine="streaming")
