@@ -70,7 +70,7 @@ def build_period_usage(events: pl.DataFrame | pl.LazyFrame, meters: MetersConfig
     return (usage.join(late, on=keys, how="left")
             .with_columns(pl.lit(period).alias("billing_period"),
                           pl.col("late_event_count").fill_null(0))
-            .select(PERIOD_USAGE_COLUMNS).sort(keys).collect())
+            .select(PERIOD_USAGE_COLUMNS).sort(keys).collect(engine="streaming"))
 
 
 def subscriptions_frame(subscriptions: Iterable[Subscription]) -> pl.DataFrame:
@@ -119,4 +119,4 @@ def build_unbilled_usage(billed: pl.DataFrame | pl.LazyFrame,
     return (aggregate_usage(both, meters.meters, keys)
             .with_columns(pl.lit(period).alias("billing_period"),
                           pl.col("quantity").cast(QUANTITY))
-            .select(UNBILLED_COLUMNS).sort(keys).collect())
+            .select(UNBILLED_COLUMNS).sort(keys).collect(engine="streaming"))

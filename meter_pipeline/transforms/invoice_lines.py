@@ -119,7 +119,8 @@ def build_invoice_lines(period: str, events: pl.DataFrame | pl.LazyFrame,
     first, last = period_bounds(period)
     assigned = assign_subscriptions(events, subscriptions)
     usage_frame, with_events = pl.collect_all([
-        aggregate_charge_usage(assigned, pricing, meters), subscriptions_with_events(assigned)])
+        aggregate_charge_usage(assigned, pricing, meters), subscriptions_with_events(assigned)],
+        engine="streaming")
     usage = _usage_map(usage_frame)
     has_events = set(with_events.iter_rows())
     rows: list[dict[str, Any]] = []
