@@ -32,7 +32,7 @@ SEP = "\x1f"  # never inside a fast line: control characters are excluded from i
 _RFC3339 = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
             r"(?:\.([0-9]{1,9}))?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))$")
 _PLAIN_DECIMAL = r"^-?(?:0|[1-9][0-9]{0,19})(?:\.[0-9]{1,9})?$"  # exact in Decimal(38, 9)
-_INTEGER = r"^(?:0|[1-9][0-9]{0,15})$"
+_INTEGER = r"^(?:0|[1-9][0-9]{0,14})$"  # ×1000 stays inside int64
 FIELDS = ("event_id", "customer_id", "meter", "timestamp", "value", "dimensions")
 
 
@@ -127,7 +127,8 @@ def fast_events(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
                 pl.col("dimensions").is_null() | pl.col("dimensions").str.starts_with("{"))
         .with_columns(_unquote(stamp).str.extract_groups(_RFC3339).alias("_ts"))
         .with_columns(event_us.alias("event_us"), value_text.alias("value_text"))
-        .filter(pl.col("event_us").is_between(ctx.oldest_us, ctx.future_us, closed="left"),
+        .filter(pl.col("event_us").is_between(max(ctx.oldest_us, 0), min(ctx.future_us, MAX_US),
+                                              closed="left"),
                 ~needs | (pl.col("value_text").str.contains(_PLAIN_DECIMAL).fill_null(False)
                           & (~pl.col("value_text").str.starts_with("-")
                              | pl.col("meter").is_in(negative_ok)

@@ -110,3 +110,14 @@ def test_the_fast_path_takes_plain_lines_and_leaves_odd_ones(monkeypatch):
     assert_frame_equal(fast.valid, slow.valid)
     assert fast.valid["event_id"].to_list()[-2:] == ["xA", "y"]
     assert fast.unknown_fields == {}  # a null field is not counted
+
+
+def test_huge_epoch_milliseconds_never_wrap_around(monkeypatch):
+    # 16 digits of milliseconds × 1000 would overflow int64 microseconds; it must be rejected
+    # exactly like the per-line path does (invalid_timestamp), never wrap into the window.
+    lines = ['{"event_id":"e%d","customer_id":"c","meter":"api_calls","timestamp":%s}' % (i, t)
+             for i, t in enumerate(["9223372036854775", "9999999999999999", "1789041600000"])]
+    _, (fast, slow) = parse_both(lines, monkeypatch)
+    assert_frame_equal(fast.quarantined, slow.quarantined)
+    assert fast.quarantined["reason"].to_list() == ["invalid_timestamp", "invalid_timestamp"]
+    assert fast.valid["event_id"].to_list() == ["e2"]
