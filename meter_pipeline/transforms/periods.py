@@ -34,15 +34,16 @@ def add_billing_period(events: pl.DataFrame, landing_date: dt.date, rules: Billi
                        ) -> pl.DataFrame:
     """Stamp each event with ``billing_period`` and ``late`` from its event time and landing day."""
     event_day = pl.col("event_time").dt.date()
-    last_landing = event_day.dt.month_end() + pl.duration(days=rules.grace_days)
-    on_time = pl.lit(landing_date, dtype=pl.Date) <= last_landing
+    landing = pl.lit(landing_date, dtype=pl.Date)
     late_period = (pl.lit(billing_period_for_landing(landing_date, rules.grace_days))
                    if rules.late_events == "next_open_period" else pl.lit(None, dtype=pl.String))
-    return events.with_columns(
-        pl.when(on_time).then(event_day.dt.strftime("%Y-%m")).otherwise(late_period)
-        .alias("billing_period"),
-        (~on_time).alias("late"),
-    )
+    return (events
+            .with_columns((event_day.dt.month_end() + pl.duration(days=rules.grace_days))
+                          .alias("_last_landing"))
+            .with_columns((pl.col("_last_landing") < landing).alias("late"))
+            .with_columns(pl.when(pl.col("late")).then(late_period)
+                          .otherwise(event_day.dt.strftime("%Y-%m")).alias("billing_period"))
+            .drop("_last_landing"))
 
 
 def period_landing_days(period: str, grace_days: int, future_tolerance_us: int) -> list[str]:
