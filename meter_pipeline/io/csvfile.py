@@ -16,23 +16,41 @@ class UnreadableFile(Exception):
     """The whole file cannot be read: it becomes one ``malformed`` row with line number 0."""
 
 
-def _records(data: bytes) -> Iterator[tuple[bytes, bool]]:
-    """Split into records on newlines outside quotes; ``(record, complete)``."""
-    pending: list[bytes] = []
-    quotes = 0
-    for line in data.split(b"\n"):
-        pending.append(line)
-        quotes += line.count(b'"')
-        if quotes % 2 == 0:
-            record = b"\n".join(pending)
-            pending, quotes = [], 0
-            yield (record[:-1] if record.endswith(b"\r") else record), True
-    if pending:
-        yield b"\n".join(pending), False
+def _records(data: bytes) -> Iterator[tuple[str, list[str] | None, str | None]]:
+    """``(raw text, cells or None, error or None)`` per record, with the csv module's own RFC 4180
+    quoting: a quote opens a quoted field only at the start of a field, and a quoted field may
+    span lines. The raw text is the record's lines as they appear, without the final line end."""
+    text = data.decode("utf-8", "surrogateescape")
+    pieces = text.split("\n")
+    lines = [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    consumed: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for line in lines:
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(feed(), strict=True)
+    while True:
+        try:
+            cells, error = next(reader), None
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            cells, error = None, f"not a valid CSV record ({exc})"
+        raw = "".join(consumed)
+        consumed.clear()
+        raw = raw[:-1] if raw.endswith("\n") else raw
+        raw = raw[:-1] if raw.endswith("\r") else raw
+        yield raw, cells, error
 
 
-def _cells(text: str) -> list[str]:
-    return next(csv.reader([text], strict=True), [])
+def _valid_utf8(raw: str) -> bool:
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _dimension_cell(cell: str) -> object:
@@ -46,15 +64,12 @@ def read_csv(data: bytes) -> Iterator[RawRow]:
         data = data[3:]
     records = _records(data)
     header: list[str] | None = None
-    for record, complete in records:
-        if not record.strip():
+    for raw, cells, error in records:
+        if not raw.strip():
             continue
-        try:
-            header = _cells(record.decode("utf-8"))
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise UnreadableFile(f"header row is not valid CSV ({exc})") from None
-        if not complete:
-            raise UnreadableFile("header row has an unterminated quote")
+        if error is not None or not _valid_utf8(raw):
+            raise UnreadableFile(f"header row is not valid CSV ({error or 'not valid UTF-8'})")
+        header = cells
         break
     if header is None:
         return
@@ -62,28 +77,20 @@ def read_csv(data: bytes) -> Iterator[RawRow]:
     if dupes:
         raise UnreadableFile(f"header names {', '.join(map(repr, dupes))} more than once")
     number = 0
-    for record, complete in records:
-        if not record.strip():
+    for raw, cells, error in records:
+        if not raw.strip():
             continue
         number += 1
-        try:
-            text = record.decode("utf-8")
-        except UnicodeDecodeError:
-            yield RawRow(number, record.decode("utf-8", "replace"), None, "not valid UTF-8")
-            continue
-        if not complete:
-            yield RawRow(number, text, None, "unterminated quoted field")
-            continue
-        try:
-            cells = _cells(text)
-        except csv.Error as exc:
-            yield RawRow(number, text, None, f"not a valid CSV record ({exc})")
-            continue
-        if len(cells) != len(header):
-            yield RawRow(number, text, None,
+        if not _valid_utf8(raw):
+            text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            yield RawRow(number, text, None, "not valid UTF-8")
+        elif error is not None:
+            yield RawRow(number, raw, None, error)
+        elif len(cells) != len(header):
+            yield RawRow(number, raw, None,
                          f"has {len(cells)} cells, the header has {len(header)}")
-            continue
-        yield RawRow(number, text, _fields(header, cells))
+        else:
+            yield RawRow(number, raw, _fields(header, cells))
 
 
 def _fields(header: list[str], cells: list[str]) -> dict:
