@@ -86,17 +86,23 @@ def assign_subscriptions(events: pl.DataFrame | pl.LazyFrame,
     last on or before the day is the only candidate."""
     subs = subscriptions_frame(subscriptions).sort("subscription_start")
     day = pl.col("event_time").dt.date().alias("_event_date")
-    joined = (_lazy(events).with_columns(day).sort("_event_date")
-              .join_asof(subs.lazy(), left_on="_event_date", right_on="subscription_start",
-                         by="customer_id", strategy="backward", check_sortedness=False,
-                         coalesce=False))
+    events = _lazy(events).with_columns(day)
+    # Resolve coverage once per (customer, day) — a small frame — then hash-join it back, so the
+    # events themselves are never sorted.
+    days = (events.select("customer_id", "_event_date").unique().sort("_event_date")
+            .join_asof(subs.lazy(), left_on="_event_date", right_on="subscription_start",
+                       by="customer_id", strategy="backward", check_sortedness=False,
+                       coalesce=False))
     covered = pl.col("subscription_end").is_null() | (
         pl.col("_event_date") <= pl.col("subscription_end"))
     covered = covered & pl.col("subscription_start").is_not_null()
-    return joined.with_columns(
+    cover = days.select(
+        "customer_id", "_event_date",
         pl.when(covered).then(pl.col("plan_id")).alias("plan_id"),
         pl.when(covered).then(pl.col("subscription_start")).alias("subscription_start"),
-    ).drop("subscription_end", "_event_date", "customer_id_right", strict=False)
+    )
+    return (events.join(cover, on=["customer_id", "_event_date"], how="left")
+            .drop("_event_date"))
 
 
 def build_unbilled_usage(billed: pl.DataFrame | pl.LazyFrame,
