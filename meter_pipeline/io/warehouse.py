@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from data_contracts import CONTRACTS, PARTITION_COLUMN, empty_frame, polars_schema
+from data_contracts import CONTRACTS, PARTITION_COLUMN, polars_schema
 
 PART_FILE = "part-0.parquet"
 
@@ -104,7 +104,3 @@ def existing_keys(root: str | Path, table: str, column: str | None = None) -> li
     prefix = f"{column}="
     return sorted(p.name[len(prefix):] for p in folder.iterdir()
                   if p.name.startswith(prefix) and (p / PART_FILE).exists())
-
-
-def empty_table(table: str) -> pl.DataFrame:
-    return empty_frame(CONTRACTS[table])

@@ -48,8 +48,3 @@ def parse_rfc3339_us(text: str) -> int | None:
 def epoch_ms_to_us(ms: int) -> int | None:
     us = ms * 1000
     return us if in_range(us) else None
-
-
-def format_us(us: int) -> str:
-    """UTC microseconds → an RFC 3339 string (for details and docs)."""
-    return (EPOCH + dt.timedelta(microseconds=us)).isoformat().replace("+00:00", "Z")
