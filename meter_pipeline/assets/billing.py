@@ -53,11 +53,12 @@ PREVIOUS_LEDGER = dg.AssetDep("sla_credit_ledger", partition_mapping=dg.TimeWind
 INVOICE_TABLES = ("sla_credit_ledger", "sla_credits", "invoice_lines", "invoices")
 
 
-def period_events(data_root: DataRoot, period: str) -> pl.LazyFrame:
-    """Clean events of the landing days a period reads (see period_landing_days)."""
+def period_days(data_root: DataRoot, period: str) -> list[pl.LazyFrame]:
+    """Clean events of the landing days a period reads (see period_landing_days), one lazy
+    frame per day: the month close holds one day's events at a time."""
     days = period_landing_days(period, data_root.billing_rules().grace_days,
                                data_root.meters().future_tolerance_us)
-    return warehouse.scan_partitions(data_root.path(), "clean_events", days)
+    return [warehouse.scan_partitions(data_root.path(), "clean_events", [day]) for day in days]
 
 
 @dg.multi_asset(
@@ -73,14 +74,11 @@ def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     grace, subscriptions = data_root.billing_rules().grace_days, data_root.subscriptions()
     usage, unbilled, late, by_reason = Written(), Written(), 0, Counter()
     for period in sorted(context.partition_keys):
-        billed, ignored = invoicing.split_period_events(period_events(data_root, period), period,
-                                                        grace)
-        frame = usage.add(write_table(root, "period_usage", period,
-                                      invoicing.build_period_usage(billed, meters, period)))
+        period_usage, unbilled_usage = invoicing.period_usage_tables(
+            period_days(data_root, period), period, grace, subscriptions, meters)
+        frame = usage.add(write_table(root, "period_usage", period, period_usage))
         late += int(frame["late_event_count"].sum())
-        frame = unbilled.add(write_table(root, "unbilled_usage", period,
-                                         invoicing.build_unbilled_usage(
-                                             billed, ignored, subscriptions, meters, period)))
+        frame = unbilled.add(write_table(root, "unbilled_usage", period, unbilled_usage))
         by_reason.update(dict(frame.group_by("reason").agg(pl.col("event_count").sum())
                               .iter_rows()))
     by_reason = dict(sorted(by_reason.items()))
@@ -156,8 +154,8 @@ def invoice_tables(data_root: DataRoot, period: str, previous: pl.DataFrame
     invoices."""
     pricing, meters, subscriptions = (data_root.pricing(), data_root.meters(),
                                       data_root.subscriptions())
-    billed, _ = invoicing.split_period_events(period_events(data_root, period), period,
-                                              pricing.grace_days)
+    billed = [invoicing.split_period_events(day, period, pricing.grace_days)[0]
+              for day in period_days(data_root, period)]
     lines = invoicing.build_invoice_lines(period, billed, pricing, subscriptions, meters)
     config = data_root.sla()
     if config is None:

@@ -21,8 +21,7 @@ import polars as pl
 
 from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import MetersConfig
-from meter_pipeline.money import QUANTITY
-from meter_pipeline.transforms.usage import aggregate_usage
+from meter_pipeline.transforms.usage import Frame, UsageFold
 
 SUBSCRIPTION_SCHEMA = pl.Schema({"customer_id": pl.String, "plan_id": pl.String,
                                  "subscription_start": pl.Date, "subscription_end": pl.Date})
@@ -31,8 +30,19 @@ PERIOD_USAGE_COLUMNS = ["billing_period", "customer_id", "meter", "quantity", "e
                         "late_event_count"]
 
 
-def _lazy(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+#: Events given whole (one frame) or in chunks (e.g. one frame per landing day); the results do
+#: not depend on how the events are chunked, only memory does.
+Chunks = Frame | Iterable[Frame]
+USAGE_KEYS = ["customer_id", "meter"]
+UNBILLED_KEYS = ["customer_id", "meter", "reason"]
+
+
+def chunks(events: Chunks) -> Iterable[Frame]:
+    return [events] if isinstance(events, pl.DataFrame | pl.LazyFrame) else events
+
+
+def _lazy(frame: Frame) -> pl.LazyFrame:
+    return frame.lazy()
 
 
 def landing_period(grace_days: int) -> pl.Expr:
@@ -56,21 +66,26 @@ def split_period_events(events: pl.DataFrame | pl.LazyFrame, period: str, grace_
     return billed, ignored
 
 
-def build_period_usage(events: pl.DataFrame | pl.LazyFrame, meters: MetersConfig, period: str
-                       ) -> pl.DataFrame:
+def period_usage_fold(meters: MetersConfig) -> UsageFold:
+    """The fold of ``period_usage``: customer × meter, with the late events counted."""
+    return UsageFold(meters.meters, USAGE_KEYS, flags={"late_event_count": pl.col("late")})
+
+
+def finish_period_usage(fold: UsageFold, period: str) -> pl.DataFrame:
+    return (fold.result().with_columns(pl.lit(period).alias("billing_period"))
+            .select(PERIOD_USAGE_COLUMNS))
+
+
+def build_period_usage(events: Chunks, meters: MetersConfig, period: str) -> pl.DataFrame:
     """``period_usage``: one row per customer × meter over the events the period bills.
 
     Columns: billing_period, customer_id, meter, quantity, event_count, late_event_count; sorted
     by customer_id, meter.
     """
-    lazy = _lazy(events)
-    keys = ["customer_id", "meter"]
-    usage = aggregate_usage(lazy, meters.meters, keys)
-    late = lazy.group_by(keys).agg(pl.col("late").sum().cast(pl.Int64).alias("late_event_count"))
-    return (usage.join(late, on=keys, how="left")
-            .with_columns(pl.lit(period).alias("billing_period"),
-                          pl.col("late_event_count").fill_null(0))
-            .select(PERIOD_USAGE_COLUMNS).sort(keys).collect(engine="streaming"))
+    fold = period_usage_fold(meters)
+    for chunk in chunks(events):
+        fold.add(chunk)
+    return finish_period_usage(fold, period)
 
 
 def subscriptions_frame(subscriptions: Iterable[Subscription]) -> pl.DataFrame:
@@ -105,8 +120,28 @@ def assign_subscriptions(events: pl.DataFrame | pl.LazyFrame,
             .drop("_event_date"))
 
 
-def build_unbilled_usage(billed: pl.DataFrame | pl.LazyFrame,
-                         late_ignored: pl.DataFrame | pl.LazyFrame,
+def unbilled_events(billed: Frame, late_ignored: Frame,
+                    subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
+    """The events of ``billed`` that no subscription covers (reason ``no_subscription``) and the
+    ``late_ignored`` events (reason ``late_ignored``)."""
+    uncovered = (assign_subscriptions(billed, subscriptions)
+                 .filter(pl.col("plan_id").is_null())
+                 .drop("plan_id", "subscription_start")
+                 .with_columns(pl.lit("no_subscription").alias("reason")))
+    ignored = _lazy(late_ignored).with_columns(pl.lit("late_ignored").alias("reason"))
+    return pl.concat([uncovered, ignored.select(uncovered.collect_schema().names())])
+
+
+def unbilled_fold(meters: MetersConfig) -> UsageFold:
+    return UsageFold(meters.meters, UNBILLED_KEYS)
+
+
+def finish_unbilled_usage(fold: UsageFold, period: str) -> pl.DataFrame:
+    return (fold.result().with_columns(pl.lit(period).alias("billing_period"))
+            .select(UNBILLED_COLUMNS))
+
+
+def build_unbilled_usage(billed: Frame, late_ignored: Frame,
                          subscriptions: Iterable[Subscription], meters: MetersConfig,
                          period: str) -> pl.DataFrame:
     """``unbilled_usage``: events of ``billed`` that no subscription covers (no_subscription) and
@@ -115,14 +150,20 @@ def build_unbilled_usage(billed: pl.DataFrame | pl.LazyFrame,
     Columns: billing_period, customer_id, meter, reason, event_count, quantity; sorted by
     customer_id, meter, reason.
     """
-    uncovered = (assign_subscriptions(billed, subscriptions)
-                 .filter(pl.col("plan_id").is_null())
-                 .drop("plan_id", "subscription_start")
-                 .with_columns(pl.lit("no_subscription").alias("reason")))
-    ignored = _lazy(late_ignored).with_columns(pl.lit("late_ignored").alias("reason"))
-    both = pl.concat([uncovered, ignored.select(uncovered.collect_schema().names())])
-    keys = ["customer_id", "meter", "reason"]
-    return (aggregate_usage(both, meters.meters, keys)
-            .with_columns(pl.lit(period).alias("billing_period"),
-                          pl.col("quantity").cast(QUANTITY))
-            .select(UNBILLED_COLUMNS).sort(keys).collect(engine="streaming"))
+    fold = unbilled_fold(meters)
+    fold.add(unbilled_events(billed, late_ignored, subscriptions))
+    return finish_unbilled_usage(fold, period)
+
+
+def period_usage_tables(days: Iterable[Frame], period: str, grace_days: int,
+                        subscriptions: Iterable[Subscription], meters: MetersConfig
+                        ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(period_usage, unbilled_usage)`` of ``period`` from the clean events of the landing days
+    it reads, one day at a time: memory holds one day's events and the groups, not the month."""
+    subscriptions = list(subscriptions)
+    usage, unbilled = period_usage_fold(meters), unbilled_fold(meters)
+    for day in days:
+        billed, ignored = split_period_events(day.lazy().collect(), period, grace_days)
+        usage.add(billed)
+        unbilled.add(unbilled_events(billed, ignored, subscriptions))
+    return finish_period_usage(usage, period), finish_unbilled_usage(unbilled, period)

@@ -10,7 +10,7 @@ import polars as pl
 
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import PricingConfig
-from meter_pipeline.transforms.usage import aggregate_usage
+from meter_pipeline.transforms.usage import UsageFold
 
 CHARGE_KEYS = ["customer_id", "subscription_start", "plan_id", "charge_id", "meter"]
 
@@ -46,23 +46,25 @@ def matches_charge_filter(pricing: PricingConfig) -> pl.Expr:
     return expr
 
 
-def aggregate_charge_usage(assigned: pl.LazyFrame, pricing: PricingConfig,
-                           meters: MetersConfig) -> pl.LazyFrame:
-    """The meter's aggregation per customer × subscription × charge, over the covered events.
+def charge_events(assigned: pl.LazyFrame, pricing: PricingConfig) -> pl.LazyFrame:
+    """The covered events, one row per (event, charge of its plan on its meter whose filter it
+    matches), with ``charge_id``.
 
     ``assigned`` is the output of :func:`~meter_pipeline.transforms.billing_usage.
-    assign_subscriptions`. Columns: customer_id, subscription_start, plan_id, charge_id, meter,
-    event_count, quantity. Charges without matching events have no row (priced at zero usage).
+    assign_subscriptions`.
     """
     covered = assigned.filter(pl.col("plan_id").is_not_null())
-    per_charge = (covered.join(charges_frame(pricing).lazy(), on=["plan_id", "meter"],
-                               how="inner")
-                  .filter(matches_charge_filter(pricing)))
-    return aggregate_usage(per_charge, meters.meters, CHARGE_KEYS)
+    return (covered.join(charges_frame(pricing).lazy(), on=["plan_id", "meter"], how="inner")
+            .filter(matches_charge_filter(pricing)))
+
+
+def charge_usage_fold(meters: MetersConfig) -> UsageFold:
+    """The meter's aggregation per customer × subscription × charge (CHARGE_KEYS): feed it
+    :func:`charge_events`; charges without matching events get no row (priced at zero usage)."""
+    return UsageFold(meters.meters, CHARGE_KEYS)
 
 
 def subscriptions_with_events(assigned: pl.LazyFrame) -> pl.LazyFrame:
     """customer_id, subscription_start of every subscription covering at least one event."""
     return (assigned.filter(pl.col("plan_id").is_not_null())
-            .select("customer_id", "subscription_start").unique()
-            .sort("customer_id", "subscription_start"))
+            .select("customer_id", "subscription_start").unique())

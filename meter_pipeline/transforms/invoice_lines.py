@@ -38,9 +38,10 @@ from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import Plan, PricingConfig
 from meter_pipeline.money import EXACT, round_money
 from meter_pipeline.pricing import price_charge
-from meter_pipeline.transforms.billing_usage import assign_subscriptions
+from meter_pipeline.transforms.billing_usage import Chunks, assign_subscriptions, chunks
 from meter_pipeline.transforms.charge_usage import (
-    aggregate_charge_usage,
+    charge_events,
+    charge_usage_fold,
     subscriptions_with_events,
 )
 from meter_pipeline.transforms.periods import period_bounds
@@ -96,7 +97,7 @@ def _usage_map(frame: pl.DataFrame) -> dict[UsageKey, tuple[Decimal, int]]:
             (r["quantity"], r["event_count"]) for r in frame.iter_rows(named=True)}
 
 
-def build_invoice_lines(period: str, events: pl.DataFrame | pl.LazyFrame,
+def build_invoice_lines(period: str, events: Chunks,
                         pricing: PricingConfig, subscriptions: Iterable[Subscription],
                         meters: MetersConfig) -> pl.DataFrame:
     """Invoice lines of ``period`` (no SLA credits yet), columns of :class:`InvoiceLines`.
@@ -106,7 +107,8 @@ def build_invoice_lines(period: str, events: pl.DataFrame | pl.LazyFrame,
     period
         ``YYYY-MM``.
     events
-        Clean events the period bills (``billing_period == period``, late ones included).
+        Clean events the period bills (``billing_period == period``, late ones included), whole
+        or in chunks (one frame per landing day: memory then holds one day at a time).
     pricing, subscriptions, meters
         The loaded reference data.
 
@@ -117,12 +119,12 @@ def build_invoice_lines(period: str, events: pl.DataFrame | pl.LazyFrame,
     """
     subscriptions = sorted(subscriptions, key=lambda s: (s.customer_id, s.start_date))
     first, last = period_bounds(period)
-    assigned = assign_subscriptions(events, subscriptions)
-    usage_frame, with_events = pl.collect_all([
-        aggregate_charge_usage(assigned, pricing, meters), subscriptions_with_events(assigned)],
-        engine="streaming")
-    usage = _usage_map(usage_frame)
-    has_events = set(with_events.iter_rows())
+    fold, has_events = charge_usage_fold(meters), set()
+    for chunk in chunks(events):
+        assigned = assign_subscriptions(chunk, subscriptions).collect().lazy()
+        fold.add(charge_events(assigned, pricing))
+        has_events.update(subscriptions_with_events(assigned).collect().iter_rows())
+    usage = _usage_map(fold.result())
     rows: list[dict[str, Any]] = []
     for customer_id, subs in groupby(subscriptions, key=lambda s: s.customer_id):
         lines: list[dict[str, Any]] = []

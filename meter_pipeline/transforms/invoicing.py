@@ -5,6 +5,8 @@ The entry points for the monthly assets:
 - :func:`~meter_pipeline.transforms.billing_usage.split_period_events` — billed vs late-ignored.
 - :func:`~meter_pipeline.transforms.billing_usage.build_period_usage` → ``period_usage``.
 - :func:`~meter_pipeline.transforms.billing_usage.build_unbilled_usage` → ``unbilled_usage``.
+- :func:`~meter_pipeline.transforms.billing_usage.period_usage_tables` → both, one landing day
+  at a time (what the monthly asset uses).
 - :func:`build_invoice_lines` → lines without credits (what the SLA ledger needs to size them).
 - :func:`append_credit_lines` → adds the ``sla_credit`` lines the SLA side computed.
 - :func:`summarize_invoices` → ``invoices``; :func:`build_invoices` does the last three at once.
@@ -30,6 +32,7 @@ from meter_pipeline.money import EXACT, MONEY
 from meter_pipeline.transforms.billing_usage import (
     build_period_usage,
     build_unbilled_usage,
+    period_usage_tables,
     split_period_events,
 )
 from meter_pipeline.transforms.invoice_lines import LINE_SCHEMA, build_invoice_lines
@@ -40,7 +43,8 @@ CREDIT_SCHEMA = pl.Schema({"customer_id": pl.String, "service": pl.String,
 
 __all__ = ["CREDIT_SCHEMA", "INVOICE_SCHEMA", "LINE_SCHEMA", "amounts_off_minor_unit",
            "append_credit_lines", "build_invoice_lines", "build_invoices", "build_period_usage",
-           "build_unbilled_usage", "invoices_not_matching_lines", "split_period_events",
+           "build_unbilled_usage", "invoices_not_matching_lines", "period_usage_tables",
+           "split_period_events",
            "summarize_invoices"]
 
 
