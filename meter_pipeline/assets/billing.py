@@ -58,7 +58,8 @@ def period_days(data_root: DataRoot, period: str) -> list[pl.LazyFrame]:
     frame per day: the month close holds one day's events at a time."""
     days = period_landing_days(period, data_root.billing_rules().grace_days,
                                data_root.meters().future_tolerance_us)
-    return [warehouse.scan_partitions(data_root.path(), "clean_events", [day]) for day in days]
+    return [warehouse.scan_partitions(data_root.path(), "clean_events", [day]).drop("event_id")
+            for day in days]
 
 
 @dg.multi_asset(

@@ -94,16 +94,12 @@ def subscriptions_frame(subscriptions: Iterable[Subscription]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SUBSCRIPTION_SCHEMA, orient="row")
 
 
-def assign_subscriptions(events: pl.DataFrame | pl.LazyFrame,
-                         subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
-    """Add plan_id and subscription_start of the subscription covering each event's UTC date
-    (both null when none does). Subscriptions of a customer never overlap, so the one that started
-    last on or before the day is the only candidate."""
+def _coverage(events: pl.LazyFrame, subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
+    """Per (customer_id, _event_date) of the events: plan_id and subscription_start of the
+    subscription covering that day (both null when none does). Subscriptions of a customer never
+    overlap, so the one that started last on or before the day is the only candidate. Coverage
+    is resolved once per (customer, day) — a small frame — so the events are never sorted."""
     subs = subscriptions_frame(subscriptions).sort("subscription_start")
-    day = pl.col("event_time").dt.date().alias("_event_date")
-    events = _lazy(events).with_columns(day)
-    # Resolve coverage once per (customer, day) — a small frame — then hash-join it back, so the
-    # events themselves are never sorted.
     days = (events.select("customer_id", "_event_date").unique().sort("_event_date")
             .join_asof(subs.lazy(), left_on="_event_date", right_on="subscription_start",
                        by="customer_id", strategy="backward", check_sortedness=False,
@@ -111,12 +107,30 @@ def assign_subscriptions(events: pl.DataFrame | pl.LazyFrame,
     covered = pl.col("subscription_end").is_null() | (
         pl.col("_event_date") <= pl.col("subscription_end"))
     covered = covered & pl.col("subscription_start").is_not_null()
-    cover = days.select(
+    return days.select(
         "customer_id", "_event_date",
         pl.when(covered).then(pl.col("plan_id")).alias("plan_id"),
         pl.when(covered).then(pl.col("subscription_start")).alias("subscription_start"),
     )
-    return (events.join(cover, on=["customer_id", "_event_date"], how="left")
+
+
+_EVENT_DATE = pl.col("event_time").dt.date().alias("_event_date")
+
+
+def assign_subscriptions(events: Frame, subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
+    """Add plan_id and subscription_start of the subscription covering each event's UTC date
+    (both null when none does)."""
+    events = _lazy(events).with_columns(_EVENT_DATE)
+    return (events.join(_coverage(events, subscriptions), on=["customer_id", "_event_date"],
+                        how="left").drop("_event_date"))
+
+
+def uncovered_events(events: Frame, subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
+    """The events no subscription covers (a semi-join on the few uncovered customer-days)."""
+    events = _lazy(events).with_columns(_EVENT_DATE)
+    missing = (_coverage(events, subscriptions).filter(pl.col("plan_id").is_null())
+               .select("customer_id", "_event_date"))
+    return (events.join(missing, on=["customer_id", "_event_date"], how="semi")
             .drop("_event_date"))
 
 
@@ -124,9 +138,7 @@ def unbilled_events(billed: Frame, late_ignored: Frame,
                     subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
     """The events of ``billed`` that no subscription covers (reason ``no_subscription``) and the
     ``late_ignored`` events (reason ``late_ignored``)."""
-    uncovered = (assign_subscriptions(billed, subscriptions)
-                 .filter(pl.col("plan_id").is_null())
-                 .drop("plan_id", "subscription_start")
+    uncovered = (uncovered_events(billed, subscriptions)
                  .with_columns(pl.lit("no_subscription").alias("reason")))
     ignored = _lazy(late_ignored).with_columns(pl.lit("late_ignored").alias("reason"))
     return pl.concat([uncovered, ignored.select(uncovered.collect_schema().names())])
