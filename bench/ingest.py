@@ -29,14 +29,10 @@ from pathlib import Path
 from meter_pipeline.config import load_meters
 from meter_pipeline.config.pricing import load_billing_rules
 from meter_pipeline.ingest import ingest_day
-from meter_pipeline.io import warehouse
-from data_contracts import CONTRACTS, conform
 root = Path(sys.argv[1])
 shutil.rmtree(root / "warehouse", ignore_errors=True)
-tables = ingest_day(root, dt.date.fromisoformat("{DAY}"), load_meters(root), load_billing_rules(root))
-for name in ("raw_events", "quarantined_events", "clean_events", "duplicate_events", "ingestion_audit"):
-    warehouse.write_partition(root, name, "{DAY}", conform(getattr(tables, name), CONTRACTS[name]))
-print(tables.clean_events.height)
+written = ingest_day(root, dt.date.fromisoformat("{DAY}"), load_meters(root), load_billing_rules(root))
+print(written.rows["clean_events"])
 """
 
 DUCKDB = """

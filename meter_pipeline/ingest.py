@@ -1,22 +1,34 @@
-"""Ingest one landing day: landing files → the daily tables (SPEC §3). No Dagster here."""
+"""Ingest one landing day: landing files → the daily tables (SPEC §3). No Dagster here.
+
+A day is processed file by file: each file is validated and its raw rows written out (one row
+group of ``raw_events`` per file) before the next is looked at, so the raw text of the day is
+never all in memory; only the day's valid events (without their raw text) are kept for
+deduplication. Every table of the day is replaced atomically, like every warehouse partition.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from data_contracts import CONTRACTS, conform, empty_frame
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import BillingRules
-from meter_pipeline.io import event_index
-from meter_pipeline.io.landing import event_dir, list_landing, read_event_file
+from meter_pipeline.io import event_index, warehouse
+from meter_pipeline.io.landing import event_dir, iter_event_files, list_landing
 from meter_pipeline.transforms.audit import build_audit
 from meter_pipeline.transforms.dedup import dedupe_events
-from meter_pipeline.transforms.parse import day_index, parse_day
+from meter_pipeline.transforms.parse import VALID_SCHEMA, day_index, parse_file
 from meter_pipeline.transforms.periods import add_billing_period
 from meter_pipeline.transforms.validate import context_for
+
+TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events",
+          "ingestion_audit")
+HEAD_ROWS = 20
 
 
 @dataclass
@@ -28,19 +40,66 @@ class DayTables:
     ingestion_audit: pl.DataFrame
 
 
-def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules) -> DayTables:
-    """Read, validate and deduplicate one landing day; also (re)writes the day's event index."""
-    root = Path(root)
+@dataclass
+class DayWritten:
+    """What :func:`ingest_day` wrote: rows and first rows of each table, and the audit row."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    heads: dict[str, pl.DataFrame] = field(default_factory=dict)
+    audit: pl.DataFrame | None = None
+
+    def note(self, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+        self.rows[table] = self.rows.get(table, 0) + frame.height
+        head = self.heads.get(table)
+        if head is None or head.height < HEAD_ROWS:
+            parts = [frame] if head is None else [head, frame]
+            self.heads[table] = pl.concat([p.head(HEAD_ROWS) for p in parts]).head(HEAD_ROWS)
+        return frame
+
+
+def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules
+               ) -> DayWritten:
+    """Read, validate and deduplicate one landing day and write its five tables (and its event
+    index) to the warehouse."""
+    root, key = Path(root), day.isoformat()
     stamp = event_index.landing_stamp(root, day, meters)
-    listing = list_landing(root, event_dir(root, day.isoformat()))
-    files = [read_event_file(*entry) for entry in listing.files]
-    parsed = parse_day(files, context_for(meters, day), day)
-    event_index.write_day_index(root, day, day_index(parsed.valid), stamp)
-    history = event_index.load_history(root, day, meters, ids=parsed.valid)
-    clean, duplicates = dedupe_events(parsed.valid, history, day)
+    listing = list_landing(root, event_dir(root, key))
+    ctx = context_for(meters, day)
+    written, unknown = DayWritten(), Counter()
+    files, valids, quarantines = [], [], []
+    raw_contract = CONTRACTS["raw_events"]
+    written.note("raw_events", empty_frame(raw_contract))  # a day with no file has no raw row
+    with warehouse.PartitionWriter(root, "raw_events", key,
+                                   empty=empty_frame(raw_contract)) as raw_out:
+        for info, content in iter_event_files(listing):
+            parsed = parse_file(info, content, ctx, day, unknown)
+            del content
+            raw_out.write(written.note("raw_events", conform(parsed.raw, raw_contract)))
+            files.append(info)
+            valids.append(parsed.valid)
+            quarantines.append(parsed.quarantined)
+            del parsed
+    valid = pl.concat([pl.DataFrame(schema=VALID_SCHEMA), *valids])
+    del valids
+    quarantined = pl.concat([empty_frame(CONTRACTS["quarantined_events"]), *quarantines])
+    event_index.write_day_index(root, day, day_index(valid), stamp)
+    history = event_index.load_history(root, day, meters, ids=valid)
+    clean, duplicates = dedupe_events(valid, history, day)
+    del valid, history
     clean = add_billing_period(
         clean.with_columns(pl.lit(day, dtype=pl.Date).alias("landing_date")), day, rules)
-    audit = build_audit(day, [f for f, _ in files], listing.skipped, parsed.unknown_fields,
-                        parsed.quarantined, duplicates.height,
+    audit = build_audit(day, files, listing.skipped, unknown, quarantined, duplicates.height,
                         int(duplicates.get_column("conflict").sum()), clean.height)
-    return DayTables(parsed.raw, parsed.quarantined, clean, duplicates, audit)
+    for name, frame in (("quarantined_events", quarantined), ("clean_events", clean),
+                        ("duplicate_events", duplicates), ("ingestion_audit", audit)):
+        frame = conform(frame, CONTRACTS[name])
+        warehouse.write_partition(root, name, key, written.note(name, frame))
+    written.audit = conform(audit, CONTRACTS["ingestion_audit"])
+    return written
+
+
+def read_day(root: Path, day: dt.date) -> DayTables:
+    """The five tables of an ingested landing day, read back from the warehouse."""
+    key = day.isoformat()
+    return DayTables(*[warehouse.scan_partitions(root, name, [key]).collect()
+                       for name in TABLES])

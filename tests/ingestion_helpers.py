@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from meter_pipeline.config.meters import load_meters
 from meter_pipeline.config.pricing import BillingRules
-from meter_pipeline.ingest import DayTables, ingest_day
+from meter_pipeline.ingest import DayTables, ingest_day, read_day
 
 UTC = dt.timezone.utc
 DAY = dt.date(2026, 9, 1)
@@ -157,7 +157,9 @@ class DataRoot:
         return load_meters(self.path)
 
     def ingest(self, day: dt.date = DAY) -> DayTables:
-        return ingest_day(self.path, day, self.meters(), self.rules)
+        """Ingest the day and read its five tables back from the warehouse's Parquet files."""
+        ingest_day(self.path, day, self.meters(), self.rules)
+        return read_day(self.path, day)
 
 
 def audit_row(tables: DayTables) -> dict[str, Any]:

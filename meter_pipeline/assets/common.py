@@ -62,10 +62,14 @@ class Written:
         self.last: pl.DataFrame | None = None
 
     def add(self, frame: pl.DataFrame) -> pl.DataFrame:
-        self.rows += frame.height
-        self.partitions += 1
-        self.last = frame.head(20)
+        self.add_rows(frame.height, frame)
         return frame
+
+    def add_rows(self, rows: int, head: pl.DataFrame) -> None:
+        """A partition written elsewhere: its row count and (at least) its first rows."""
+        self.rows += rows
+        self.partitions += 1
+        self.last = head.head(20)
 
     def metadata(self, rows: int = 5) -> dict:
         return {"dagster/row_count": self.rows, "partitions": self.partitions,

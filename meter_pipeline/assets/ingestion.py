@@ -46,10 +46,10 @@ def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     counts: Counter = Counter()
     unbalanced = []
     for key in sorted(context.partition_keys):
-        tables = ingest_day(root, dt.date.fromisoformat(key), meters, rules)
+        day = ingest_day(root, dt.date.fromisoformat(key), meters, rules)
         for name in INGESTION_TABLES:
-            written[name].add(write_table(root, name, key, getattr(tables, name)))
-        audit = tables.ingestion_audit
+            written[name].add_rows(day.rows[name], day.heads[name])
+        audit = day.audit
         counts.update({k: v for k, v in audit.row(0, named=True).items()
                        if k in COUNTS or k.startswith("quarantined_")})
         if not conservation_holds(audit):

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
 
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, read_event_file
-from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, parse_day
+from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, iter_event_files
+from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, parse_file
 from meter_pipeline.transforms.validate import context_for
 
 TABLE = "_event_index"
@@ -51,9 +52,11 @@ def ensure_day_index(root: Path, day: dt.date, config: MetersConfig) -> None:
     listing = list_landing(root, event_dir(root, day.isoformat()))
     if meta is None and not listing.files:
         return  # nothing landed that day and nothing indexed: an empty index
-    files = [read_event_file(*entry) for entry in listing.files]
-    parsed = parse_day(files, context_for(config, day), day)
-    write_day_index(root, day, day_index(parsed.valid), stamp)
+    ctx, unknown = context_for(config, day), Counter()
+    valid = [parse_file(info, content, ctx, day, unknown).valid.select(list(INDEX_SCHEMA))
+             for info, content in iter_event_files(listing)]  # file by file, ids only kept
+    write_day_index(root, day, day_index(pl.concat([pl.DataFrame(schema=INDEX_SCHEMA),
+                                                    *valid])), stamp)
 
 
 def load_history(root: Path, day: dt.date, config: MetersConfig,

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,17 +83,18 @@ def jsonl_lines(data: bytes) -> pl.DataFrame | None:
     or None when the file is not valid UTF-8 (then each line is judged on its own)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    try:  # strict UTF-8 (no surrogates, no overlong forms), split in Polars without the GIL
+        text = pl.Series("text", [data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:  # not valid UTF-8
         return None
     line = pl.col("text")
-    return (pl.DataFrame({"text": text.split("\n")})
-            .with_row_index("line_number", offset=1)
-            .with_columns(pl.col("line_number").cast(pl.Int64),
-                          pl.when(line.str.ends_with("\r"))
-                          .then(line.str.slice(0, line.str.len_chars() - 1)).otherwise(line))
-            .filter(pl.col("text").str.strip_chars(" \t\n\r\x0b\x0c") != ""))
+    lines = (text.str.split("\n").explode().to_frame().with_row_index("line_number", offset=1)
+             .with_columns(pl.col("line_number").cast(pl.Int64)))
+    if b"\r" in data:  # only then pay for rewriting the lines
+        lines = lines.with_columns(pl.when(line.str.ends_with("\r"))
+                                   .then(line.str.slice(0, line.str.len_chars() - 1))
+                                   .otherwise(line))
+    return lines.filter(~line.str.contains(r"^[ \t\r\x0b\x0c]*$"))  # blank: no row
 
 
 def read_event_file(rel: str, path: Path, reader: Reader, gzipped: bool
@@ -107,6 +109,22 @@ def read_event_file(rel: str, path: Path, reader: Reader, gzipped: bool
         return _rows(info, data, reader)
     info.rows = lines.height
     return info, lines
+
+
+def iter_event_files(listing: LandingListing
+                     ) -> Iterator[tuple[LandingFile, list[RawRow] | pl.DataFrame]]:
+    """:func:`read_event_file` of every listed file, in listing order; the next file is read in
+    the background while the caller works on the current one (reading, hashing and splitting
+    lines release the GIL), so at most two files are in memory."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = None
+        for entry in listing.files:
+            future = pool.submit(read_event_file, *entry)
+            if ahead is not None:
+                yield ahead.result()
+            ahead = future
+        if ahead is not None:
+            yield ahead.result()
 
 
 def read_landing_file(rel: str, path: Path, reader: Reader, gzipped: bool

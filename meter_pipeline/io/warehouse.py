@@ -31,29 +31,66 @@ def partition_dir(root: str | Path, table: str, key: str, column: str | None = N
     return table_dir(root, table) / f"{column}={key}"
 
 
+class PartitionWriter:
+    """Write one partition in pieces (one row group each) and replace it atomically at the end.
+
+    ``with PartitionWriter(root, table, key) as out: out.write(frame) …`` — the file is written
+    aside under a hidden name and moved into place only when the block ends without an error;
+    otherwise the old partition is left as it was. Frames must share one schema; the partition
+    column is dropped from the file. With no frame written, ``empty`` (a frame of the schema) is.
+    """
+
+    def __init__(self, root: str | Path, table: str, key: str, *, column: str | None = None,
+                 metadata: dict[str, str] | None = None, empty: pl.DataFrame | None = None):
+        self.column = column or PARTITION_COLUMN[table]
+        self.folder = partition_dir(root, table, key, self.column)
+        self.metadata, self.empty = metadata, empty
+        self.tmp = self.folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
+        self.writer: pq.ParquetWriter | None = None
+        self.path = self.folder / PART_FILE
+
+    def __enter__(self) -> PartitionWriter:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for stale in self.folder.glob(f".{PART_FILE}.*.tmp"):
+            if stale != self.tmp:
+                stale.unlink(missing_ok=True)  # left by a writer that was killed
+        return self
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if self.column in frame.columns:
+            frame = frame.drop(self.column)
+        table = frame.to_arrow()
+        if self.writer is None:
+            schema = table.schema
+            if self.metadata:
+                schema = schema.with_metadata({**(schema.metadata or {}), **self.metadata})
+            self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        self.writer.write_table(table.replace_schema_metadata(self.writer.schema.metadata))
+
+    def __exit__(self, kind, error, trace) -> None:
+        try:
+            if kind is None:
+                if self.writer is None:
+                    if self.empty is None:
+                        raise ValueError(f"nothing written to {self.path} and no empty frame")
+                    self.write(self.empty)
+                assert self.writer is not None
+                self.writer.close()
+                with open(self.tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(self.tmp, self.path)
+            elif self.writer is not None:
+                self.writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
 def write_partition(root: str | Path, table: str, key: str, frame: pl.DataFrame,
                     *, column: str | None = None, metadata: dict[str, str] | None = None) -> Path:
-    """Replace one partition atomically; the partition column is dropped from the file."""
-    column = column or PARTITION_COLUMN[table]
-    folder = partition_dir(root, table, key, column)
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(f".{PART_FILE}.*.tmp"):
-        stale.unlink(missing_ok=True)  # left by a writer that was killed
-    if column in frame.columns:
-        frame = frame.drop(column)
-    tmp = folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
-    try:
-        table_arrow = frame.to_arrow()
-        if metadata:
-            table_arrow = table_arrow.replace_schema_metadata(
-                {**(table_arrow.schema.metadata or {}), **metadata})
-        pq.write_table(table_arrow, tmp, compression="zstd")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, folder / PART_FILE)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return folder / PART_FILE
+    """Replace one partition atomically with ``frame``; the partition column is dropped."""
+    with PartitionWriter(root, table, key, column=column, metadata=metadata) as out:
+        out.write(frame)
+    return out.path
 
 
 def read_metadata(root: str | Path, table: str, key: str, column: str | None = None

@@ -17,6 +17,7 @@ def dedupe_events(valid: pl.DataFrame, history: pl.DataFrame, landing_date: dt.d
     earliest occurrence in the window ("the first"), and ``conflict`` is true when its payload
     differs. The clean frame keeps the first copy of each id not seen in the history.
     """
+    ids = valid.get_column("event_id")
     first_seen = (
         history.join(valid.select("event_id").unique(), on="event_id", how="semi")
         .sort("landing_date", maintain_order=True)
@@ -24,21 +25,24 @@ def dedupe_events(valid: pl.DataFrame, history: pl.DataFrame, landing_date: dt.d
         .agg(pl.col("landing_date").first().alias("_hist_date"),
              pl.col("payload_hash").first().alias("_hist_hash"))
     )
-    marked = (
-        valid.with_columns(
-            pl.col("event_id").is_first_distinct().alias("_first_today"),
-            pl.col("payload_hash").first().over("event_id").alias("_today_hash"),
-        )
-        .join(first_seen, on="event_id", how="left", maintain_order="left")
-        .with_columns(
-            (pl.col("_hist_date").is_not_null() | ~pl.col("_first_today")).alias("_duplicate"),
+    first_today = ids.is_first_distinct()
+    duplicate = ~first_today | ids.is_in(first_seen.get_column("event_id").implode())
+    clean = valid.filter(~duplicate)  # the day's rows are never joined, only masked
+    # The few duplicate rows: compare each with the first copy in the window, or today's.
+    repeated = valid.filter(duplicate).select("event_id", "source_file", "line_number",
+                                              "payload_hash")
+    today_first = (valid.filter(first_today).select("event_id", "payload_hash")
+                   .join(repeated.select("event_id").unique(), on="event_id", how="semi")
+                   .rename({"payload_hash": "_today_hash"}))
+    duplicates = (
+        repeated.join(first_seen, on="event_id", how="left", maintain_order="left")
+        .join(today_first, on="event_id", how="left", maintain_order="left")
+        .select(
+            pl.lit(landing_date, dtype=pl.Date).alias("landing_date"),
+            "event_id", "source_file", "line_number",
             pl.coalesce("_hist_date", pl.lit(landing_date)).alias("first_landing_date"),
-            (pl.col("payload_hash") != pl.coalesce("_hist_hash", "_today_hash")).alias("conflict"),
+            (pl.col("payload_hash") != pl.coalesce("_hist_hash", "_today_hash"))
+            .alias("conflict"),
         )
-    )
-    clean = marked.filter(~pl.col("_duplicate")).select(valid.columns)
-    duplicates = marked.filter(pl.col("_duplicate")).select(
-        pl.lit(landing_date, dtype=pl.Date).alias("landing_date"),
-        "event_id", "source_file", "line_number", "first_landing_date", "conflict",
     )
     return clean, duplicates

@@ -31,16 +31,23 @@ VALID_SCHEMA = pl.Schema({
     "payload_hash": pl.UInt64,
 })
 EVENT_SCHEMA = pl.Schema({k: v for k, v in VALID_SCHEMA.items() if k != "payload_hash"})
-RAW_SCHEMA = pl.Schema({"source_file": pl.String, "line_number": pl.Int64,
-                        "raw_record": pl.String})
-QUARANTINE_SCHEMA = pl.Schema({"source_file": pl.String, "line_number": pl.Int64,
-                               "reason": pl.String, "detail": pl.String,
-                               "raw_record": pl.String})
 INDEX_SCHEMA = polars_schema(EventIndex)
 
 
 #: Files with fewer lines take the per-line path only (the vectorised path costs ~10 ms a call).
 FAST_MIN_LINES = 512
+#: Lines per call of the vectorised path: a file is cut into slices of at most this many lines,
+#: two slices at a time (memory is bounded by the slices, not by the file).
+FAST_CHUNK_LINES = 131_072
+
+Content = list[RawRow] | pl.DataFrame
+
+
+@dataclass
+class ParsedFile:
+    raw: pl.DataFrame  # RawEvents columns
+    quarantined: pl.DataFrame  # QuarantinedEvents columns
+    valid: pl.DataFrame  # VALID_SCHEMA, in line order
 
 
 @dataclass
@@ -55,45 +62,56 @@ def _is_set(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and value == "")
 
 
-def parse_day(files: list[tuple[LandingFile, list[RawRow] | pl.DataFrame]],
-              ctx: ValidationContext, landing_date: dt.date) -> ParsedDay:
-    """Validate every row of a day, in arrival order (files in byte order of path, then rows).
+def _fast(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
+    """The vectorised path over a file's lines, in slices, two at a time (Polars releases the
+    GIL)."""
+    n = lines.height
+    pieces = max(2, -(-n // FAST_CHUNK_LINES)) if n >= 2 * FAST_MIN_LINES else 1
+    size = -(-n // pieces)
+    slices = [lines.slice(start, size) for start in range(0, n, size)]
+    if len(slices) == 1:
+        return fast_events(lines, ctx)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return pl.concat(pool.map(lambda part: fast_events(part, ctx), slices))
+
+
+def parse_file(info: LandingFile, content: Content, ctx: ValidationContext,
+               landing_date: dt.date, unknown: Counter) -> ParsedFile:
+    """Validate every row of one file, in line order; ``unknown`` counts unknown fields.
 
     A file's content is its rows, or (JSONL) a frame of its lines: plainly valid lines are then
     parsed by the vectorised fast path and the rest row by row, with the same result.
     """
-    raws, quarantines, valids = [], [], []
-    unknown: Counter = Counter()
-    files = [(info, _rows(content) if isinstance(content, pl.DataFrame)
-              and content.height < FAST_MIN_LINES else content) for info, content in files]
-    big = [content for _, content in files if isinstance(content, pl.DataFrame)]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Polars releases the GIL
-        fast_by_file = iter(list(pool.map(lambda lines: fast_events(lines, ctx), big)))
-    for info, content in files:
-        fast = None
-        if isinstance(content, pl.DataFrame):
-            fast = next(fast_by_file)
-            raws.append(content.select(pl.lit(info.path).alias("source_file"), "line_number",
-                                       pl.col("text").alias("raw_record")))
-            rows = _rows(content.join(fast.select("line_number"), on="line_number", how="anti"))
-        else:
-            rows = content
-        raw, quarantined, valid = _parse_rows(info.path, rows, ctx, unknown)
-        if fast is None:
-            raws.append(raw)
-        else:
-            valid = pl.concat([valid, fast.select(pl.lit(info.path).alias("source_file"),
-                                                  pl.all())]).sort("line_number")
-        quarantines.append(quarantined)
-        valids.append(valid)
+    if isinstance(content, pl.DataFrame) and content.height < FAST_MIN_LINES:
+        content = _rows(content)
+    if isinstance(content, pl.DataFrame):
+        fast = _fast(content, ctx)
+        rows = _rows(content.join(fast.select("line_number"), on="line_number", how="anti"))
+        _, quarantined, valid = _parse_rows(info.path, rows, ctx, unknown)
+        raw = content.select(pl.lit(info.path).alias("source_file"), "line_number",
+                             pl.col("text").alias("raw_record"))
+        valid = pl.concat([valid, fast.select(pl.lit(info.path).alias("source_file"),
+                                              pl.all())]).sort("line_number")
+    else:
+        raw, quarantined, valid = _parse_rows(info.path, content, ctx, unknown)
     day = pl.lit(landing_date, dtype=pl.Date).alias("landing_date")
-    raw = pl.concat([pl.DataFrame(schema=RAW_SCHEMA), *raws]).with_columns(day)
-    quarantined = pl.concat([pl.DataFrame(schema=QUARANTINE_SCHEMA), *quarantines]
-                            ).with_columns(day)
-    valid = pl.concat([pl.DataFrame(schema=EVENT_SCHEMA), *valids])
-    return ParsedDay(raw.select(list(polars_schema(RawEvents))),
-                     quarantined.select(list(polars_schema(QuarantinedEvents))),
-                     valid.with_columns(payload_digest().alias("payload_hash")), unknown)
+    return ParsedFile(raw.with_columns(day).select(list(polars_schema(RawEvents))),
+                      quarantined.with_columns(day).select(
+                          list(polars_schema(QuarantinedEvents))),
+                      valid.with_columns(payload_digest().alias("payload_hash")))
+
+
+def parse_day(files: list[tuple[LandingFile, Content]], ctx: ValidationContext,
+              landing_date: dt.date) -> ParsedDay:
+    """Validate every row of a day held in memory, in arrival order (files in byte order of
+    path, then rows). Ingestion itself goes file by file (:mod:`meter_pipeline.ingest`)."""
+    unknown: Counter = Counter()
+    parsed = [parse_file(info, content, ctx, landing_date, unknown) for info, content in files]
+    raw = pl.concat([pl.DataFrame(schema=polars_schema(RawEvents)), *[p.raw for p in parsed]])
+    quarantined = pl.concat([pl.DataFrame(schema=polars_schema(QuarantinedEvents)),
+                             *[p.quarantined for p in parsed]])
+    valid = pl.concat([pl.DataFrame(schema=VALID_SCHEMA), *[p.valid for p in parsed]])
+    return ParsedDay(raw, quarantined, valid, unknown)
 
 
 def _rows(lines: pl.DataFrame) -> list[RawRow]:
