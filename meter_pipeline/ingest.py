@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,10 +83,13 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
     valid = pl.concat([pl.DataFrame(schema=VALID_SCHEMA), *valids])
     del valids
     quarantined = pl.concat([empty_frame(CONTRACTS["quarantined_events"]), *quarantines])
-    event_index.write_day_index(root, day, day_index(valid), stamp)
-    history = event_index.load_history(root, day, meters, ids=valid)
-    clean, duplicates = dedupe_events(valid, history, day)
-    del valid, history
+    with ThreadPoolExecutor(max_workers=1) as pool:  # today's index is written meanwhile
+        index_written = pool.submit(event_index.write_day_index, root, day, day_index(valid),
+                                    stamp)
+        history = event_index.load_history(root, day, meters, ids=valid)  # days before today
+        clean, duplicates = dedupe_events(valid, history, day)
+        del valid, history
+        index_written.result()
     clean = add_billing_period(
         clean.with_columns(pl.lit(day, dtype=pl.Date).alias("landing_date")), day, rules)
     audit = build_audit(day, files, listing.skipped, unknown, quarantined, duplicates.height,
