@@ -16,12 +16,13 @@ Inputs are frames of clean events (the CleanEvents columns). Choices where SPEC 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
 from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import MetersConfig
-from meter_pipeline.transforms.usage import Frame, UsageFold
+from meter_pipeline.transforms.usage import Frame, Partial, UsageFold
 
 SUBSCRIPTION_SCHEMA = pl.Schema({"customer_id": pl.String, "plan_id": pl.String,
                                  "subscription_start": pl.Date, "subscription_end": pl.Date})
@@ -171,11 +172,18 @@ def period_usage_tables(days: Iterable[Frame], period: str, grace_days: int,
                         subscriptions: Iterable[Subscription], meters: MetersConfig
                         ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(period_usage, unbilled_usage)`` of ``period`` from the clean events of the landing days
-    it reads, one day at a time: memory holds one day's events and the groups, not the month."""
+    it reads, one day at a time (two days in parallel): memory holds a day's events and the
+    groups, not the month."""
     subscriptions = list(subscriptions)
     usage, unbilled = period_usage_fold(meters), unbilled_fold(meters)
-    for day in days:
+
+    def reduce(day: Frame) -> tuple[Partial, Partial]:
         billed, ignored = split_period_events(day.lazy().collect(), period, grace_days)
-        usage.add(billed)
-        unbilled.add(unbilled_events(billed, ignored, subscriptions))
+        return (usage.partial(billed),
+                unbilled.partial(unbilled_events(billed, ignored, subscriptions)))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Polars releases the GIL
+        for usage_part, unbilled_part in pool.map(reduce, days):
+            usage.merge(usage_part)
+            unbilled.merge(unbilled_part)
     return finish_period_usage(usage, period), finish_unbilled_usage(unbilled, period)

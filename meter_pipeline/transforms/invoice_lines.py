@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -45,6 +46,7 @@ from meter_pipeline.transforms.charge_usage import (
     subscriptions_with_events,
 )
 from meter_pipeline.transforms.periods import period_bounds
+from meter_pipeline.transforms.usage import Partial
 
 LINE_SCHEMA = polars_schema(InvoiceLines)
 UsageKey = tuple[str, dt.date, str]
@@ -120,10 +122,16 @@ def build_invoice_lines(period: str, events: Chunks,
     subscriptions = sorted(subscriptions, key=lambda s: (s.customer_id, s.start_date))
     first, last = period_bounds(period)
     fold, has_events = charge_usage_fold(meters), set()
-    for chunk in chunks(events):
+
+    def reduce(chunk: pl.DataFrame | pl.LazyFrame) -> tuple[Partial, pl.DataFrame]:
         assigned = assign_subscriptions(chunk, subscriptions).collect().lazy()
-        fold.add(charge_events(assigned, pricing))
-        has_events.update(subscriptions_with_events(assigned).collect().iter_rows())
+        return (fold.partial(charge_events(assigned, pricing)),
+                subscriptions_with_events(assigned).collect())
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # chunks two at a time; Polars drops the GIL
+        for part, with_events in pool.map(reduce, chunks(events)):
+            fold.merge(part)
+            has_events.update(with_events.iter_rows())
     usage = _usage_map(fold.result())
     rows: list[dict[str, Any]] = []
     for customer_id, subs in groupby(subscriptions, key=lambda s: s.customer_id):

@@ -22,6 +22,8 @@ ARRIVAL = ["landing_date", "source_file", "line_number"]
 LATEST_ORDER = ["event_time", *ARRIVAL]
 
 Frame = pl.DataFrame | pl.LazyFrame
+#: Partial aggregates of some events: (groups, latest, uniques), see :class:`UsageFold`.
+Partial = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
 #: Partial rows a fold holds before merging them (memory stays bounded by the groups).
 MERGE_ROWS = 2_000_000
 
@@ -58,11 +60,11 @@ class UsageFold:
         self.latest_meters = [m.name for m in meters.values() if m.aggregation == "latest"]
         self.unique_meters = [m.name for m in meters.values()
                               if m.aggregation == "unique_count"]
-        self.parts: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
+        self.parts: list[Partial] = []
         self.pending_rows = 0
 
-    def add(self, events: Frame) -> None:
-        """Fold one chunk of events in (a frame with the CleanEvents columns ``by`` needs)."""
+    def partial(self, events: Frame) -> Partial:
+        """One chunk's partial aggregates (pure: chunks can be reduced in parallel)."""
         lazy = events.lazy()
         by = self.by
         groups = lazy.group_by(by).agg(
@@ -76,11 +78,19 @@ class UsageFold:
         uniques = (lazy.filter(pl.col("meter").is_in(self.unique_meters))
                    .select(*by, unique_dimension_value(self.meters).alias("_unique"))
                    .drop_nulls("_unique").unique())
-        part = tuple(pl.collect_all([groups, latest, uniques]))
-        self.parts.append(part)  # type: ignore[arg-type]
+        groups, latest, uniques = pl.collect_all([groups, latest, uniques])
+        return groups, latest, uniques
+
+    def merge(self, part: Partial) -> None:
+        """Fold a partial in (the result does not depend on the order partials come in)."""
+        self.parts.append(part)
         self.pending_rows += sum(frame.height for frame in part)
         if self.pending_rows > MERGE_ROWS:
             self._merge()
+
+    def add(self, events: Frame) -> None:
+        """Fold one chunk of events in (a frame with the CleanEvents columns ``by`` needs)."""
+        self.merge(self.partial(events))
 
     def _merge(self) -> None:
         """Merge the partials so far into one (partials are cheap to hold; merge in batches)."""
