@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -31,6 +32,33 @@ def partition_dir(root: str | Path, table: str, key: str, column: str | None = N
     return table_dir(root, table) / f"{column}={key}"
 
 
+def _aside(folder: Path) -> Path:
+    """A new hidden temporary path in ``folder`` (leftovers of killed writers swept first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f".{PART_FILE}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    return folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
+
+
+def _commit(tmp: Path, folder: Path) -> None:
+    """Sync the finished temporary file and move it onto the partition file."""
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / PART_FILE)
+
+
+@contextmanager
+def _replaced_atomically(folder: Path) -> Iterator[Path]:
+    """A temporary path that replaces the partition file when the block ends without an error
+    and is removed otherwise (the old partition stays as it was)."""
+    tmp = _aside(folder)
+    try:
+        yield tmp
+        _commit(tmp, folder)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class PartitionWriter:
     """Write one partition in pieces (one row group each) and replace it atomically at the end.
 
@@ -41,19 +69,15 @@ class PartitionWriter:
     """
 
     def __init__(self, root: str | Path, table: str, key: str, *, column: str | None = None,
-                 metadata: dict[str, str] | None = None, empty: pl.DataFrame | None = None):
+                 empty: pl.DataFrame | None = None):
         self.column = column or PARTITION_COLUMN[table]
         self.folder = partition_dir(root, table, key, self.column)
-        self.metadata, self.empty = metadata, empty
-        self.tmp = self.folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
-        self.writer: pq.ParquetWriter | None = None
         self.path = self.folder / PART_FILE
+        self.empty = empty
+        self.writer: pq.ParquetWriter | None = None
 
     def __enter__(self) -> PartitionWriter:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in self.folder.glob(f".{PART_FILE}.*.tmp"):
-            if stale != self.tmp:
-                stale.unlink(missing_ok=True)  # left by a writer that was killed
+        self.tmp = _aside(self.folder)
         return self
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -61,11 +85,8 @@ class PartitionWriter:
             frame = frame.drop(self.column)
         table = frame.to_arrow()
         if self.writer is None:
-            schema = table.schema
-            if self.metadata:
-                schema = schema.with_metadata({**(schema.metadata or {}), **self.metadata})
-            self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
-        self.writer.write_table(table.replace_schema_metadata(self.writer.schema.metadata))
+            self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+        self.writer.write_table(table)
 
     def __exit__(self, kind, error, trace) -> None:
         try:
@@ -76,21 +97,24 @@ class PartitionWriter:
                     self.write(self.empty)
                 assert self.writer is not None
                 self.writer.close()
-                with open(self.tmp, "rb") as fh:
-                    os.fsync(fh.fileno())
-                os.replace(self.tmp, self.path)
-            elif self.writer is not None:
-                self.writer.close()
+                self.writer = None
+                _commit(self.tmp, self.folder)
         finally:
+            if self.writer is not None:
+                self.writer.close()
             self.tmp.unlink(missing_ok=True)
 
 
 def write_partition(root: str | Path, table: str, key: str, frame: pl.DataFrame,
                     *, column: str | None = None, metadata: dict[str, str] | None = None) -> Path:
     """Replace one partition atomically with ``frame``; the partition column is dropped."""
-    with PartitionWriter(root, table, key, column=column, metadata=metadata) as out:
-        out.write(frame)
-    return out.path
+    column = column or PARTITION_COLUMN[table]
+    folder = partition_dir(root, table, key, column)
+    if column in frame.columns:
+        frame = frame.drop(column)
+    with _replaced_atomically(folder) as tmp:
+        frame.write_parquet(tmp, compression="zstd", metadata=metadata)
+    return folder / PART_FILE
 
 
 def read_metadata(root: str | Path, table: str, key: str, column: str | None = None
