@@ -123,8 +123,8 @@ def read_metadata(root: str | Path, table: str, key: str, column: str | None = N
     path = partition_dir(root, table, key, column) / PART_FILE
     if not path.exists():
         return None
-    raw = pq.read_schema(path).metadata or {}
-    return {k.decode(): v.decode() for k, v in raw.items()}
+    raw = pq.read_metadata(path).metadata or {}  # the file's key/value metadata
+    return {k.decode(): v.decode() for k, v in raw.items() if k != b"ARROW:schema"}
 
 
 def scan_partitions(root: str | Path, table: str, keys: Iterable[str],

@@ -393,3 +393,32 @@ def test_billing_period_and_late_flag(tmp_path, timestamp, landing, grace, polic
     (row,) = clean_rows(tables)
     assert (row["billing_period"], row["late"], row["landing_date"]) == (period, late,
                                                                        landing_date)
+
+
+# --- the per-day id index ------------------------------------------------------------------------
+
+
+def test_an_ingested_days_index_is_reused_and_rebuilt_only_when_its_landing_folder_changes(
+        tmp_path, monkeypatch):
+    from meter_pipeline.io import event_index
+
+    root = DataRoot.create(tmp_path)
+    root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0)))], day=day(0))
+    root.ingest(day(0))
+    assert event_index.TABLE in {p.name for p in (tmp_path / "warehouse").iterdir()}
+    parsed = []
+    real = event_index.parse_file
+    monkeypatch.setattr(event_index, "parse_file",
+                        lambda info, *a: parsed.append(info.path) or real(info, *a))
+    root.write_jsonl("b.jsonl", [event("e1", timestamp=at(day(1)))], day=day(1))
+    tables = root.ingest(day(1))
+    assert parsed == []  # day 0's index was read as written, not rebuilt from its files
+    assert counts(tables) == (1, 0, 1, 0)
+    # A file landing late in day 0's folder makes its index stale: it is rebuilt, once.
+    root.write_jsonl("c.jsonl", [event("e2", timestamp=at(day(0)))], day=day(0))
+    root.write_jsonl("d.jsonl", [event("e2", timestamp=at(day(1)))], day=day(1))
+    tables = root.ingest(day(1))
+    assert parsed == [root.rel("a.jsonl", day(0)), root.rel("c.jsonl", day(0))]
+    assert counts(tables) == (2, 0, 2, 0)
+    root.ingest(day(1))
+    assert len(parsed) == 2
