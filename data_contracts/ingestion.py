@@ -138,6 +138,8 @@ class EventIndex(Contract):
     occurrence)."""
 
     event_id: str = pa.Field(description="Valid event id seen that day.")
+    id_hash: pl.UInt64 = pa.Field(description="64-bit xxHash64 of event_id: the window is "
+                                  "searched by this compact key, then ids are compared exactly.")
     payload_hash: pl.UInt64 = pa.Field(description="64-bit xxHash64 of customer, meter, time, "
                                        "value and dimensions of the first occurrence.")
 

@@ -19,12 +19,12 @@ import polars as pl
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, iter_event_files
-from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, parse_file
+from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, id_hash, parse_file
 from meter_pipeline.transforms.validate import context_for
 
 TABLE = "_event_index"
 #: Bump when what the index holds changes (e.g. the payload digest), so old indexes are rebuilt.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 COLUMN = "landing_date"
 
 
@@ -53,16 +53,19 @@ def ensure_day_index(root: Path, day: dt.date, config: MetersConfig) -> None:
     if meta is None and not listing.files:
         return  # nothing landed that day and nothing indexed: an empty index
     ctx, unknown = context_for(config, day), Counter()
-    valid = [parse_file(info, content, ctx, day, unknown).valid.select(list(INDEX_SCHEMA))
+    ids = ["event_id", "payload_hash"]
+    valid = [parse_file(info, content, ctx, day, unknown).valid.select(ids)
              for info, content in iter_event_files(listing)]  # file by file, ids only kept
-    write_day_index(root, day, day_index(pl.concat([pl.DataFrame(schema=INDEX_SCHEMA),
-                                                    *valid])), stamp)
+    empty = pl.DataFrame(schema={name: INDEX_SCHEMA[name] for name in ids})
+    write_day_index(root, day, day_index(pl.concat([empty, *valid])), stamp)
 
 
 def load_history(root: Path, day: dt.date, config: MetersConfig,
                  ids: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Index rows (landing_date, event_id, payload_hash) of the window of days before ``day``;
-    with ``ids`` (a frame with an ``event_id`` column), only those ids are read into memory."""
+    """Index rows (landing_date, event_id, id_hash, payload_hash) of the window of days before
+    ``day``; with ``ids`` (a frame with an ``event_id`` column), only the rows whose id hash is
+    one of theirs are read into memory (a 64-bit key, so the lookup table stays small; a hash
+    collision only brings an extra row, which the exact id comparison of dedup leaves out)."""
     days = [day - dt.timedelta(days=n) for n in range(config.dedup_window_days, 0, -1)]
     for past in days:
         ensure_day_index(root, past, config)
@@ -70,6 +73,6 @@ def load_history(root: Path, day: dt.date, config: MetersConfig,
     history = warehouse.scan_partitions(root, TABLE, [d.isoformat() for d in days],
                                         schema=schema, column=COLUMN)
     if ids is not None:
-        history = history.join(ids.lazy().select("event_id").unique(), on="event_id",
-                               how="semi")
+        keys = ids.lazy().select(id_hash()).unique()
+        history = history.join(keys, on="id_hash", how="semi")
     return history.collect(engine="streaming")

@@ -194,6 +194,13 @@ def _valid_frame(cols: dict[str, list], dims: list) -> pl.DataFrame:
     return frame.with_columns(times.cast(pl.Datetime("us", "UTC")), dimensions_series(dims))
 
 
+def id_hash() -> pl.Expr:
+    """A stable 64-bit key of ``event_id`` (xxHash64): the window is searched by it."""
+    return pl.col("event_id").nchash.xxhash64().alias("id_hash")
+
+
 def day_index(valid: pl.DataFrame) -> pl.DataFrame:
-    """The compact index of a day: each valid event_id's first occurrence and payload hash."""
-    return valid.filter(pl.col("event_id").is_first_distinct()).select(list(INDEX_SCHEMA))
+    """The compact index of a day: each valid event_id's first occurrence, its id hash and
+    payload hash."""
+    return (valid.filter(pl.col("event_id").is_first_distinct())
+            .select("event_id", id_hash(), "payload_hash").select(list(INDEX_SCHEMA)))

@@ -422,3 +422,29 @@ def test_an_ingested_days_index_is_reused_and_rebuilt_only_when_its_landing_fold
     assert counts(tables) == (2, 0, 2, 0)
     root.ingest(day(1))
     assert len(parsed) == 2
+
+
+def test_id_hash_collisions_in_the_window_never_make_a_duplicate(tmp_path, monkeypatch):
+    """The window is searched by a 64-bit hash of event_id; with every id colliding, the exact
+    id comparison still decides."""
+    import polars as pl
+
+    from meter_pipeline.io import event_index
+    from meter_pipeline.transforms import parse
+
+    def colliding():
+        return pl.lit(7, dtype=pl.UInt64).alias("id_hash")
+
+    monkeypatch.setattr(parse, "id_hash", colliding)
+    monkeypatch.setattr(event_index, "id_hash", colliding)
+    root = DataRoot.create(tmp_path)
+    root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0))),
+                                 event("e2", timestamp=at(day(0)))], day=day(0))
+    root.ingest(day(0))
+    root.write_jsonl("b.jsonl", [event("e3", timestamp=at(day(1))),
+                                 event("e2", timestamp=at(day(0))),  # a retry of day 0's
+                                 event("e4", timestamp=at(day(1)))], day=day(1))
+    tables = root.ingest(day(1))
+    b = root.rel("b.jsonl", day(1))
+    assert [r["event_id"] for r in clean_rows(tables)] == ["e3", "e4"]
+    assert duplicate_rows(tables) == [("e2", b, 2, day(0), False)]
