@@ -8,7 +8,6 @@ the new one, never a mix, and a writer killed half-way leaves the old partition 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import uuid
 from collections.abc import Iterable, Iterator
@@ -137,24 +136,15 @@ def scan_partitions(root: str | Path, table: str, keys: Iterable[str],
     if schema is None:
         schema = polars_schema(CONTRACTS[table])
     file_schema = pl.Schema({k: v for k, v in schema.items() if k != column})
-    frames = []
-    for key in keys:
-        path = partition_dir(root, table, key, column) / PART_FILE
-        if path.exists():
-            lit = _key_literal(key, schema[column]) if column in schema else None
-            frame = pl.scan_parquet(path, schema=file_schema)
-            if lit is not None:
-                frame = frame.with_columns(lit.alias(column))
-            frames.append(frame.select(list(schema)))
-    if not frames:
+    paths = [path for key in keys
+             if (path := partition_dir(root, table, key, column) / PART_FILE).exists()]
+    if not paths:
         return pl.DataFrame(schema=schema).lazy()
-    return pl.concat(frames, how="vertical")
-
-
-def _key_literal(key: str, dtype: pl.DataType) -> pl.Expr:
-    if dtype == pl.Date:
-        return pl.lit(dt.date.fromisoformat(key), dtype=pl.Date)
-    return pl.lit(key, dtype=dtype)
+    # The partition column comes from the folder names (Hive style); a literal column added per
+    # file instead would make the streaming engine hold far more memory.
+    hive = {column: schema[column]} if column in schema else None
+    return pl.scan_parquet(paths, schema=file_schema, hive_partitioning=hive is not None,
+                           hive_schema=hive).select(list(schema))
 
 
 def existing_keys(root: str | Path, table: str, column: str | None = None) -> list[str]:
