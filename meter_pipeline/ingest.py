@@ -23,7 +23,7 @@ from meter_pipeline.io import event_index, warehouse
 from meter_pipeline.io.landing import event_dir, iter_event_files, list_landing
 from meter_pipeline.transforms.audit import build_audit
 from meter_pipeline.transforms.dedup import dedupe_events
-from meter_pipeline.transforms.parse import VALID_SCHEMA, day_index, parse_file
+from meter_pipeline.transforms.parse import VALID_SCHEMA, day_index, parse_files
 from meter_pipeline.transforms.periods import add_billing_period
 from meter_pipeline.transforms.validate import context_for
 
@@ -72,9 +72,7 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
     written.note("raw_events", empty_frame(raw_contract))  # a day with no file has no raw row
     with warehouse.PartitionWriter(root, "raw_events", key,
                                    empty=empty_frame(raw_contract)) as raw_out:
-        for info, content in iter_event_files(listing):
-            parsed = parse_file(info, content, ctx, day, unknown)
-            del content
+        for info, parsed in parse_files(iter_event_files(listing), ctx, day, unknown):
             raw_out.write(written.note("raw_events", conform(parsed.raw, raw_contract)))
             files.append(info)
             valids.append(parsed.valid)

@@ -19,7 +19,7 @@ import polars as pl
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, iter_event_files
-from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, id_hash, parse_file
+from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, id_hash, parse_files
 from meter_pipeline.transforms.validate import context_for
 
 TABLE = "_event_index"
@@ -54,8 +54,8 @@ def ensure_day_index(root: Path, day: dt.date, config: MetersConfig) -> None:
         return  # nothing landed that day and nothing indexed: an empty index
     ctx, unknown = context_for(config, day), Counter()
     ids = ["event_id", "payload_hash"]
-    valid = [parse_file(info, content, ctx, day, unknown).valid.select(ids)
-             for info, content in iter_event_files(listing)]  # file by file, ids only kept
+    valid = [parsed.valid.select(ids)  # file by file, ids only kept
+             for _, parsed in parse_files(iter_event_files(listing), ctx, day, unknown)]
     empty = pl.DataFrame(schema={name: INDEX_SCHEMA[name] for name in ids})
     write_day_index(root, day, day_index(pl.concat([empty, *valid])), stamp)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -66,26 +67,27 @@ def _fast(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
     """The vectorised path over a file's lines, in slices, two at a time (Polars releases the
     GIL)."""
     n = lines.height
-    pieces = max(2, -(-n // FAST_CHUNK_LINES)) if n >= 2 * FAST_MIN_LINES else 1
-    size = -(-n // pieces)
-    slices = [lines.slice(start, size) for start in range(0, n, size)]
-    if len(slices) == 1:
+    if n < max(2, 2 * FAST_MIN_LINES):
         return fast_events(lines, ctx)
+    size = -(-n // max(2, -(-n // FAST_CHUNK_LINES)))
+    slices = [lines.slice(start, size) for start in range(0, n, size)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         return pl.concat(pool.map(lambda part: fast_events(part, ctx), slices))
 
 
 def parse_file(info: LandingFile, content: Content, ctx: ValidationContext,
-               landing_date: dt.date, unknown: Counter) -> ParsedFile:
+               landing_date: dt.date, unknown: Counter, fast: pl.DataFrame | None = None
+               ) -> ParsedFile:
     """Validate every row of one file, in line order; ``unknown`` counts unknown fields.
 
     A file's content is its rows, or (JSONL) a frame of its lines: plainly valid lines are then
-    parsed by the vectorised fast path and the rest row by row, with the same result.
+    parsed by the vectorised fast path (or taken from ``fast``, its result computed already) and
+    the rest row by row, with the same result.
     """
     if isinstance(content, pl.DataFrame) and content.height < FAST_MIN_LINES:
         content = _rows(content)
     if isinstance(content, pl.DataFrame):
-        fast = _fast(content, ctx)
+        fast = _fast(content, ctx) if fast is None else fast
         rows = _rows(content.join(fast.select("line_number"), on="line_number", how="anti"))
         _, quarantined, valid = _parse_rows(info.path, rows, ctx, unknown)
         raw = content.select(pl.lit(info.path).alias("source_file"), "line_number",
@@ -101,12 +103,55 @@ def parse_file(info: LandingFile, content: Content, ctx: ValidationContext,
                       valid.with_columns(payload_digest().alias("payload_hash")))
 
 
+_FILE_KEY = 2**32  # within a batch, a line's key is file position × 2³² + line number
+
+
+def parse_files(files: Iterable[tuple[LandingFile, Content]], ctx: ValidationContext,
+                landing_date: dt.date, unknown: Counter
+                ) -> Iterator[tuple[LandingFile, ParsedFile]]:
+    """:func:`parse_file` of each file, in order. Consecutive JSONL files share the calls of the
+    vectorised path (it has a fixed cost per call) until they hold FAST_CHUNK_LINES lines; a
+    big file is a batch of its own, cut into slices. Memory holds one batch at a time."""
+    batch: list[tuple[LandingFile, Content]] = []
+    lines = 0
+    for info, content in files:
+        if isinstance(content, pl.DataFrame) and content.height < FAST_MIN_LINES:
+            content = _rows(content)
+        batch.append((info, content))
+        lines += content.height if isinstance(content, pl.DataFrame) else 0
+        if lines >= FAST_CHUNK_LINES:
+            yield from _parse_batch(batch, ctx, landing_date, unknown)
+            batch, lines = [], 0
+    yield from _parse_batch(batch, ctx, landing_date, unknown)
+
+
+def _parse_batch(batch: list[tuple[LandingFile, Content]], ctx: ValidationContext,
+                 landing_date: dt.date, unknown: Counter
+                 ) -> Iterator[tuple[LandingFile, ParsedFile]]:
+    frames = [(n, content) for n, (_, content) in enumerate(batch)
+              if isinstance(content, pl.DataFrame)]
+    fast_of: dict[int, pl.DataFrame] = {}
+    if frames:
+        keyed = pl.concat([content.select(
+            (pl.col("line_number") + n * _FILE_KEY).alias("line_number"), "text")
+            for n, content in frames])
+        fast = _fast(keyed, ctx).with_columns((pl.col("line_number") // _FILE_KEY)
+                                              .alias("_file"),
+                                              pl.col("line_number") % _FILE_KEY)
+        fast_of = {n: part.drop("_file") for (n,), part
+                   in fast.partition_by("_file", as_dict=True).items()}
+        empty = fast.clear().drop("_file")
+    for n, (info, content) in enumerate(batch):
+        given = fast_of.get(n, empty) if isinstance(content, pl.DataFrame) else None
+        yield info, parse_file(info, content, ctx, landing_date, unknown, fast=given)
+
+
 def parse_day(files: list[tuple[LandingFile, Content]], ctx: ValidationContext,
               landing_date: dt.date) -> ParsedDay:
     """Validate every row of a day held in memory, in arrival order (files in byte order of
-    path, then rows). Ingestion itself goes file by file (:mod:`meter_pipeline.ingest`)."""
+    path, then rows). Ingestion itself streams the files (:mod:`meter_pipeline.ingest`)."""
     unknown: Counter = Counter()
-    parsed = [parse_file(info, content, ctx, landing_date, unknown) for info, content in files]
+    parsed = [p for _, p in parse_files(files, ctx, landing_date, unknown)]
     raw = pl.concat([pl.DataFrame(schema=polars_schema(RawEvents)), *[p.raw for p in parsed]])
     quarantined = pl.concat([pl.DataFrame(schema=polars_schema(QuarantinedEvents)),
                              *[p.quarantined for p in parsed]])

@@ -407,9 +407,14 @@ def test_an_ingested_days_index_is_reused_and_rebuilt_only_when_its_landing_fold
     root.ingest(day(0))
     assert event_index.TABLE in {p.name for p in (tmp_path / "warehouse").iterdir()}
     parsed = []
-    real = event_index.parse_file
-    monkeypatch.setattr(event_index, "parse_file",
-                        lambda info, *a: parsed.append(info.path) or real(info, *a))
+    real = event_index.parse_files
+
+    def spy(*args):
+        for info, result in real(*args):
+            parsed.append(info.path)
+            yield info, result
+
+    monkeypatch.setattr(event_index, "parse_files", spy)
     root.write_jsonl("b.jsonl", [event("e1", timestamp=at(day(1)))], day=day(1))
     tables = root.ingest(day(1))
     assert parsed == []  # day 0's index was read as written, not rebuilt from its files

@@ -121,3 +121,30 @@ def test_huge_epoch_milliseconds_never_wrap_around(monkeypatch):
     assert_frame_equal(fast.quarantined, slow.quarantined)
     assert fast.quarantined["reason"].to_list() == ["invalid_timestamp", "invalid_timestamp"]
     assert fast.valid["event_id"].to_list() == ["e2"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(lines(), min_size=0, max_size=12), min_size=1, max_size=5),
+       st.integers(1, 30))
+def test_files_batched_and_sliced_give_what_each_file_alone_gives(monkeypatch, files, chunk):
+    """Several files share calls of the vectorised path (cut into slices of ``chunk`` lines);
+    rows still come back per file, in order, exactly as each file parsed alone would be."""
+    def plain(n: int, i: int) -> str:  # a line the vectorised path surely takes
+        return json.dumps({"event_id": f"p{n}-{i}", "customer_id": "c", "meter": "api_calls",
+                           "timestamp": "2026-09-10T12:00:00Z"})
+
+    day = [(LandingFile(f"landing/events/2026-09-10/{n:02d}.jsonl", 0, ""),
+            jsonl_lines("\n".join([plain(n, 0), *text, plain(n, 1)]).encode()))
+           for n, text in enumerate(files)]
+    monkeypatch.setattr(parse, "FAST_MIN_LINES", 0)
+    monkeypatch.setattr(parse, "FAST_CHUNK_LINES", chunk)
+    batched = parse.parse_day(day, CTX, DAY)
+    alone = [parse.parse_day([one], CTX, DAY) for one in day]
+    for name in ("raw", "quarantined", "valid"):
+        assert_frame_equal(getattr(batched, name),
+                           pl.concat([getattr(a, name) for a in alone]))
+    monkeypatch.setattr(parse, "FAST_MIN_LINES", 10**9)  # and as the per-line path gives
+    slow = parse.parse_day(day, CTX, DAY)
+    assert_frame_equal(batched.valid, slow.valid)
+    assert_frame_equal(batched.quarantined, slow.quarantined)
