@@ -64,8 +64,9 @@ def load_history(root: Path, day: dt.date, config: MetersConfig,
                  ids: pl.DataFrame | None = None) -> pl.DataFrame:
     """Index rows (landing_date, event_id, id_hash, payload_hash) of the window of days before
     ``day``; with ``ids`` (a frame with an ``event_id`` column), only the rows whose id hash is
-    one of theirs are read into memory (a 64-bit key, so the lookup table stays small; a hash
-    collision only brings an extra row, which the exact id comparison of dedup leaves out)."""
+    one of theirs are read into memory: a first pass over the hash column alone finds them (a
+    64-bit key, so the lookup table stays small), a second reads those rows whole. A hash
+    collision only brings an extra row, which the exact id comparison of dedup leaves out."""
     days = [day - dt.timedelta(days=n) for n in range(config.dedup_window_days, 0, -1)]
     for past in days:
         ensure_day_index(root, past, config)
@@ -74,5 +75,7 @@ def load_history(root: Path, day: dt.date, config: MetersConfig,
                                         schema=schema, column=COLUMN)
     if ids is not None:
         keys = ids.lazy().select(id_hash()).unique()
-        history = history.join(keys, on="id_hash", how="semi")
+        hits = (history.select("id_hash").join(keys, on="id_hash", how="semi").unique()
+                .collect(engine="streaming"))  # first pass: the hash column alone
+        history = history.filter(pl.col("id_hash").is_in(hits.get_column("id_hash").implode()))
     return history.collect(engine="streaming")

@@ -37,8 +37,9 @@ INDEX_SCHEMA = polars_schema(EventIndex)
 
 #: Files with fewer lines take the per-line path only (the vectorised path costs ~10 ms a call).
 FAST_MIN_LINES = 512
-#: Lines per call of the vectorised path: a file is cut into slices of at most this many lines,
-#: two slices at a time (memory is bounded by the slices, not by the file).
+#: Lines per batch of the vectorised path: consecutive files are batched up to this many lines
+#: (it costs ~10 ms a call), and a batch is cut into at least two slices of at most this many
+#: lines, parsed two at a time (memory is bounded by the batch, not by the day).
 FAST_CHUNK_LINES = 131_072
 
 Content = list[RawRow] | pl.DataFrame
@@ -64,7 +65,7 @@ def _is_set(value: object) -> bool:
 
 
 def _fast(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
-    """The vectorised path over a file's lines, in slices, two at a time (Polars releases the
+    """The vectorised path over a batch of lines, in slices, two at a time (Polars releases the
     GIL)."""
     n = lines.height
     if n < max(2, 2 * FAST_MIN_LINES):
