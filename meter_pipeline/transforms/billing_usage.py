@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
+from data_contracts import polars_schema
+from data_contracts.ingestion import CleanEvents
 from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.transforms.usage import Frame, Partial, UsageFold
@@ -38,8 +40,11 @@ USAGE_KEYS = ["customer_id", "meter"]
 UNBILLED_KEYS = ["customer_id", "meter", "reason"]
 
 
-def chunks(events: Chunks) -> Iterable[Frame]:
-    return [events] if isinstance(events, pl.DataFrame | pl.LazyFrame) else events
+def chunks(events: Chunks) -> list[Frame]:
+    """The chunks of ``events``; no chunk at all is one empty chunk (clean-event columns)."""
+    if isinstance(events, pl.DataFrame | pl.LazyFrame):
+        return [events]
+    return list(events) or [pl.DataFrame(schema=polars_schema(CleanEvents))]
 
 
 def _lazy(frame: Frame) -> pl.LazyFrame:
@@ -183,7 +188,7 @@ def period_usage_tables(days: Iterable[Frame], period: str, grace_days: int,
                 unbilled.partial(unbilled_events(billed, ignored, subscriptions)))
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Polars releases the GIL
-        for usage_part, unbilled_part in pool.map(reduce, days):
+        for usage_part, unbilled_part in pool.map(reduce, chunks(days)):
             usage.merge(usage_part)
             unbilled.merge(unbilled_part)
     return finish_period_usage(usage, period), finish_unbilled_usage(unbilled, period)

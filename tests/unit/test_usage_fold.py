@@ -137,3 +137,10 @@ def test_period_tables_and_invoice_lines_do_not_depend_on_chunking(month):
 def test_a_fold_without_any_chunk_refuses_to_answer():
     with pytest.raises(ValueError, match="before any chunk"):
         UsageFold(METERS.meters, ["customer_id", "meter"]).result()
+
+
+def test_a_period_without_any_landing_day_has_empty_tables():
+    usage, unbilled = period_usage_tables([], NOV, 3, [], METERS)
+    assert usage.is_empty() and unbilled.is_empty()
+    assert usage.columns[:3] == ["billing_period", "customer_id", "meter"]
+    assert build_invoice_lines(NOV, [], pricing(plan("p")), [], METERS).is_empty()
