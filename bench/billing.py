@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import describe, run_child  # noqa: E402
+from _harness import alternate, run_child  # noqa: E402
 from _pipeline import DAYS, FIRST_DAY, LAST_DAY, MONTH, PIPELINE  # noqa: E402
 from generate import ensure_generated  # noqa: E402
 
@@ -84,19 +83,13 @@ def main() -> None:
         print("ingesting the landing days once (daily partitions and the month) …", flush=True)
         run_child(PIPELINE, str(args.root), FIRST_DAY.isoformat(), LAST_DAY.isoformat())
     (args.root / "duckdb").mkdir(exist_ok=True)
-    ours: tuple[list, list] = ([], [])
-    duck: tuple[list, list] = ([], [])
-    for i in range(args.runs):
-        w1, r1, out1 = run_child(OURS, str(args.root), MONTH)
-        w2, r2, out2 = run_child(DUCKDB, str(args.root), MONTH)
-        ours[0].append(w1), ours[1].append(r1), duck[0].append(w2), duck[1].append(r2)
+
+    def notes(out1: str, out2: str) -> tuple[str, str]:
         o, d = json.loads(out1.strip().splitlines()[-1]), json.loads(out2.strip().splitlines()[-1])
-        print(f"pair {i + 1}: meter-pipeline {w1:.2f} s (run {o['run_s']:.2f} s), duckdb "
-              f"{w2:.2f} s ({d['rows']:,} usage rows), ratio {w1 / w2:.2f}", flush=True)
-    print(describe("meter-pipeline", *ours, args.events))
-    print(describe("duckdb", *duck, args.events))
-    print(f"ratio (meter-pipeline / duckdb, medians): "
-          f"{statistics.median(ours[0]) / statistics.median(duck[0]):.2f}")
+        return f"run {o['run_s']:.2f} s", f"{d['rows']:,} usage rows"
+
+    alternate((OURS, str(args.root), MONTH), (DUCKDB, str(args.root), MONTH), args.runs,
+              args.events, notes)
 
 
 if __name__ == "__main__":

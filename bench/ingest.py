@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import describe, run_child  # noqa: E402
+from _harness import alternate  # noqa: E402
 from generate import generate  # noqa: E402
 
 DAY = "2026-09-01"
@@ -71,19 +71,8 @@ def main() -> None:
         shutil.rmtree(args.root)
     generate(args.root, args.events, dt.date.fromisoformat(DAY), days=1)
     print(f"one landing day of {args.events:,} events in {args.root}")
-    ours: tuple[list, list] = ([], [])
-    duck: tuple[list, list] = ([], [])
-    for i in range(args.runs):
-        w1, r1, out1 = run_child(OURS, str(args.root))
-        w2, r2, out2 = run_child(DUCKDB, str(args.root))
-        ours[0].append(w1), ours[1].append(r1), duck[0].append(w2), duck[1].append(r2)
-        print(f"pair {i + 1}: meter-pipeline {w1:.2f} s ({out1.strip()} clean), "
-              f"duckdb {w2:.2f} s ({out2.strip()} clean), ratio {w1 / w2:.2f}")
-    print(describe("meter-pipeline", *ours, args.events))
-    print(describe("duckdb", *duck, args.events))
-    import statistics
-    print(f"ratio (meter-pipeline / duckdb, medians): "
-          f"{statistics.median(ours[0]) / statistics.median(duck[0]):.2f}")
+    alternate((OURS, str(args.root)), (DUCKDB, str(args.root)), args.runs, args.events,
+              lambda out1, out2: (f"{out1.strip()} clean", f"{out2.strip()} clean"))
 
 
 if __name__ == "__main__":

@@ -31,12 +31,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import describe, run_child  # noqa: E402
+from _harness import alternate  # noqa: E402
 from _pipeline import DAYS, FIRST_DAY, LAST_DAY, MONTH, PIPELINE, last_json  # noqa: E402
 from generate import (  # noqa: E402
     DEDUP_WINDOW_DAYS,
@@ -335,25 +334,20 @@ def main() -> None:
     print(f"month {MONTH}: {events:,} event lines over landing days {FIRST_DAY} … {LAST_DAY} "
           f"in {args.root}", flush=True)
     statements = json.dumps(duckdb_statements(args.root))
-    ours: tuple[list, list] = ([], [])
-    duck: tuple[list, list] = ([], [])
-    for i in range(args.runs):
-        w1, r1, out1 = run_child(PIPELINE, str(args.root), FIRST_DAY.isoformat(),
-                                 LAST_DAY.isoformat())
-        w2, r2, out2 = run_child(DUCKDB, str(args.root), statements)
-        ours[0].append(w1), ours[1].append(r1), duck[0].append(w2), duck[1].append(r2)
+
+    def notes(out1: str, out2: str) -> tuple[str, str]:
         o, d = last_json(out1), last_json(out2)
-        print(f"pair {i + 1}: meter-pipeline {w1:.2f} s (backfill {o['backfill_s']:.2f} s in "
-              f"{o['runs']} Dagster runs), duckdb {w2:.2f} s ({d['clean']:,} clean, "
-              f"{d['lines']:,} priced lines), ratio {w1 / w2:.2f}", flush=True)
-        if i == 0 and not args.no_check:
+        return (f"backfill {o['backfill_s']:.2f} s in {o['runs']} Dagster runs",
+                f"{d['clean']:,} clean, {d['lines']:,} priced lines")
+
+    def check_first(pair: int) -> None:
+        if pair == 0 and not args.no_check:
             print("check (first pair): DuckDB's results against meter-pipeline's tables")
             if not check(args.root):
                 print("  the sides disagree: the DuckDB side is not doing the same work")
-    print(describe("meter-pipeline", *ours, events))
-    print(describe("duckdb", *duck, events))
-    print(f"ratio (meter-pipeline / duckdb, medians): "
-          f"{statistics.median(ours[0]) / statistics.median(duck[0]):.2f}")
+
+    alternate((PIPELINE, str(args.root), FIRST_DAY.isoformat(), LAST_DAY.isoformat()),
+              (DUCKDB, str(args.root), statements), args.runs, events, notes, check_first)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ WINDOW_FIRST_DAY = dt.date(2026, 8, 1)
 
 #: argv: root, first day, number of days. Ingests the days not yet ingested (their audit
 #: partition missing or their event index stale), as the daily asset does, minus Dagster.
-PREP = f"""
+PREP = """
 import datetime as dt, json, sys, time
 from pathlib import Path
 from meter_pipeline.config import load_meters
@@ -68,13 +68,13 @@ for i in range(n):
     written = ingest_day(root, day, meters, rules)
     done += 1
     rows = written.audit["rows_read"][0]
-    print(f"  ingested {{key}}: {{rows:,}} rows", file=sys.stderr, flush=True)
-print(json.dumps({{"ingested": done, "skipped": skipped, "seconds": time.perf_counter() - start}}))
+    print(f"  ingested {key}: {rows:,} rows", file=sys.stderr, flush=True)
+print(json.dumps({"ingested": done, "skipped": skipped, "seconds": time.perf_counter() - start}))
 """
 
 #: argv: root, day. The timed day: ingest_day (history loaded from the window's index, the day's
 #: tables written).
-DAY = f"""
+DAY = """
 import time
 t0 = time.perf_counter()
 import datetime as dt, json, sys
@@ -87,8 +87,8 @@ t1 = time.perf_counter()
 written = ingest_day(root, day, load_meters(root), load_billing_rules(root))
 t2 = time.perf_counter()
 audit = written.audit.row(0, named=True)
-print(json.dumps({{"import_s": t1 - t0, "ingest_s": t2 - t1,
-                  "rows_read": audit["rows_read"], "duplicates": audit["rows_duplicate"]}}))
+print(json.dumps({"import_s": t1 - t0, "ingest_s": t2 - t1,
+                  "rows_read": audit["rows_read"], "duplicates": audit["rows_duplicate"]}))
 """
 
 

@@ -4,7 +4,6 @@ import datetime as dt
 from collections import Counter
 
 import dagster as dg
-import polars as pl
 
 from data_contracts import CONTRACTS, empty_frame
 from meter_pipeline.assets.common import (

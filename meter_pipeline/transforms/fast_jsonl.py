@@ -16,7 +16,7 @@ import polars as pl
 
 from meter_pipeline.money import QUANTITY
 from meter_pipeline.transforms.timestamps import MAX_US
-from meter_pipeline.transforms.validate import ALIASES, MAX_LEN, REQUIRED, ValidationContext
+from meter_pipeline.transforms.validate import ALIASES, MAX_LEN, ValidationContext
 
 _WS = "[ \t\r]*"
 _STR = r'"[^"\\\x00-\x1f]*"'
@@ -27,7 +27,6 @@ _NAMES = sorted({*ALIASES, *ALIASES.values(), "dimensions"}, key=len, reverse=Tr
 _KEY = "(?:" + "|".join(_NAMES) + ")"
 _ITEM = f'"{_KEY}"{_WS}:{_WS}(?:{_STR}|{_NUM}|{_OBJ})'
 LINE = f"^{_WS}\\{{{_WS}{_ITEM}(?:{_WS},{_WS}{_ITEM})*{_WS}\\}}{_WS}$"
-SEP = "\x1f"  # never inside a fast line: control characters are excluded from its strings
 
 _RFC3339 = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
             r"(?:\.([0-9]{1,9}))?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))$")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from meter_pipeline.cli import main
 from meter_pipeline.definitions import build_definitions
