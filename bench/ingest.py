@@ -28,7 +28,7 @@ import datetime as dt, sys, shutil
 from pathlib import Path
 from meter_pipeline.config import load_meters
 from meter_pipeline.config.pricing import load_billing_rules
-from meter_pipeline.ingest import ingest_day
+from meter_pipeline.ingestion.day import ingest_day
 root = Path(sys.argv[1])
 shutil.rmtree(root / "warehouse", ignore_errors=True)
 written = ingest_day(root, dt.date.fromisoformat("{DAY}"), load_meters(root), load_billing_rules(root))

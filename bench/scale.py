@@ -50,8 +50,9 @@ import datetime as dt, json, sys, time
 from pathlib import Path
 from meter_pipeline.config import load_meters
 from meter_pipeline.config.pricing import load_billing_rules
-from meter_pipeline.ingest import ingest_day
-from meter_pipeline.io import event_index, warehouse
+from meter_pipeline.ingestion.day import ingest_day
+from meter_pipeline.ingestion import event_index
+from meter_pipeline.io import warehouse
 root, first, n = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3])
 meters, rules = load_meters(root), load_billing_rules(root)
 done = skipped = 0
@@ -81,7 +82,7 @@ import datetime as dt, json, sys
 from pathlib import Path
 from meter_pipeline.config import load_meters
 from meter_pipeline.config.pricing import load_billing_rules
-from meter_pipeline.ingest import ingest_day
+from meter_pipeline.ingestion.day import ingest_day
 root, day = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
 t1 = time.perf_counter()
 written = ingest_day(root, day, load_meters(root), load_billing_rules(root))
@@ -148,7 +149,8 @@ def per_day_window(args: argparse.Namespace) -> None:
           f"{prep['seconds']:.0f} s", flush=True)
     import pyarrow.parquet as pq
 
-    from meter_pipeline.io import event_index, warehouse
+    from meter_pipeline.ingestion import event_index
+    from meter_pipeline.io import warehouse
 
     ids = 0
     for i in range(args.window_days):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 
-QUANTITY = pl.Decimal(38, 9)
-MONEY = pl.Decimal(38, 4)
-PERCENT = pl.Decimal(9, 4)
+from meter_pipeline.money import MONEY, PERCENT, QUANTITY
+
+__all__ = ["DIMENSIONS", "MONEY", "PERCENT", "PERIOD_PATTERN", "QUANTITY", "TIMESTAMP", "Contract",
+           "conform", "descriptions", "empty_frame", "model_description", "polars_schema"]
+
+#: A billing period key: ``YYYY-MM`` with a month 01–12.
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 TIMESTAMP = pl.Datetime("us", "UTC")
 DIMENSIONS = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
 

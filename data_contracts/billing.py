@@ -9,11 +9,11 @@ from __future__ import annotations
 import polars as pl
 import pandera.polars as pa
 
-from data_contracts.base import MONEY, QUANTITY, Contract
+from data_contracts.base import MONEY, PERIOD_PATTERN, QUANTITY, Contract
 
 LINE_KINDS = ("platform_fee", "usage", "minimum_commitment", "sla_credit")
 UNBILLED_REASONS = ("no_subscription", "late_ignored")
-_PERIOD = r"^[0-9]{4}-[0-9]{2}$"
+_PERIOD = PERIOD_PATTERN
 
 
 def _billing_period() -> object:

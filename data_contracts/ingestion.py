@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pandera.polars as pa
 
-from data_contracts.base import DIMENSIONS, QUANTITY, TIMESTAMP, Contract
+from data_contracts.base import DIMENSIONS, PERIOD_PATTERN, QUANTITY, TIMESTAMP, Contract
 
 REASONS = (
     "malformed", "missing_field", "invalid_type", "field_too_long", "unknown_meter",
@@ -64,7 +64,7 @@ class CleanEvents(Contract):
                                "unique_count meters.")
     dimensions: DIMENSIONS = pa.Field(description="Where/which: key/value pairs sorted by key.")
     landing_date: pl.Date = _landing_date()
-    billing_period: str = pa.Field(nullable=True, str_matches=r"^[0-9]{4}-[0-9]{2}$",
+    billing_period: str = pa.Field(nullable=True, str_matches=PERIOD_PATTERN,
                                    description="YYYY-MM that bills the event; null when late "
                                    "under late_events: ignore.")
     late: bool = pa.Field(description="Landed after its month's last landing day.")

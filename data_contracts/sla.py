@@ -6,9 +6,9 @@ from __future__ import annotations
 import polars as pl
 import pandera.polars as pa
 
-from data_contracts.base import MONEY, PERCENT, TIMESTAMP, Contract
+from data_contracts.base import MONEY, PERCENT, PERIOD_PATTERN, TIMESTAMP, Contract
 
-PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PERIOD = PERIOD_PATTERN
 CREDIT_STATUSES = ("none", "granted", "pending", "unclaimed")
 LEDGER_STATUSES = ("granted", "pending", "unclaimed")
 

@@ -20,7 +20,7 @@ from meter_pipeline.config.pricing import load_billing_rules
 from meter_pipeline.definitions import build_definitions
 from meter_pipeline.io import warehouse
 from meter_pipeline.resources import DataRoot
-from meter_pipeline.transforms.periods import last_landing_day, period_bounds, period_of
+from meter_pipeline.calendar import closed_periods
 
 
 #: Keep Dagster's per-event console log out of the CLI's output (it is in the instance).
@@ -60,16 +60,6 @@ def check_config(root: Path) -> None:
 
 def has_pricing(root: Path) -> bool:
     return (Path(root) / "reference" / "pricing.yaml").exists()
-
-
-def closed_periods(start: dt.date, end: dt.date, grace_days: int) -> list[str]:
-    """Months ≥ start's month whose last landing day is ≤ end, in order (SPEC §9)."""
-    periods = []
-    period = period_of(start)
-    while last_landing_day(period, grace_days) <= end:
-        periods.append(period)
-        period = period_of(period_bounds(period)[1] + dt.timedelta(days=1))
-    return periods
 
 
 def _run(job: dg.JobDefinition, first: str, last: str, instance: dg.DagsterInstance,

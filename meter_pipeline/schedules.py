@@ -9,7 +9,7 @@ import dagster as dg
 from meter_pipeline.config.errors import ConfigError
 from meter_pipeline.config.pricing import load_billing_rules
 from meter_pipeline.resources import DataRoot
-from meter_pipeline.transforms.periods import last_landing_day, period_of
+from meter_pipeline.calendar import period_closing_after
 
 daily_job = dg.define_asset_job(
     "daily_ingestion",
@@ -37,13 +37,6 @@ monthly_job = dg.define_asset_job(
     description="Close one billing month: period usage, unbilled usage, uptime, SLA credits and "
                 "their ledger, invoice lines and invoices.",
 )
-
-
-def period_closing_after(day: dt.date, grace_days: int) -> str | None:
-    """The period whose last landing day is the day before ``day``, if any."""
-    month_end = day - dt.timedelta(days=1 + grace_days)
-    period = period_of(month_end)
-    return period if last_landing_day(period, grace_days) == day - dt.timedelta(days=1) else None
 
 
 @dg.schedule(job=monthly_job, cron_schedule="0 3 * * *", execution_timezone="UTC",

@@ -1,7 +1,7 @@
 """Builders for ingestion tests: a data root under ``tmp_path`` holding real landing files.
 
 A test writes ``reference/meters.yaml`` and landing files (JSONL, NDJSON, gzip, CSV, Parquet) the
-way a sender would, runs :func:`meter_pipeline.ingest.ingest_day` on a landing day, and asserts
+way a sender would, runs :func:`meter_pipeline.ingestion.day.ingest_day` on a landing day, and asserts
 values worked out by hand from SPEC.md. Nothing here computes an expected value.
 """
 
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from meter_pipeline.config.meters import load_meters
 from meter_pipeline.config.pricing import BillingRules
-from meter_pipeline.ingest import DayTables, ingest_day, read_day
+from meter_pipeline.ingestion.day import DayTables, ingest_day, read_day
 
 UTC = dt.timezone.utc
 DAY = dt.date(2026, 9, 1)

@@ -17,11 +17,10 @@ from meter_pipeline.sla.ledger import (
     credit_ledger,
     empty_ledger,
     ledger_problems,
-    previous_period,
     subscription_ends,
 )
-from meter_pipeline.transforms import invoicing
-from meter_pipeline.transforms.periods import period_landing_days
+from meter_pipeline.billing import invoices as invoicing
+from meter_pipeline.calendar import period_landing_days, previous_period
 
 GROUP = "billing"
 

@@ -15,12 +15,12 @@ from meter_pipeline.assets.common import (
     table_spec,
     write_table,
 )
-from meter_pipeline.ingest import ingest_day
+from meter_pipeline.ingestion.day import ingest_day
 from meter_pipeline.io import warehouse
 from meter_pipeline.partitions import daily_partitions
 from meter_pipeline.resources import DataRoot
-from meter_pipeline.transforms.audit import conservation_holds
-from meter_pipeline.transforms.usage import aggregate_usage
+from meter_pipeline.ingestion.audit import conservation_holds
+from meter_pipeline.billing.usage_fold import aggregate_usage
 
 GROUP = "ingestion"
 INGESTION_TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events",

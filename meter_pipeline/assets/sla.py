@@ -19,7 +19,8 @@ from meter_pipeline.partitions import daily_partitions, monthly_partitions
 from meter_pipeline.resources import DataRoot
 from meter_pipeline.sla.excused import excused_intervals, not_excusing
 from meter_pipeline.sla.probes import month_probe_minutes, probe_day
-from meter_pipeline.sla.uptime import compute_uptime, low_coverage, monitoring_days
+from meter_pipeline.calendar import monitoring_days
+from meter_pipeline.sla.uptime import compute_uptime, low_coverage
 
 COVERAGE = dg.AssetCheckSpec(
     "uptime_coverage_sufficient", asset="uptime",

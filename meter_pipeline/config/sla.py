@@ -36,7 +36,7 @@ from meter_pipeline.config.errors import (
     require_str,
 )
 from meter_pipeline.money import parse_decimal
-from meter_pipeline.transforms.timestamps import EPOCH, parse_rfc3339_us
+from meter_pipeline.grammar import EPOCH, parse_rfc3339_us
 
 SLA_FILE = "reference/sla.yaml"
 MAINTENANCE_FILE = "reference/maintenance.csv"

@@ -20,11 +20,14 @@ import polars as pl
 from meter_pipeline.io.csvfile import read_csv
 from meter_pipeline.io.landing import list_landing, read_landing_file
 from meter_pipeline.io.records import LandingFile
-from meter_pipeline.sla.probes import RAW_PROBE_SCHEMA
-from meter_pipeline.transforms.timestamps import parse_rfc3339_us
+from data_contracts.base import TIMESTAMP
+from meter_pipeline.grammar import parse_rfc3339_us
 
 MONITORING_FORMATS = {".csv": (read_csv, False), ".csv.gz": (read_csv, True)}
 PROBE_FIELDS = ("checked_at", "service", "region", "status")
+#: Probe rows as read from the exports, before filtering and deduplication.
+RAW_PROBE_SCHEMA = pl.Schema({"service": pl.String, "region": pl.String, "checked_at": TIMESTAMP,
+                              "status": pl.String})
 
 
 @dataclass

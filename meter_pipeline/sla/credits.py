@@ -44,7 +44,7 @@ from data_contracts.sla import SlaCredits
 from meter_pipeline.config.sla import SlaClaim, SlaConfig, SlaPolicy
 from meter_pipeline.money import EXACT, round_money
 from meter_pipeline.sla.uptime import shown_pct, uptime_exact
-from meter_pipeline.transforms.periods import last_landing_day, period_bounds
+from meter_pipeline.calendar import last_landing_day, midnight, next_period, period_bounds
 
 CREDIT_SCHEMA = polars_schema(SlaCredits)
 
@@ -76,20 +76,10 @@ def credit_amount(fee: Decimal, pct: Fraction, minor_units: int, rounding: str) 
     return round_money(as_decimal, minor_units, rounding)
 
 
-def _instant(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), dt.timezone.utc)
-
-
-def next_period(period: str) -> str:
-    _, last = period_bounds(period)
-    following = last + dt.timedelta(days=1)
-    return f"{following.year:04d}-{following.month:02d}"
-
-
 def claim_window(period: str, window_days: int) -> tuple[dt.datetime, dt.datetime]:
     """``[period start, period end + window_days)``: when a claim for ``period`` counts."""
     first, last = period_bounds(period)
-    return _instant(first), _instant(last + dt.timedelta(days=1 + window_days))
+    return midnight(first), midnight(last + dt.timedelta(days=1 + window_days))
 
 
 def resolving_period(earned_period: str, window_days: int, grace_days: int) -> str:
@@ -97,7 +87,7 @@ def resolving_period(earned_period: str, window_days: int, grace_days: int) -> s
     claim window's close."""
     closes = claim_window(earned_period, window_days)[1]
     period = next_period(earned_period)
-    while _instant(last_landing_day(period, grace_days)) < closes:
+    while midnight(last_landing_day(period, grace_days)) < closes:
         period = next_period(period)
     return period
 

@@ -33,7 +33,7 @@ import polars as pl
 
 from data_contracts.base import MONEY, polars_schema
 from data_contracts.sla import SlaCreditLedger
-from meter_pipeline.transforms.periods import period_bounds
+from meter_pipeline.calendar import period_bounds, previous_period
 
 KEY = ("customer_id", "service", "earned_period")
 LEDGER_SCHEMA = polars_schema(SlaCreditLedger)
@@ -46,12 +46,6 @@ _DETAILS = ("currency", "uptime_pct", "credit_pct", "fee_amount")
 def empty_ledger() -> pl.DataFrame:
     """The previous ledger of the first period ever materialized."""
     return pl.DataFrame(schema=LEDGER_SCHEMA)
-
-
-def previous_period(period: str) -> str:
-    first, _ = period_bounds(period)
-    before = first - dt.timedelta(days=1)
-    return f"{before.year:04d}-{before.month:02d}"
 
 
 def subscription_ends(subscriptions: Iterable) -> dict[str, dt.date | None]:

@@ -25,12 +25,9 @@ import polars as pl
 
 from data_contracts.base import polars_schema
 from data_contracts.sla import ProbeMinutes, ProbeResults
-from meter_pipeline.transforms.periods import period_bounds
+from meter_pipeline.calendar import month_end_instant, month_start_instant
+from meter_pipeline.io.monitoring import RAW_PROBE_SCHEMA
 
-TIMESTAMP = pl.Datetime("us", "UTC")
-#: Probe rows as read from the exports, before filtering and deduplication.
-RAW_PROBE_SCHEMA = pl.Schema({"service": pl.String, "region": pl.String, "checked_at": TIMESTAMP,
-                              "status": pl.String})
 PROBE_KEY = ("service", "region", "checked_at")
 #: The daily tables' columns after the partition column (declared in data_contracts.sla).
 RESULT_SCHEMA = pl.Schema(list(polars_schema(ProbeResults).items())[1:])
@@ -108,9 +105,7 @@ def month_probe_minutes(day_results: pl.DataFrame, period: str) -> pl.DataFrame:
     ignored). Only probes whose ``checked_at`` is inside the month count; a probe exported on
     several of those days counts once.
     """
-    first, last = period_bounds(period)
-    start = dt.datetime.combine(first, dt.time(), dt.timezone.utc)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    start, end = month_start_instant(period), month_end_instant(period)
     inside = day_results.select(RESULT_SCHEMA.names()).cast(dict(RESULT_SCHEMA)).filter(
         (pl.col("checked_at") >= start) & (pl.col("checked_at") < end))
     return probe_minutes(merge_probe_results(inside))

@@ -11,13 +11,12 @@ targets and credits use the exact value, never the shown one.
   up and lower ``coverage_pct = 100 × (minutes − no_data_minutes) / minutes`` (rounded down).
 - ``met``: exact uptime ≥ target (meeting the target exactly is met).
 - A month reads the probe results of the landing days from the day before its first day through
-  its last landing day (:func:`monitoring_days`); see
+  its last landing day (:func:`meter_pipeline.calendar.monitoring_days`); see
   :func:`~meter_pipeline.sla.probes.month_probe_minutes`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from decimal import Decimal
 from fractions import Fraction
@@ -28,26 +27,10 @@ from data_contracts.base import polars_schema
 from data_contracts.sla import Uptime
 from meter_pipeline.config.sla import SlaPolicy
 from meter_pipeline.sla.excused import excused_minutes
-from meter_pipeline.transforms.periods import last_landing_day, period_bounds
+from meter_pipeline.calendar import minutes_in_month
 
 UPTIME_SCHEMA = polars_schema(Uptime)
 _SHOWN = 10_000  # 4 fractional digits
-
-
-def minutes_in_month(period: str) -> int:
-    first, last = period_bounds(period)
-    return ((last - first).days + 1) * 1440
-
-
-def monitoring_days(period: str, grace_days: int) -> list[dt.date]:
-    """Landing days whose monitoring exports a month reads: first day − 1 … last landing day."""
-    first, _ = period_bounds(period)
-    day, end = first - dt.timedelta(days=1), last_landing_day(period, grace_days)
-    days = []
-    while day <= end:
-        days.append(day)
-        day += dt.timedelta(days=1)
-    return days
 
 
 def uptime_exact(minutes: int, down_minutes: int, excused_minutes: int) -> Fraction:

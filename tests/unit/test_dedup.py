@@ -400,7 +400,7 @@ def test_billing_period_and_late_flag(tmp_path, timestamp, landing, grace, polic
 
 def test_an_ingested_days_index_is_reused_and_rebuilt_only_when_its_landing_folder_changes(
         tmp_path, monkeypatch):
-    from meter_pipeline.io import event_index
+    from meter_pipeline.ingestion import event_index
 
     root = DataRoot.create(tmp_path)
     root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0)))], day=day(0))
@@ -434,8 +434,8 @@ def test_id_hash_collisions_in_the_window_never_make_a_duplicate(tmp_path, monke
     id comparison still decides."""
     import polars as pl
 
-    from meter_pipeline.io import event_index
-    from meter_pipeline.transforms import parse
+    from meter_pipeline.ingestion import event_index
+    from meter_pipeline.ingestion import parse
 
     def colliding():
         return pl.lit(7, dtype=pl.UInt64).alias("id_hash")

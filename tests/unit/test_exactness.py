@@ -24,7 +24,7 @@ from ingestion_helpers import (  # noqa: E402
     reasons,
 )
 
-from meter_pipeline.transforms.usage import aggregate_usage  # noqa: E402
+from meter_pipeline.billing.usage_fold import aggregate_usage  # noqa: E402
 
 D = Decimal
 QUANTITY = pl.Decimal(38, 9)

@@ -8,12 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-import meter_pipeline.transforms.parse as parse
+import meter_pipeline.ingestion.parse as parse
 from meter_pipeline.config.meters import parse_meters
 from meter_pipeline.io.landing import jsonl_lines
 from meter_pipeline.io.records import LandingFile
-from meter_pipeline.transforms.fast_jsonl import fast_events
-from meter_pipeline.transforms.validate import context_for
+from meter_pipeline.ingestion.fast_path import fast_events
+from meter_pipeline.ingestion.validate import context_for
 
 METERS = parse_meters({"meters": [
     {"name": "api_calls", "aggregation": "count"},

@@ -13,7 +13,7 @@ import pytest
 
 from data_contracts import conform
 from data_contracts.billing import InvoiceLines, Invoices
-from meter_pipeline.transforms.invoicing import (
+from meter_pipeline.billing.invoices import (
     amounts_off_minor_unit,
     build_invoice_lines,
     build_invoices,

@@ -8,7 +8,7 @@ import pytest
 
 from data_contracts import conform
 from data_contracts.billing import PeriodUsage, UnbilledUsage
-from meter_pipeline.transforms.billing_usage import (
+from meter_pipeline.billing.period_usage import (
     build_period_usage,
     build_unbilled_usage,
     split_period_events,

@@ -5,8 +5,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from meter_pipeline.config.pricing import BillingRules
-from meter_pipeline.transforms.periods import add_billing_period, period_landing_days
+from meter_pipeline.calendar import add_billing_period, period_landing_days
 
 
 def events(*times: dt.datetime) -> pl.DataFrame:
@@ -24,13 +23,13 @@ UTC = dt.timezone.utc
         "equal event times landing after the grace days are billed in the next open period"])
 def test_identical_event_times_get_one_row_each(landing, expected):
     t = dt.datetime(2026, 3, 1, tzinfo=UTC)
-    out = add_billing_period(events(t, t), landing, BillingRules())
+    out = add_billing_period(events(t, t), landing, 3, "next_open_period")
     assert list(zip(out["billing_period"], out["late"])) == expected
 
 
 def test_late_events_are_ignored_when_the_policy_says_so():
-    out = add_billing_period(events(dt.datetime(2026, 2, 27, tzinfo=UTC)), dt.date(2026, 3, 4),
-                             BillingRules(late_events="ignore"))
+    out = add_billing_period(events(dt.datetime(2026, 2, 27, tzinfo=UTC)), dt.date(2026, 3, 4), 3,
+                             "ignore")
     assert out.row(0) == (dt.datetime(2026, 2, 27, tzinfo=UTC), True, None)
 
 

@@ -4,8 +4,7 @@ import datetime as dt
 
 import pytest
 
-from meter_pipeline.runner import closed_periods
-from meter_pipeline.schedules import period_closing_after
+from meter_pipeline.calendar import closed_periods, period_closing_after
 
 
 @pytest.mark.parametrize("today, grace, expected", [

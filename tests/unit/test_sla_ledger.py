@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meter_pipeline.sla.credits import CREDIT_SCHEMA, next_period
+from meter_pipeline.calendar import next_period
+from meter_pipeline.sla.credits import CREDIT_SCHEMA
 from meter_pipeline.sla.ledger import (
     CREDIT_LINE_SCHEMA,
     LEDGER_SCHEMA,

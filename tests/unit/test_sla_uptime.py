@@ -13,12 +13,11 @@ from polars.testing import assert_frame_equal
 from meter_pipeline.config.sla import ExcusedDowntime, Maintenance, SlaConfig, SlaPolicy
 from meter_pipeline.sla.excused import excused_intervals, excused_minutes, not_excusing
 from meter_pipeline.sla.probes import MINUTE_SCHEMA
+from meter_pipeline.calendar import minutes_in_month, monitoring_days
 from meter_pipeline.sla.uptime import (
     UPTIME_SCHEMA,
     compute_uptime,
     low_coverage,
-    minutes_in_month,
-    monitoring_days,
     shown_pct,
     uptime_exact,
 )

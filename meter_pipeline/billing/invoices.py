@@ -2,10 +2,10 @@
 
 The entry points for the monthly assets:
 
-- :func:`~meter_pipeline.transforms.billing_usage.split_period_events` — billed vs late-ignored.
-- :func:`~meter_pipeline.transforms.billing_usage.build_period_usage` → ``period_usage``.
-- :func:`~meter_pipeline.transforms.billing_usage.build_unbilled_usage` → ``unbilled_usage``.
-- :func:`~meter_pipeline.transforms.billing_usage.period_usage_tables` → both, one landing day
+- :func:`~meter_pipeline.billing.period_usage.split_period_events` — billed vs late-ignored.
+- :func:`~meter_pipeline.billing.period_usage.build_period_usage` → ``period_usage``.
+- :func:`~meter_pipeline.billing.period_usage.build_unbilled_usage` → ``unbilled_usage``.
+- :func:`~meter_pipeline.billing.period_usage.period_usage_tables` → both, one landing day
   at a time (what the monthly asset uses).
 - :func:`build_invoice_lines` → lines without credits (what the SLA ledger needs to size them).
 - :func:`append_credit_lines` → adds the ``sla_credit`` lines the SLA side computed.
@@ -29,13 +29,13 @@ from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import PricingConfig, minor_units_of
 from meter_pipeline.money import EXACT, MONEY
-from meter_pipeline.transforms.billing_usage import (
+from meter_pipeline.billing.period_usage import (
     build_period_usage,
     build_unbilled_usage,
     period_usage_tables,
     split_period_events,
 )
-from meter_pipeline.transforms.invoice_lines import LINE_SCHEMA, build_invoice_lines
+from meter_pipeline.billing.invoice_lines import LINE_SCHEMA, build_invoice_lines
 
 INVOICE_SCHEMA = polars_schema(Invoices)
 CREDIT_SCHEMA = pl.Schema({"customer_id": pl.String, "service": pl.String,

@@ -17,8 +17,8 @@ from data_contracts.ingestion import EventIndex, QuarantinedEvents, RawEvents
 from meter_pipeline.io.jsonl import parse_json_object
 from meter_pipeline.io.records import LandingFile, RawRow
 from meter_pipeline.money import QUANTITY
-from meter_pipeline.transforms.fast_jsonl import fast_events
-from meter_pipeline.transforms.validate import (
+from meter_pipeline.ingestion.fast_path import fast_events
+from meter_pipeline.ingestion.validate import (
     KNOWN_FIELDS,
     Event,
     ValidationContext,
@@ -150,7 +150,7 @@ def _parse_batch(batch: list[tuple[LandingFile, Content]], ctx: ValidationContex
 def parse_day(files: list[tuple[LandingFile, Content]], ctx: ValidationContext,
               landing_date: dt.date) -> ParsedDay:
     """Validate every row of a day held in memory, in arrival order (files in byte order of
-    path, then rows). Ingestion itself streams the files (:mod:`meter_pipeline.ingest`)."""
+    path, then rows). Ingestion itself streams the files (:mod:`meter_pipeline.ingestion.day`)."""
     unknown: Counter = Counter()
     parsed = [p for _, p in parse_files(files, ctx, landing_date, unknown)]
     raw = pl.concat([pl.DataFrame(schema=polars_schema(RawEvents)), *[p.raw for p in parsed]])

@@ -14,7 +14,7 @@ from typing import Any
 from meter_pipeline.config.meters import Meter, MetersConfig
 from meter_pipeline.io.records import JsonNumber, ParquetInt, TzTimestampUs
 from meter_pipeline.money import VALUE_LIMIT, is_json_number, to_quantity
-from meter_pipeline.transforms.timestamps import epoch_ms_to_us, in_range, parse_rfc3339_us
+from meter_pipeline.grammar import epoch_ms_to_us, in_range, parse_rfc3339_us
 
 REASONS = (
     "malformed", "missing_field", "invalid_type", "field_too_long", "unknown_meter",

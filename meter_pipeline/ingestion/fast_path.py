@@ -6,7 +6,7 @@ line is recognised with a strict regular expression over the whole line and take
 exact texts with Polars string expressions, in Rust, many lines at a time. A line is accepted
 here only when every SPEC rule is checked and passes; any line that is unusual (escapes, nulls,
 booleans, exponents, unknown fields, repeated keys …) or breaks any rule goes to the exact
-per-line path in :mod:`meter_pipeline.transforms.validate`, which gives the reason and detail.
+per-line path in :mod:`meter_pipeline.ingestion.validate`, which gives the reason and detail.
 So the fast path can only make things faster, never different.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import polars as pl
 
 from meter_pipeline.money import QUANTITY
-from meter_pipeline.transforms.timestamps import MAX_US
-from meter_pipeline.transforms.validate import ALIASES, MAX_LEN, ValidationContext
+from meter_pipeline.grammar import MAX_US
+from meter_pipeline.ingestion.validate import ALIASES, MAX_LEN, ValidationContext
 
 _WS = "[ \t\r]*"
 _STR = r'"[^"\\\x00-\x1f]*"'

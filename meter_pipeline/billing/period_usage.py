@@ -23,8 +23,9 @@ import polars as pl
 from data_contracts import polars_schema
 from data_contracts.ingestion import CleanEvents
 from meter_pipeline.config.customers import Subscription
+from meter_pipeline.calendar import landing_period
 from meter_pipeline.config.meters import MetersConfig
-from meter_pipeline.transforms.usage import Frame, Partial, UsageFold
+from meter_pipeline.billing.usage_fold import Frame, Partial, UsageFold
 
 SUBSCRIPTION_SCHEMA = pl.Schema({"customer_id": pl.String, "plan_id": pl.String,
                                  "subscription_start": pl.Date, "subscription_end": pl.Date})
@@ -49,12 +50,6 @@ def chunks(events: Chunks) -> list[Frame]:
 
 def _lazy(frame: Frame) -> pl.LazyFrame:
     return frame.lazy()
-
-
-def landing_period(grace_days: int) -> pl.Expr:
-    """The period a landing day closes into: the earliest whose last landing day is on or after
-    ``landing_date`` (where a late event is billed, or reported when ignored)."""
-    return pl.col("landing_date").dt.offset_by(f"-{grace_days}d").dt.strftime("%Y-%m")
 
 
 def split_period_events(events: pl.DataFrame | pl.LazyFrame, period: str, grace_days: int

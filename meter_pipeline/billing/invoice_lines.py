@@ -1,7 +1,7 @@
 """``invoice_lines`` before SLA credits: platform fees, usage and minimum commitments
 (SPEC §6.2–§6.4, §12 Billing).
 
-Events are aggregated in Polars (:mod:`meter_pipeline.transforms.charge_usage`); each line is then
+Events are aggregated in Polars (:mod:`meter_pipeline.billing.charge_usage`); each line is then
 priced exactly in Python Decimal and rounded once with :func:`meter_pipeline.money.round_money`.
 
 Rules and the choices made where SPEC is silent:
@@ -39,14 +39,14 @@ from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import Plan, PricingConfig
 from meter_pipeline.money import EXACT, round_money
 from meter_pipeline.pricing import price_charge
-from meter_pipeline.transforms.billing_usage import Chunks, assign_subscriptions, chunks
-from meter_pipeline.transforms.charge_usage import (
+from meter_pipeline.billing.period_usage import Chunks, assign_subscriptions, chunks
+from meter_pipeline.billing.charge_usage import (
     charge_events,
     charge_usage_fold,
     subscriptions_with_events,
 )
-from meter_pipeline.transforms.periods import period_bounds
-from meter_pipeline.transforms.usage import Partial
+from meter_pipeline.calendar import period_bounds
+from meter_pipeline.billing.usage_fold import Partial
 
 LINE_SCHEMA = polars_schema(InvoiceLines)
 UsageKey = tuple[str, dt.date, str]

@@ -10,7 +10,7 @@ import polars as pl
 
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import PricingConfig
-from meter_pipeline.transforms.usage import UsageFold
+from meter_pipeline.billing.usage_fold import UsageFold
 
 CHARGE_KEYS = ["customer_id", "subscription_start", "plan_id", "charge_id", "meter"]
 
@@ -50,7 +50,7 @@ def charge_events(assigned: pl.LazyFrame, pricing: PricingConfig) -> pl.LazyFram
     """The covered events, one row per (event, charge of its plan on its meter whose filter it
     matches), with ``charge_id``.
 
-    ``assigned`` is the output of :func:`~meter_pipeline.transforms.billing_usage.
+    ``assigned`` is the output of :func:`~meter_pipeline.billing.period_usage.
     assign_subscriptions`.
     """
     covered = assigned.filter(pl.col("plan_id").is_not_null())

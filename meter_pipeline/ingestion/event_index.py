@@ -16,11 +16,12 @@ from pathlib import Path
 
 import polars as pl
 
+from meter_pipeline.calendar import window_days
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, iter_event_files
-from meter_pipeline.transforms.parse import INDEX_SCHEMA, day_index, id_hash, parse_files
-from meter_pipeline.transforms.validate import context_for
+from meter_pipeline.ingestion.parse import INDEX_SCHEMA, day_index, id_hash, parse_files
+from meter_pipeline.ingestion.validate import context_for
 
 TABLE = "_event_index"
 #: Bump when what the index holds changes (e.g. the payload digest), so old indexes are rebuilt.
@@ -67,7 +68,7 @@ def load_history(root: Path, day: dt.date, config: MetersConfig,
     one of theirs are read into memory: a first pass over the hash column alone finds them (a
     64-bit key, so the lookup table stays small), a second reads those rows whole. A hash
     collision only brings an extra row, which the exact id comparison of dedup leaves out."""
-    days = [day - dt.timedelta(days=n) for n in range(config.dedup_window_days, 0, -1)]
+    days = window_days(day, config.dedup_window_days)
     for past in days:
         ensure_day_index(root, past, config)
     schema = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})

@@ -19,13 +19,14 @@ import polars as pl
 from data_contracts import CONTRACTS, conform, empty_frame
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import BillingRules
-from meter_pipeline.io import event_index, warehouse
+from meter_pipeline.ingestion import event_index
+from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import event_dir, iter_event_files, list_landing
-from meter_pipeline.transforms.audit import build_audit
-from meter_pipeline.transforms.dedup import dedupe_events
-from meter_pipeline.transforms.parse import VALID_SCHEMA, day_index, parse_files
-from meter_pipeline.transforms.periods import add_billing_period
-from meter_pipeline.transforms.validate import context_for
+from meter_pipeline.ingestion.audit import build_audit
+from meter_pipeline.ingestion.dedup import dedupe_events
+from meter_pipeline.ingestion.parse import VALID_SCHEMA, day_index, parse_files
+from meter_pipeline.calendar import add_billing_period
+from meter_pipeline.ingestion.validate import context_for
 
 TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events",
           "ingestion_audit")
@@ -89,7 +90,8 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
         del valid, history
         index_written.result()
     clean = add_billing_period(
-        clean.with_columns(pl.lit(day, dtype=pl.Date).alias("landing_date")), day, rules)
+        clean.with_columns(pl.lit(day, dtype=pl.Date).alias("landing_date")), day,
+        rules.grace_days, rules.late_events)
     audit = build_audit(day, files, listing.skipped, unknown, quarantined, duplicates.height,
                         int(duplicates.get_column("conflict").sum()), clean.height)
     for name, frame in (("quarantined_events", quarantined), ("clean_events", clean),
