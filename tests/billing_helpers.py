@@ -14,6 +14,16 @@ import polars as pl
 
 from data_contracts.base import polars_schema
 from data_contracts.ingestion import CleanEvents
+from meter_pipeline.billing.invoice_lines import build_invoice_lines
+from meter_pipeline.billing.invoices import append_credit_lines, summarize_invoices
+from meter_pipeline.billing.period_usage import (
+    chunks,
+    finish_period_usage,
+    finish_unbilled_usage,
+    period_usage_fold,
+    unbilled_events,
+    unbilled_fold,
+)
 from meter_pipeline.config.charges import Charge, Tier
 from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import Meter, MetersConfig
@@ -87,3 +97,40 @@ def pricing(*plans: Plan, rounding: str = "half_up", late_events: str = "next_op
 def sub(customer: str, plan_id: str, start: str, end: str | None = None) -> Subscription:
     return Subscription(customer, customer.title(), plan_id, dt.date.fromisoformat(start),
                         None if end is None else dt.date.fromisoformat(end))
+
+
+# Whole-frame forms of the month close's pieces, for tests (the close itself folds day by day).
+
+def build_invoices(period: str, events, pricing, subscriptions, meters, credits=None):
+    """``(invoice_lines, invoices)`` of ``period``; ``credits`` as in append_credit_lines."""
+    lines = build_invoice_lines(period, events, pricing, subscriptions, meters)
+    lines = append_credit_lines(lines, credits)
+    return lines, summarize_invoices(lines)
+
+
+def build_period_usage(events, meters, period: str) -> pl.DataFrame:
+    """``period_usage`` of events given whole or in chunks."""
+    fold = period_usage_fold(meters)
+    for chunk in chunks(events):
+        fold.add(chunk)
+    return finish_period_usage(fold, period)
+
+
+def build_unbilled_usage(billed, late_ignored, subscriptions, meters, period: str) -> pl.DataFrame:
+    """``unbilled_usage`` of billed and late-ignored events given whole."""
+    fold = unbilled_fold(meters)
+    fold.add(unbilled_events(billed, late_ignored, subscriptions))
+    return finish_unbilled_usage(fold, period)
+
+
+def life_imbalances(history: pl.DataFrame) -> pl.DataFrame:
+    """Over all ledger partitions: credits whose earned amount ≠ Σ applied + Σ forfeited + the
+    last carried balance (must be empty)."""
+    key = ["customer_id", "service", "earned_period"]
+    last = pl.col("carried").sort_by("billing_period").last()
+    return (history.group_by(key)
+            .agg(pl.col("amount").first(), applied=pl.col("applied").sum(),
+                 forfeited=pl.col("forfeited").sum(), carried=last)
+            .filter(pl.col("amount") != pl.col("applied") + pl.col("forfeited")
+                    + pl.col("carried"))
+            .sort(key))

@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,11 @@ import pyarrow.parquet as pq
 
 from meter_pipeline.config.meters import load_meters
 from meter_pipeline.config.pricing import BillingRules
-from meter_pipeline.ingestion.day import DayTables, ingest_day, read_day
+from data_contracts import empty_frame
+from data_contracts.ingestion import QuarantinedEvents, RawEvents
+from meter_pipeline.ingestion.day import ingest_day
+from meter_pipeline.ingestion.parse import VALID_SCHEMA, parse_files
+from meter_pipeline.io import warehouse
 
 UTC = dt.timezone.utc
 DAY = dt.date(2026, 9, 1)
@@ -204,3 +209,38 @@ def frames(tables: DayTables) -> dict[str, pl.DataFrame]:
     return {"raw_events": tables.raw_events, "quarantined_events": tables.quarantined_events,
             "clean_events": tables.clean_events, "duplicate_events": tables.duplicate_events,
             "ingestion_audit": tables.ingestion_audit}
+
+
+@dataclass
+class DayTables:
+    raw_events: pl.DataFrame
+    quarantined_events: pl.DataFrame
+    clean_events: pl.DataFrame
+    duplicate_events: pl.DataFrame
+    ingestion_audit: pl.DataFrame
+
+
+def read_day(root: Path, day: dt.date) -> DayTables:
+    """The five tables of an ingested landing day, read back from the warehouse."""
+    return DayTables(*[warehouse.scan_partitions(root, name, [day.isoformat()]).collect()
+                       for name in ("raw_events", "quarantined_events", "clean_events",
+                                    "duplicate_events", "ingestion_audit")])
+
+
+@dataclass
+class ParsedDay:
+    raw: pl.DataFrame
+    quarantined: pl.DataFrame
+    valid: pl.DataFrame  # in arrival order
+    unknown_fields: Counter = field(default_factory=Counter)
+
+
+def parse_day(files, ctx, landing_date: dt.date) -> ParsedDay:
+    """Validate every row of a day held in memory, in arrival order (ingestion itself streams
+    the files)."""
+    unknown: Counter = Counter()
+    parsed = [p for _, p in parse_files(files, ctx, landing_date, unknown)]
+    raw = pl.concat([empty_frame(RawEvents), *[p.raw for p in parsed]])
+    quarantined = pl.concat([empty_frame(QuarantinedEvents), *[p.quarantined for p in parsed]])
+    valid = pl.concat([pl.DataFrame(schema=VALID_SCHEMA), *[p.valid for p in parsed]])
+    return ParsedDay(raw, quarantined, valid, unknown)

@@ -19,6 +19,7 @@ from meter_pipeline.sla.ledger import (
     ledger_problems,
     subscription_ends,
 )
+from meter_pipeline.billing import invoice_lines, period_usage
 from meter_pipeline.billing import invoices as invoicing
 from meter_pipeline.calendar import period_landing_days, previous_period
 
@@ -74,9 +75,9 @@ def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     grace, subscriptions = data_root.billing_rules().grace_days, data_root.subscriptions()
     usage, unbilled, late, by_reason = Written(), Written(), 0, Counter()
     for period in sorted(context.partition_keys):
-        period_usage, unbilled_usage = invoicing.period_usage_tables(
+        usage_table, unbilled_usage = period_usage.period_usage_tables(
             period_days(data_root, period), period, grace, subscriptions, meters)
-        frame = usage.add(write_table(root, "period_usage", period, period_usage))
+        frame = usage.add(write_table(root, "period_usage", period, usage_table))
         late += int(frame["late_event_count"].sum())
         frame = unbilled.add(write_table(root, "unbilled_usage", period, unbilled_usage))
         by_reason.update(dict(frame.group_by("reason").agg(pl.col("event_count").sum())
@@ -154,9 +155,9 @@ def invoice_tables(data_root: DataRoot, period: str, previous: pl.DataFrame
     invoices."""
     pricing, meters, subscriptions = (data_root.pricing(), data_root.meters(),
                                       data_root.subscriptions())
-    billed = [invoicing.split_period_events(day, period, pricing.grace_days)[0]
+    billed = [period_usage.split_period_events(day, period, pricing.grace_days)[0]
               for day in period_days(data_root, period)]
-    lines = invoicing.build_invoice_lines(period, billed, pricing, subscriptions, meters)
+    lines = invoice_lines.build_invoice_lines(period, billed, pricing, subscriptions, meters)
     config = data_root.sla()
     if config is None:
         credits, ledger, credit_lines = empty_frame(CONTRACTS["sla_credits"]), empty_ledger(), None

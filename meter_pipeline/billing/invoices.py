@@ -3,13 +3,11 @@
 The entry points for the monthly assets:
 
 - :func:`~meter_pipeline.billing.period_usage.split_period_events` — billed vs late-ignored.
-- :func:`~meter_pipeline.billing.period_usage.build_period_usage` → ``period_usage``.
-- :func:`~meter_pipeline.billing.period_usage.build_unbilled_usage` → ``unbilled_usage``.
 - :func:`~meter_pipeline.billing.period_usage.period_usage_tables` → both, one landing day
   at a time (what the monthly asset uses).
 - :func:`build_invoice_lines` → lines without credits (what the SLA ledger needs to size them).
 - :func:`append_credit_lines` → adds the ``sla_credit`` lines the SLA side computed.
-- :func:`summarize_invoices` → ``invoices``; :func:`build_invoices` does the last three at once.
+- :func:`summarize_invoices` → ``invoices``.
 
 Credit lines come last on an invoice, oldest ``earned_period`` first, then by service (the order
 SPEC §7.4 applies them in). ``subtotal`` sums the non-credit lines, ``credits`` the credit lines,
@@ -18,34 +16,20 @@ SPEC §7.4 applies them in). ``subtotal`` sums the non-credit lines, ``credits``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 
 import polars as pl
 
 from data_contracts.base import polars_schema
 from data_contracts.billing import Invoices
-from meter_pipeline.config.customers import Subscription
-from meter_pipeline.config.meters import MetersConfig
-from meter_pipeline.config.pricing import PricingConfig, minor_units_of
+from meter_pipeline.config.pricing import minor_units_of
 from meter_pipeline.money import EXACT, MONEY
-from meter_pipeline.billing.period_usage import (
-    build_period_usage,
-    build_unbilled_usage,
-    period_usage_tables,
-    split_period_events,
-)
-from meter_pipeline.billing.invoice_lines import LINE_SCHEMA, build_invoice_lines
+from meter_pipeline.billing.invoice_lines import LINE_SCHEMA
 
 INVOICE_SCHEMA = polars_schema(Invoices)
 CREDIT_SCHEMA = pl.Schema({"customer_id": pl.String, "service": pl.String,
                            "earned_period": pl.String, "amount": MONEY})
 
-__all__ = ["CREDIT_SCHEMA", "INVOICE_SCHEMA", "LINE_SCHEMA", "amounts_off_minor_unit",
-           "append_credit_lines", "build_invoice_lines", "build_invoices", "build_period_usage",
-           "build_unbilled_usage", "invoices_not_matching_lines", "period_usage_tables",
-           "split_period_events",
-           "summarize_invoices"]
 
 
 def append_credit_lines(lines: pl.DataFrame, credits: pl.DataFrame | None) -> pl.DataFrame:
@@ -109,18 +93,6 @@ def summarize_invoices(lines: pl.DataFrame) -> pl.DataFrame:
     if negative.height:
         raise ValueError(f"invoices with a negative total: {negative['invoice_id'].to_list()}")
     return invoices
-
-
-def build_invoices(period: str, events: pl.DataFrame | pl.LazyFrame, pricing: PricingConfig,
-                   subscriptions: Iterable[Subscription], meters: MetersConfig,
-                   credits: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(invoice_lines, invoices)`` of ``period``.
-
-    ``credits`` are the SLA credit lines to apply, as in :func:`append_credit_lines`.
-    """
-    lines = build_invoice_lines(period, events, pricing, subscriptions, meters)
-    lines = append_credit_lines(lines, credits)
-    return lines, summarize_invoices(lines)
 
 
 def invoices_not_matching_lines(lines: pl.DataFrame, invoices: pl.DataFrame) -> pl.DataFrame:

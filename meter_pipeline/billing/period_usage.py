@@ -77,18 +77,6 @@ def finish_period_usage(fold: UsageFold, period: str) -> pl.DataFrame:
             .select(PERIOD_USAGE_COLUMNS))
 
 
-def build_period_usage(events: Chunks, meters: MetersConfig, period: str) -> pl.DataFrame:
-    """``period_usage``: one row per customer × meter over the events the period bills.
-
-    Columns: billing_period, customer_id, meter, quantity, event_count, late_event_count; sorted
-    by customer_id, meter.
-    """
-    fold = period_usage_fold(meters)
-    for chunk in chunks(events):
-        fold.add(chunk)
-    return finish_period_usage(fold, period)
-
-
 def subscriptions_frame(subscriptions: Iterable[Subscription]) -> pl.DataFrame:
     """customer_id, plan_id, subscription_start, subscription_end (null = open)."""
     rows = [(s.customer_id, s.plan_id, s.start_date, s.end_date) for s in subscriptions]
@@ -152,20 +140,6 @@ def unbilled_fold(meters: MetersConfig) -> UsageFold:
 def finish_unbilled_usage(fold: UsageFold, period: str) -> pl.DataFrame:
     return (fold.result().with_columns(pl.lit(period).alias("billing_period"))
             .select(UNBILLED_COLUMNS))
-
-
-def build_unbilled_usage(billed: Frame, late_ignored: Frame,
-                         subscriptions: Iterable[Subscription], meters: MetersConfig,
-                         period: str) -> pl.DataFrame:
-    """``unbilled_usage``: events of ``billed`` that no subscription covers (no_subscription) and
-    the ``late_ignored`` events, aggregated per customer × meter × reason.
-
-    Columns: billing_period, customer_id, meter, reason, event_count, quantity; sorted by
-    customer_id, meter, reason.
-    """
-    fold = unbilled_fold(meters)
-    fold.add(unbilled_events(billed, late_ignored, subscriptions))
-    return finish_unbilled_usage(fold, period)
 
 
 def period_usage_tables(days: Iterable[Frame], period: str, grace_days: int,

@@ -34,15 +34,6 @@ HEAD_ROWS = 20
 
 
 @dataclass
-class DayTables:
-    raw_events: pl.DataFrame
-    quarantined_events: pl.DataFrame
-    clean_events: pl.DataFrame
-    duplicate_events: pl.DataFrame
-    ingestion_audit: pl.DataFrame
-
-
-@dataclass
 class DayWritten:
     """What :func:`ingest_day` wrote: rows and first rows of each table, and the audit row."""
 
@@ -100,10 +91,3 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
         warehouse.write_partition(root, name, key, written.note(name, frame))
     written.audit = frame  # the conformed audit row, written last
     return written
-
-
-def read_day(root: Path, day: dt.date) -> DayTables:
-    """The five tables of an ingested landing day, read back from the warehouse."""
-    key = day.isoformat()
-    return DayTables(*[warehouse.scan_partitions(root, name, [key]).collect()
-                       for name in TABLES])

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 import polars_hash  # noqa: F401  (registers the stable .nchash expression namespace)
@@ -50,14 +50,6 @@ class ParsedFile:
     raw: pl.DataFrame  # RawEvents columns
     quarantined: pl.DataFrame  # QuarantinedEvents columns
     valid: pl.DataFrame  # VALID_SCHEMA, in line order
-
-
-@dataclass
-class ParsedDay:
-    raw: pl.DataFrame
-    quarantined: pl.DataFrame
-    valid: pl.DataFrame  # in arrival order
-    unknown_fields: Counter = field(default_factory=Counter)
 
 
 def _is_set(value: object) -> bool:
@@ -145,19 +137,6 @@ def _parse_batch(batch: list[tuple[LandingFile, Content]], ctx: ValidationContex
     for n, (info, content) in enumerate(batch):
         given = fast_of.get(n, empty) if isinstance(content, pl.DataFrame) else None
         yield info, parse_file(info, content, ctx, landing_date, unknown, fast=given)
-
-
-def parse_day(files: list[tuple[LandingFile, Content]], ctx: ValidationContext,
-              landing_date: dt.date) -> ParsedDay:
-    """Validate every row of a day held in memory, in arrival order (files in byte order of
-    path, then rows). Ingestion itself streams the files (:mod:`meter_pipeline.ingestion.day`)."""
-    unknown: Counter = Counter()
-    parsed = [p for _, p in parse_files(files, ctx, landing_date, unknown)]
-    raw = pl.concat([pl.DataFrame(schema=polars_schema(RawEvents)), *[p.raw for p in parsed]])
-    quarantined = pl.concat([pl.DataFrame(schema=polars_schema(QuarantinedEvents)),
-                             *[p.quarantined for p in parsed]])
-    valid = pl.concat([pl.DataFrame(schema=VALID_SCHEMA), *[p.valid for p in parsed]])
-    return ParsedDay(raw, quarantined, valid, unknown)
 
 
 def _rows(lines: pl.DataFrame) -> list[RawRow]:

@@ -156,16 +156,3 @@ def ledger_problems(ledger: pl.DataFrame, previous_ledger: pl.DataFrame) -> list
             problems.append(f"{'/'.join(key)}: carried in {carried.get(key)}, opened with "
                             f"{opened.get(key)}")
     return problems
-
-
-def life_imbalances(history: pl.DataFrame) -> pl.DataFrame:
-    """Over all ledger partitions: credits whose earned amount ≠ Σ applied + Σ forfeited + the
-    last carried balance (must be empty)."""
-    last = pl.col("carried").sort_by("billing_period").last()
-    return (history.group_by(list(KEY))
-            .agg(pl.col("amount").first(), applied=pl.col("applied").sum(),
-                 forfeited=pl.col("forfeited").sum(), carried=last)
-            .filter(pl.col("amount") != pl.col("applied") + pl.col("forfeited")
-                    + pl.col("carried"))
-            .sort(list(KEY)))
-

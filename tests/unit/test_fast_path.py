@@ -13,6 +13,7 @@ from meter_pipeline.config.meters import parse_meters
 from meter_pipeline.io.landing import jsonl_lines
 from meter_pipeline.io.records import LandingFile
 from meter_pipeline.ingestion.fast_path import fast_events
+from tests.ingestion_helpers import parse_day
 from meter_pipeline.ingestion.validate import context_for
 
 METERS = parse_meters({"meters": [
@@ -78,7 +79,7 @@ def parse_both(text_lines: list[str], monkeypatch) -> tuple:
     results = []
     for threshold in (0, 10**9):  # everything through the fast path first, then none
         monkeypatch.setattr(parse, "FAST_MIN_LINES", threshold)
-        results.append(parse.parse_day([(info, frame)], CTX, DAY))
+        results.append(parse_day([(info, frame)], CTX, DAY))
     return frame, results
 
 
@@ -139,12 +140,12 @@ def test_files_batched_and_sliced_give_what_each_file_alone_gives(monkeypatch, f
            for n, text in enumerate(files)]
     monkeypatch.setattr(parse, "FAST_MIN_LINES", 0)
     monkeypatch.setattr(parse, "FAST_CHUNK_LINES", chunk)
-    batched = parse.parse_day(day, CTX, DAY)
-    alone = [parse.parse_day([one], CTX, DAY) for one in day]
+    batched = parse_day(day, CTX, DAY)
+    alone = [parse_day([one], CTX, DAY) for one in day]
     for name in ("raw", "quarantined", "valid"):
         assert_frame_equal(getattr(batched, name),
                            pl.concat([getattr(a, name) for a in alone]))
     monkeypatch.setattr(parse, "FAST_MIN_LINES", 10**9)  # and as the per-line path gives
-    slow = parse.parse_day(day, CTX, DAY)
+    slow = parse_day(day, CTX, DAY)
     assert_frame_equal(batched.valid, slow.valid)
     assert_frame_equal(batched.quarantined, slow.quarantined)

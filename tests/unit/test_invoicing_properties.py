@@ -9,8 +9,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meter_pipeline.billing.invoices import amounts_off_minor_unit, build_invoices
+from meter_pipeline.billing.invoices import amounts_off_minor_unit
 from tests.billing_helpers import (
+    build_invoices,
     METERS,
     charge,
     event,

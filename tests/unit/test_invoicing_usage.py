@@ -9,11 +9,9 @@ import pytest
 from data_contracts import conform
 from data_contracts.billing import PeriodUsage, UnbilledUsage
 from meter_pipeline.billing.period_usage import (
-    build_period_usage,
-    build_unbilled_usage,
     split_period_events,
 )
-from tests.billing_helpers import METERS, event, events_frame, sub
+from tests.billing_helpers import METERS, build_period_usage, build_unbilled_usage, event, events_frame, sub
 
 NOV = "2026-11"
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from meter_pipeline.calendar import next_period
 from meter_pipeline.sla.credits import CREDIT_SCHEMA
+from tests.billing_helpers import life_imbalances
 from meter_pipeline.sla.ledger import (
     CREDIT_LINE_SCHEMA,
     LEDGER_SCHEMA,
@@ -19,7 +20,6 @@ from meter_pipeline.sla.ledger import (
     empty_ledger,
     invoice_subtotals,
     ledger_problems,
-    life_imbalances,
     subscription_ends,
 )
 

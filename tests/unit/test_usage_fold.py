@@ -13,15 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meter_pipeline.billing.period_usage import (
-    build_period_usage,
-    build_unbilled_usage,
     period_usage_tables,
     split_period_events,
 )
 from meter_pipeline.billing.invoice_lines import build_invoice_lines
 from meter_pipeline.billing import usage_fold as usage
 from meter_pipeline.billing.usage_fold import UsageFold, aggregate_usage
-from tests.billing_helpers import METERS, charge, events_frame, plan, pricing, sub, tiers
+from tests.billing_helpers import METERS, build_period_usage, build_unbilled_usage, charge, events_frame, plan, pricing, sub, tiers
 
 UTC = dt.timezone.utc
 NOV = "2026-11"
