@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from meter_pipeline.config.errors import ConfigError
+from meter_pipeline.config.reference import resolve_root
 from meter_pipeline.runner import Backfill, check_config, run_backfill
 
 
@@ -30,7 +31,7 @@ def _instance() -> dg.DagsterInstance:
 
 
 def _root(args: argparse.Namespace) -> Path:
-    return Path(args.root or os.environ.get("METER_PIPELINE_ROOT") or "./data")
+    return resolve_root(args.root)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:

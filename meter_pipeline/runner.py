@@ -16,11 +16,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from meter_pipeline.config.pricing import load_billing_rules
+from meter_pipeline.config.reference import Reference, load_reference
 from meter_pipeline.definitions import build_definitions
 from meter_pipeline.io import warehouse
-from meter_pipeline.resources import DataRoot
-from meter_pipeline.calendar import closed_periods
+from meter_pipeline.calendar import closed_periods, day_keys, days_between
 
 
 #: Keep Dagster's per-event console log out of the CLI's output (it is in the instance).
@@ -34,8 +33,7 @@ class Backfill:
     end: dt.date
 
     def days(self) -> list[str]:
-        n = (self.end - self.start).days + 1
-        return [(self.start + dt.timedelta(days=i)).isoformat() for i in range(n)]
+        return day_keys(days_between(self.start, self.end))
 
 
 @dataclass
@@ -48,18 +46,9 @@ class BackfillResult:
         return not self.failed
 
 
-def check_config(root: Path) -> None:
+def check_config(root: Path) -> Reference:
     """Load every reference file; a ConfigError stops the run before anything materializes."""
-    resource = DataRoot(root=str(root))
-    resource.meters()
-    resource.billing_rules()
-    if has_pricing(root):
-        resource.subscriptions()
-    resource.sla()
-
-
-def has_pricing(root: Path) -> bool:
-    return (Path(root) / "reference" / "pricing.yaml").exists()
+    return load_reference(root)
 
 
 def _run(job: dg.JobDefinition, first: str, last: str, instance: dg.DagsterInstance,
@@ -98,11 +87,11 @@ def run_backfill(backfill: Backfill, instance: dg.DagsterInstance,
     for row in audit.sort("landing_date").iter_rows(named=True):
         echo(f"{row['landing_date']!s:<12} {row['rows_read']:>8} {row['rows_accepted']:>9} "
              f"{row['rows_duplicate']:>9} {row['rows_quarantined']:>11}")
-    if not has_pricing(backfill.root):
+    reference = load_reference(backfill.root)
+    if reference.pricing is None:
         echo("no reference/pricing.yaml: monthly billing skipped")
         return result
-    periods = closed_periods(backfill.start, backfill.end,
-                             load_billing_rules(backfill.root).grace_days)
+    periods = closed_periods(backfill.start, backfill.end, reference.grace_days)
     if not periods:
         return result
     _run(defs.resolve_job_def("monthly_close"), periods[0], periods[-1], instance, result, echo)

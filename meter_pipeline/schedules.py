@@ -7,7 +7,6 @@ import datetime as dt
 import dagster as dg
 
 from meter_pipeline.config.errors import ConfigError
-from meter_pipeline.config.pricing import load_billing_rules
 from meter_pipeline.resources import DataRoot
 from meter_pipeline.calendar import period_closing_after
 
@@ -45,7 +44,7 @@ monthly_job = dg.define_asset_job(
 def monthly_schedule(context: dg.ScheduleEvaluationContext, data_root: DataRoot):
     today = context.scheduled_execution_time.date()
     try:
-        grace = load_billing_rules(data_root.path()).grace_days
+        grace = data_root.reference().grace_days
     except ConfigError as exc:
         return dg.SkipReason(f"configuration error: {exc}")
     period = period_closing_after(today, grace)

@@ -1,6 +1,10 @@
-"""Shared helpers for asset definitions: contract → UI metadata, previews."""
+"""Shared helpers for asset definitions: contract → UI metadata, the loop over a run's partition
+keys with its writes and metadata (:class:`PartitionRun`), previews."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -75,6 +79,36 @@ class Written:
         return {"dagster/row_count": self.rows, "partitions": self.partitions,
                 "preview": preview(self.last, rows) if self.last is not None
                 else dg.MetadataValue.md("_(none)_")}
+
+
+class PartitionRun:
+    """One run of an asset over its partition keys (in order): writes each table's partition
+    through its contract and keeps what the run's metadata needs, one partition at a time."""
+
+    def __init__(self, context: dg.AssetExecutionContext, root: Path, tables: Sequence[str]):
+        self.keys = sorted(context.partition_keys)
+        self.root = root
+        self.written = {name: Written() for name in tables}
+
+    def write(self, key: str, frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        """Validate and replace partition ``key`` of each table; returns the conformed frames."""
+        return {name: self.written[name].add(write_table(self.root, name, key, frame))
+                for name, frame in frames.items()}
+
+    def note(self, rows: Mapping[str, int], heads: Mapping[str, pl.DataFrame]) -> None:
+        """Partitions written elsewhere (e.g. streamed): their row counts and first rows."""
+        for name, written in self.written.items():
+            written.add_rows(rows[name], heads[name])
+
+    def metadata(self, name: str, extra: Mapping | None = None, rows: int = 5) -> dict:
+        return {**self.written[name].metadata(rows), **(extra or {})}
+
+    def results(self, extra: Mapping[str, Mapping] | None = None, rows: int = 5
+                ) -> Iterator[dg.MaterializeResult]:
+        """One MaterializeResult per table (for a multi-asset), with ``extra`` metadata."""
+        for name in self.written:
+            yield dg.MaterializeResult(
+                asset_key=name, metadata=self.metadata(name, (extra or {}).get(name), rows))
 
 
 def preview(frame: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:

@@ -6,81 +6,58 @@ import datetime as dt
 from collections import Counter
 
 import dagster as dg
-import polars as pl
 
-from meter_pipeline.assets.common import (
-    SINGLE_RUN,
-    table_asset_spec,
-    Written,
-    table_spec,
-    write_table,
-)
+from meter_pipeline import checks
+from meter_pipeline.assets.common import SINGLE_RUN, PartitionRun, table_asset_spec, table_spec
+from meter_pipeline.billing.usage_fold import daily_usage_of
+from meter_pipeline.ingestion.audit import audit_counts, conservation_holds
+from meter_pipeline.ingestion.day import TABLES as INGESTION_TABLES
 from meter_pipeline.ingestion.day import ingest_day
 from meter_pipeline.io import warehouse
 from meter_pipeline.partitions import daily_partitions
 from meter_pipeline.resources import DataRoot
-from meter_pipeline.ingestion.audit import conservation_holds
-from meter_pipeline.billing.usage_fold import aggregate_usage
 
 GROUP = "ingestion"
-INGESTION_TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events",
-                    "ingestion_audit")
 COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted", "rows_conflicting")
-
-CONSERVATION = dg.AssetCheckSpec(
-    "rows_conserved", asset="ingestion_audit", blocking=True,
-    description="Every input row of the landing day ends in exactly one place: rows_read = "
-                "rows_quarantined + rows_duplicate + rows_accepted. Blocks downstream assets.")
 
 
 @dg.multi_asset(
     specs=[table_asset_spec(name, GROUP) for name in INGESTION_TABLES],
-    partitions_def=daily_partitions, backfill_policy=SINGLE_RUN, check_specs=[CONSERVATION],
-    name="ingest_landing_day",
+    partitions_def=daily_partitions, backfill_policy=SINGLE_RUN,
+    check_specs=[checks.ROWS_CONSERVED], name="ingest_landing_day",
     description="Read every landing file of one UTC day, validate each row (SPEC §3.1), count "
                 "each event exactly once against the 40-day id window (§3.2), and audit (§3.3).",
 )
 def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
-    root, meters, rules = data_root.path(), data_root.meters(), data_root.billing_rules()
-    written = {name: Written() for name in INGESTION_TABLES}
-    counts: Counter = Counter()
-    unbalanced = []
-    for key in sorted(context.partition_keys):
-        day = ingest_day(root, dt.date.fromisoformat(key), meters, rules)
-        for name in INGESTION_TABLES:
-            written[name].add_rows(day.rows[name], day.heads[name])
-        audit = day.audit
-        counts.update({k: v for k, v in audit.row(0, named=True).items()
-                       if k in COUNTS or k.startswith("quarantined_")})
-        if not conservation_holds(audit):
+    reference, run = data_root.reference(), PartitionRun(context, data_root.path(),
+                                                         INGESTION_TABLES)
+    counts, unbalanced = Counter(), []
+    for key in run.keys:
+        day = ingest_day(run.root, dt.date.fromisoformat(key), reference.meters, reference.rules)
+        run.note(day.rows, day.heads)
+        counts.update(audit_counts(day.audit))
+        if not conservation_holds(day.audit):
             unbalanced.append(key)
-    for name in INGESTION_TABLES:
-        meta = written[name].metadata()
-        if name == "quarantined_events":
-            meta["by_reason"] = dg.MetadataValue.json(
-                {k.removeprefix("quarantined_"): v for k, v in sorted(counts.items())
-                 if k.startswith("quarantined_") and v})
-        if name == "duplicate_events":
-            meta["conflicts"] = counts["rows_conflicting"]
-        if name == "ingestion_audit":
-            meta.update({k: counts[k] for k in COUNTS})
-        yield dg.MaterializeResult(asset_key=name, metadata=meta)
-    yield dg.AssetCheckResult(
-        check_name="rows_conserved", asset_key="ingestion_audit", passed=not unbalanced,
-        metadata={**{k: counts[k] for k in COUNTS[:4]},
-                  "unbalanced_days": ", ".join(unbalanced) or "none"})
+    yield from run.results(ingestion_metadata(counts))
+    yield checks.rows_conserved(counts, unbalanced)
+
+
+def ingestion_metadata(counts: Counter) -> dict[str, dict]:
+    """Per table, what the run's audit counts add to its metadata."""
+    by_reason = {k.removeprefix("quarantined_"): v for k, v in sorted(counts.items())
+                 if k.startswith("quarantined_") and v}
+    return {"quarantined_events": {"by_reason": dg.MetadataValue.json(by_reason)},
+            "duplicate_events": {"conflicts": counts["rows_conflicting"]},
+            "ingestion_audit": {k: counts[k] for k in COUNTS}}
 
 
 @dg.asset(partitions_def=daily_partitions, backfill_policy=SINGLE_RUN, deps=["clean_events"],
           **table_spec("daily_usage", GROUP))
 def daily_usage(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
     """Usage per event date, billing period, customer and meter for one landing day (SPEC §8)."""
-    root, meters = data_root.path(), data_root.meters().meters
-    written = Written()
-    for key in sorted(context.partition_keys):
-        events = warehouse.scan_partitions(root, "clean_events", [key]).with_columns(
-            pl.col("event_time").dt.date().alias("usage_date"))
-        usage = aggregate_usage(events, meters, ["landing_date", "usage_date", "billing_period",
-                                                 "customer_id", "meter"]).collect()
-        written.add(write_table(root, "daily_usage", key, usage))
-    return dg.MaterializeResult(metadata=written.metadata())
+    meters, run = data_root.reference().meters, PartitionRun(context, data_root.path(),
+                                                             ["daily_usage"])
+    for key in run.keys:
+        events = warehouse.scan_partitions(run.root, "clean_events", [key])
+        run.write(key, {"daily_usage": daily_usage_of(events, meters.meters)})
+    return dg.MaterializeResult(metadata=run.metadata("daily_usage"))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -47,6 +46,7 @@ from meter_pipeline.billing.charge_usage import (
 )
 from meter_pipeline.calendar import period_bounds
 from meter_pipeline.billing.usage_fold import Partial
+from meter_pipeline.workers import Map
 
 LINE_SCHEMA = polars_schema(InvoiceLines)
 UsageKey = tuple[str, dt.date, str]
@@ -101,7 +101,7 @@ def _usage_map(frame: pl.DataFrame) -> dict[UsageKey, tuple[Decimal, int]]:
 
 def build_invoice_lines(period: str, events: Chunks,
                         pricing: PricingConfig, subscriptions: Iterable[Subscription],
-                        meters: MetersConfig) -> pl.DataFrame:
+                        meters: MetersConfig, map_: Map = map) -> pl.DataFrame:
     """Invoice lines of ``period`` (no SLA credits yet), columns of :class:`InvoiceLines`.
 
     Parameters
@@ -113,6 +113,9 @@ def build_invoice_lines(period: str, events: Chunks,
         or in chunks (one frame per landing day: memory then holds one day at a time).
     pricing, subscriptions, meters
         The loaded reference data.
+    map_
+        How chunks are reduced: the built-in ``map``, or a thread pool's (chunks are independent
+        and the result does not depend on the order they are merged in).
 
     Returns
     -------
@@ -128,10 +131,9 @@ def build_invoice_lines(period: str, events: Chunks,
         return (fold.partial(charge_events(assigned, pricing)),
                 subscriptions_with_events(assigned).collect())
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # chunks two at a time; Polars drops the GIL
-        for part, with_events in pool.map(reduce, chunks(events)):
-            fold.merge(part)
-            has_events.update(with_events.iter_rows())
+    for part, with_events in map_(reduce, chunks(events)):
+        fold.merge(part)
+        has_events.update(with_events.iter_rows())
     usage = _usage_map(fold.result())
     rows: list[dict[str, Any]] = []
     for customer_id, subs in groupby(subscriptions, key=lambda s: s.customer_id):

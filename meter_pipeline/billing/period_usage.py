@@ -16,7 +16,6 @@ Inputs are frames of clean events (the CleanEvents columns). Choices where SPEC 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -25,6 +24,7 @@ from data_contracts.ingestion import CleanEvents
 from meter_pipeline.config.customers import Subscription
 from meter_pipeline.calendar import landing_period
 from meter_pipeline.config.meters import MetersConfig
+from meter_pipeline.workers import Map
 from meter_pipeline.billing.usage_fold import Frame, Partial, UsageFold
 
 SUBSCRIPTION_SCHEMA = pl.Schema({"customer_id": pl.String, "plan_id": pl.String,
@@ -143,11 +143,11 @@ def finish_unbilled_usage(fold: UsageFold, period: str) -> pl.DataFrame:
 
 
 def period_usage_tables(days: Iterable[Frame], period: str, grace_days: int,
-                        subscriptions: Iterable[Subscription], meters: MetersConfig
-                        ) -> tuple[pl.DataFrame, pl.DataFrame]:
+                        subscriptions: Iterable[Subscription], meters: MetersConfig,
+                        map_: Map = map) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(period_usage, unbilled_usage)`` of ``period`` from the clean events of the landing days
-    it reads, one day at a time (two days in parallel): memory holds a day's events and the
-    groups, not the month."""
+    it reads, one day at a time (``map_`` may reduce several days at once): memory holds a
+    day's events and the groups, not the month."""
     subscriptions = list(subscriptions)
     usage, unbilled = period_usage_fold(meters), unbilled_fold(meters)
 
@@ -156,8 +156,7 @@ def period_usage_tables(days: Iterable[Frame], period: str, grace_days: int,
         return (usage.partial(billed),
                 unbilled.partial(unbilled_events(billed, ignored, subscriptions)))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Polars releases the GIL
-        for usage_part, unbilled_part in pool.map(reduce, chunks(days)):
-            usage.merge(usage_part)
-            unbilled.merge(unbilled_part)
+    for usage_part, unbilled_part in map_(reduce, chunks(days)):
+        usage.merge(usage_part)
+        unbilled.merge(unbilled_part)
     return finish_period_usage(usage, period), finish_unbilled_usage(unbilled, period)

@@ -145,3 +145,11 @@ def aggregate_usage(events: Frame, meters: Mapping[str, Meter], by: Sequence[str
     fold = UsageFold(meters, by)
     fold.add(events)
     return fold.result().lazy()
+
+
+def daily_usage_of(events: Frame, meters: Mapping[str, Meter]) -> pl.DataFrame:
+    """``daily_usage`` of one landing day's clean events: per usage date (the UTC date of the
+    event time), billing period, customer and meter."""
+    dated = events.lazy().with_columns(pl.col("event_time").dt.date().alias("usage_date"))
+    by = ["landing_date", "usage_date", "billing_period", "customer_id", "meter"]
+    return aggregate_usage(dated, meters, by).collect()

@@ -40,3 +40,9 @@ def conservation_holds(audit: pl.DataFrame) -> bool:
         (pl.col("rows_read") == pl.col("rows_quarantined") + pl.col("rows_duplicate")
          + pl.col("rows_accepted")).all()
     ).item())
+
+
+def audit_counts(audit: pl.DataFrame) -> dict[str, int]:
+    """The counts of an audit row (rows_* and quarantined_*), to add up over days."""
+    return {k: v for k, v in audit.row(0, named=True).items()
+            if k.startswith(("rows_", "quarantined_"))}

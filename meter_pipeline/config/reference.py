@@ -1,0 +1,77 @@
+"""Every reference file of a data root, loaded and validated once into a frozen :class:`Reference`.
+
+A run loads its reference once (the :class:`~meter_pipeline.resources.DataRoot` resource caches
+it) and passes it down, so one run never sees two configurations even when a file is edited
+while it runs, and each file is parsed once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from meter_pipeline.config.customers import Subscription, load_customers
+from meter_pipeline.config.errors import ConfigError, read_yaml
+from meter_pipeline.config.meters import MetersConfig, load_meters
+from meter_pipeline.config.pricing import FILE as PRICING_FILE
+from meter_pipeline.config.pricing import (
+    BillingRules,
+    PricingConfig,
+    parse_billing_rules,
+    parse_pricing,
+)
+from meter_pipeline.config.sla import SLA_FILE, SlaConfig, load_sla
+
+ROOT_ENV = "METER_PIPELINE_ROOT"
+DEFAULT_ROOT = "./data"
+
+
+def resolve_root(root: str | os.PathLike | None = None) -> Path:
+    """The data root: ``root`` when given, else ``$METER_PIPELINE_ROOT``, else ``./data``."""
+    return Path(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference files of one data root, validated.
+
+    ``pricing`` is None when the root has no ``reference/pricing.yaml`` (ingestion only: billing
+    rules take their defaults and there are no subscriptions); ``sla`` is None without
+    ``reference/sla.yaml``.
+    """
+
+    meters: MetersConfig
+    rules: BillingRules
+    pricing: PricingConfig | None = None
+    subscriptions: tuple[Subscription, ...] = ()
+    sla: SlaConfig | None = None
+
+    @property
+    def grace_days(self) -> int:
+        return self.rules.grace_days
+
+    def require_pricing(self) -> PricingConfig:
+        """The price book, for billing; a ConfigError when the root has none."""
+        if self.pricing is None:
+            raise ConfigError(PRICING_FILE, "(file)", "is required for billing but does not exist")
+        return self.pricing
+
+
+def load_reference(root: str | os.PathLike) -> Reference:
+    """Load and validate every reference file under ``root`` once.
+
+    Raises
+    ------
+    ConfigError
+        One line ``<file>: <key or row>: <rule>`` for the first problem found.
+    """
+    root = Path(root)
+    meters = load_meters(root)
+    has_pricing = (root / PRICING_FILE).exists()
+    pricing_yaml = read_yaml(root, PRICING_FILE, required=False)
+    rules = parse_billing_rules(pricing_yaml)
+    pricing = parse_pricing(pricing_yaml, meters) if has_pricing else None
+    subscriptions = load_customers(root, pricing) if pricing is not None else ()
+    sla = load_sla(root) if (root / SLA_FILE).exists() else None
+    return Reference(meters, rules, pricing, subscriptions, sla)
