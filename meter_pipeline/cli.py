@@ -40,12 +40,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return 2
     root = _root(args)
     try:
-        check_config(root)
+        reference = check_config(root)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     with _instance() as instance:
-        result = run_backfill(Backfill(root, args.start, args.end), instance, echo=print)
+        result = run_backfill(Backfill(root, args.start, args.end), instance, echo=print,
+                              reference=reference)
     return 0 if result.ok else 1
 
 

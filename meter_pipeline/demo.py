@@ -21,11 +21,12 @@ def run_demo(root: Path, instance: dg.DagsterInstance, echo: Callable[[str], Non
         echo(f"Writing the demo data root to {root.resolve()} …")
         write_demo_root(root)
     try:
-        check_config(root)
+        reference = check_config(root)
     except ConfigError as exc:
         echo(f"configuration error: {exc}")
         return 2
-    result = run_backfill(Backfill(root, FIRST_DAY, LAST_LANDING_DAY), instance, echo=echo)
+    result = run_backfill(Backfill(root, FIRST_DAY, LAST_LANDING_DAY), instance, echo=echo,
+                          reference=reference)
     echo("")
     echo(summary(root))
     return 0 if result.ok else 1

@@ -72,9 +72,12 @@ def _run(job: dg.JobDefinition, first: str, last: str, instance: dg.DagsterInsta
 
 
 def run_backfill(backfill: Backfill, instance: dg.DagsterInstance,
-                 echo: Callable[[str], None] = print) -> BackfillResult:
+                 echo: Callable[[str], None] = print, reference: Reference | None = None
+                 ) -> BackfillResult:
     """Daily partitions of [start, end] in one ranged run (plus the monitoring day before
-    start), then the closed months in one ranged run; prints what each day and month gave."""
+    start), then the closed months in one ranged run; prints what each day and month gave.
+    ``reference``: the root's reference as already loaded (else it is loaded here); each run
+    loads its own once, so a file edited meanwhile can never mix two configurations in a run."""
     defs = build_definitions(str(backfill.root))
     result = BackfillResult()
     day_before = (backfill.start - dt.timedelta(days=1)).isoformat()
@@ -87,7 +90,7 @@ def run_backfill(backfill: Backfill, instance: dg.DagsterInstance,
     for row in audit.sort("landing_date").iter_rows(named=True):
         echo(f"{row['landing_date']!s:<12} {row['rows_read']:>8} {row['rows_accepted']:>9} "
              f"{row['rows_duplicate']:>9} {row['rows_quarantined']:>11}")
-    reference = load_reference(backfill.root)
+    reference = reference or load_reference(backfill.root)
     if reference.pricing is None:
         echo("no reference/pricing.yaml: monthly billing skipped")
         return result
