@@ -25,10 +25,11 @@ from data_contracts.billing import Invoices
 from meter_pipeline.config.pricing import minor_units_of
 from meter_pipeline.money import EXACT, MONEY
 from meter_pipeline.billing.invoice_lines import LINE_SCHEMA
+from meter_pipeline.sla.ledger import CREDIT_LINE_SCHEMA
 
 INVOICE_SCHEMA = polars_schema(Invoices)
-CREDIT_SCHEMA = pl.Schema({"customer_id": pl.String, "service": pl.String,
-                           "earned_period": pl.String, "amount": MONEY})
+#: What an sla_credit line needs from the ledger's credit lines (currency is checked, not kept).
+CREDIT_FIELDS = pl.Schema({k: v for k, v in CREDIT_LINE_SCHEMA.items() if k != "currency"})
 
 
 
@@ -43,7 +44,7 @@ def append_credit_lines(lines: pl.DataFrame, credits: pl.DataFrame | None) -> pl
     if credits is None or credits.height == 0:
         return lines
     stated = credits.select("customer_id", "currency") if "currency" in credits.columns else None
-    credits = credits.select(list(CREDIT_SCHEMA)).cast(dict(CREDIT_SCHEMA))
+    credits = credits.select(list(CREDIT_FIELDS)).cast(dict(CREDIT_FIELDS))
     if credits.filter(pl.col("amount") > 0).height:
         raise ValueError("sla_credit amounts must be ≤ 0")
     heads = lines.group_by("customer_id").agg(
