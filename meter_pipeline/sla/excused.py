@@ -21,8 +21,8 @@ import polars as pl
 from meter_pipeline.config.sla import ALL_SERVICES, SlaConfig
 
 TIMESTAMP = pl.Datetime("us", "UTC")
-INTERVAL_SCHEMA = pl.Schema({"service": pl.String, "start": TIMESTAMP, "end": TIMESTAMP,
-                             "source": pl.String, "source_row": pl.Int64})
+INTERVAL_SCHEMA = pl.Schema({"service": pl.String(), "start": TIMESTAMP, "end": TIMESTAMP,
+                             "source": pl.String(), "source_row": pl.Int64()})
 MINUTE = dt.timedelta(minutes=1)
 
 

@@ -37,8 +37,8 @@ from meter_pipeline.calendar import period_bounds, previous_period
 
 KEY = ("customer_id", "service", "earned_period")
 LEDGER_SCHEMA = polars_schema(SlaCreditLedger)
-CREDIT_LINE_SCHEMA = pl.Schema({"customer_id": pl.String, "service": pl.String,
-                                "earned_period": pl.String, "currency": pl.String,
+CREDIT_LINE_SCHEMA = pl.Schema({"customer_id": pl.String(), "service": pl.String(),
+                                "earned_period": pl.String(), "currency": pl.String(),
                                 "amount": MONEY})
 _DETAILS = ("currency", "uptime_pct", "credit_pct", "fee_amount")
 
@@ -151,8 +151,8 @@ def ledger_problems(ledger: pl.DataFrame, previous_ledger: pl.DataFrame) -> list
               for r in ledger.iter_rows(named=True) if r["earned_period"] != r["billing_period"]}
     carried = {tuple(r[k] for k in KEY): r["carried"]
                for r in previous_ledger.filter(pl.col("carried") > 0).iter_rows(named=True)}
-    for key in sorted(opened.keys() | carried.keys()):
-        if opened.get(key) != carried.get(key):
-            problems.append(f"{'/'.join(key)}: carried in {carried.get(key)}, opened with "
-                            f"{opened.get(key)}")
+    for credit in sorted(opened.keys() | carried.keys()):
+        if opened.get(credit) != carried.get(credit):
+            problems.append(f"{'/'.join(credit)}: carried in {carried.get(credit)}, opened with "
+                            f"{opened.get(credit)}")
     return problems

@@ -54,7 +54,7 @@ class IgnoredProbes:
 def merge_probe_results(results: pl.DataFrame) -> pl.DataFrame:
     """One row per probe: ``down`` when any copy is down. Idempotent; order does not matter."""
     return (results.group_by(list(PROBE_KEY)).agg(pl.col("down").any())
-            .select(RESULT_SCHEMA.names()).cast(dict(RESULT_SCHEMA)).sort(list(PROBE_KEY)))
+            .select(RESULT_SCHEMA.names()).cast(RESULT_SCHEMA).sort(list(PROBE_KEY)))
 
 
 def probe_results(raw: pl.DataFrame, services: Iterable[str], unreadable: int = 0
@@ -64,7 +64,7 @@ def probe_results(raw: pl.DataFrame, services: Iterable[str], unreadable: int = 
     A row of an unknown service is counted there whatever its status; a row of a known service
     with another status is counted as ``other_status``.
     """
-    raw = raw.select(RAW_PROBE_SCHEMA.names()).cast(dict(RAW_PROBE_SCHEMA))
+    raw = raw.select(RAW_PROBE_SCHEMA.names()).cast(RAW_PROBE_SCHEMA)
     known = pl.col("service").is_in(list(services))
     valid_status = pl.col("status").is_in(list(STATUSES))
     unknown = raw.filter(~known)
@@ -88,7 +88,7 @@ def probe_minutes(results: pl.DataFrame) -> pl.DataFrame:
         .agg(probes=pl.len().cast(pl.Int64), down_probes=pl.col("down").sum().cast(pl.Int64))
         .with_columns(status=pl.when(pl.col("down_probes") * 2 > pl.col("probes"))
                       .then(pl.lit("down")).otherwise(pl.lit("up")))
-        .select(MINUTE_SCHEMA.names()).cast(dict(MINUTE_SCHEMA)).sort("service", "minute")
+        .select(MINUTE_SCHEMA.names()).cast(MINUTE_SCHEMA).sort("service", "minute")
     )
 
 
@@ -106,7 +106,7 @@ def month_probe_minutes(day_results: pl.DataFrame, period: str) -> pl.DataFrame:
     several of those days counts once.
     """
     start, end = month_start_instant(period), month_end_instant(period)
-    inside = day_results.select(RESULT_SCHEMA.names()).cast(dict(RESULT_SCHEMA)).filter(
+    inside = day_results.select(RESULT_SCHEMA.names()).cast(RESULT_SCHEMA).filter(
         (pl.col("checked_at") >= start) & (pl.col("checked_at") < end))
     return probe_minutes(merge_probe_results(inside))
 
