@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 
 from data_contracts.base import DIMENSIONS, PERIOD_PATTERN, QUANTITY, TIMESTAMP, Contract
 
@@ -19,7 +19,8 @@ def _landing_date() -> object:
 
 
 def _source_file() -> object:
-    return pa.Field(description="Path of the landing file, relative to the data root, `/`-separated.")
+    return pa.Field(description="Path of the landing file, relative to the data root, "
+                                "`/`-separated.")
 
 
 def _line_number() -> object:
@@ -130,6 +131,23 @@ class IngestionAudit(Contract):
                                                  "names starting with . or _, sub-folders.")
     unknown_fields: pl.List(UNKNOWN_FIELD) = pa.Field(description="Fields not in the event "
                                                       "schema, with the rows carrying a value.")
+
+
+class ValidEvents(Contract):
+    """Internal: the valid events of a landing day before deduplication, in arrival order, as
+    parsing hands them to dedup and to the event index. Grain: one row per valid input row."""
+
+    source_file: str = _source_file()
+    line_number: pl.Int64 = _line_number()
+    event_id: str = pa.Field(description="The idempotency key.")
+    customer_id: str = pa.Field(description="Who used it.")
+    meter: str = pa.Field(description="What was used (a meter of meters.yaml).")
+    event_time: TIMESTAMP = pa.Field(description="When it was used, UTC microseconds.")
+    value: QUANTITY = pa.Field(nullable=True, description="How much, exact; null on count and "
+                               "unique_count meters.")
+    dimensions: DIMENSIONS = pa.Field(description="Where/which: key/value pairs sorted by key.")
+    payload_hash: pl.UInt64 = pa.Field(description="64-bit xxHash64 of customer, meter, time, "
+                                       "value and dimensions: what a re-send must repeat.")
 
 
 class EventIndex(Contract):

@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import polars as pl
 
+from meter_pipeline.grammar import JSON_NUMBER_PATTERN
+
 QUANTITY = pl.Decimal(38, 9)
 MONEY = pl.Decimal(38, 4)
 PERCENT = pl.Decimal(9, 4)
@@ -21,7 +23,7 @@ QUANTITY_EXP = Decimal("1e-9")
 VALUE_LIMIT = Decimal("1e20")
 
 #: The JSON number grammar of RFC 8259 (no leading '+', no leading zeros, no bare '.').
-JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+JSON_NUMBER = re.compile(JSON_NUMBER_PATTERN + r"\Z")
 
 #: A context wide enough that no operation on our ranges ever rounds silently.
 EXACT = decimal.Context(prec=200, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999,

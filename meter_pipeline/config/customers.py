@@ -5,29 +5,39 @@
 
 Choices where SPEC is silent:
 
-- Rows are numbered like event CSV files: the header is row 0, data rows count from 1 and
-  blank lines are skipped without being counted.
-- Cells are taken as written (no trimming); extra columns are ignored; blank lines are skipped;
-  a UTF-8 byte order mark is ignored.
+- The file is read by the rule of every reference CSV file (see
+  :func:`meter_pipeline.config.errors.parse_csv_rows`): rows are numbered like event CSV files
+  (the header is row 0, data rows count from 1), blank lines are skipped without being counted,
+  cells are taken as written (no trimming), extra columns are ignored, a UTF-8 byte order mark is
+  ignored.
 - ``customer_name`` may be empty; ``customer_id``, ``plan_id`` and ``start_date`` may not.
 - A customer's ``customer_name`` may differ between rows (a rename); each row keeps its own.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
-from meter_pipeline.config.errors import ConfigError
+from meter_pipeline.config.errors import (
+    ConfigError,
+    CsvLayout,
+    CsvRows,
+    parse_csv_rows,
+    read_csv_rows,
+)
 from meter_pipeline.config.pricing import PricingConfig
+from meter_pipeline.grammar import DATE
 
 FILE = "reference/customers.csv"
 COLUMNS = ("customer_id", "customer_name", "plan_id", "start_date", "end_date")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+LAYOUT = CsvLayout(FILE, COLUMNS, no_header="the header {expected} is missing",
+                   missing="the header lacks column(s) {missing}",
+                   twice="the header names a column twice")
+_DATE = re.compile(DATE + r"\Z")  # YYYY-MM-DD, as in an RFC 3339 timestamp
 
 
 @dataclass(frozen=True)
@@ -88,39 +98,27 @@ def _check_customer(subs: list[Subscription], pricing: PricingConfig) -> None:
                               f"currencies: plan {sub.plan_id!r} is {other} but row {first.row} "
                               f"is {currency}")
     ordered = sorted(subs, key=lambda s: (s.start_date, s.row))
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in pairwise(ordered):
         if before.end_date is None or after.start_date <= before.end_date:
             late, early = sorted((before, after), key=lambda s: s.row, reverse=True)
             raise ConfigError(FILE, f"row {late.row}", f"subscription of customer "
                               f"{after.customer_id!r} overlaps row {early.row}")
 
 
-def parse_customers(text: str, pricing: PricingConfig) -> tuple[Subscription, ...]:
-    """Validate customers.csv text (see :func:`load_customers`)."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise ConfigError(FILE, "row 0", f"the header {','.join(COLUMNS)} is missing")
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise ConfigError(FILE, "row 0", f"the header lacks column(s) {', '.join(missing)}")
-    if len(set(header)) != len(header):
-        raise ConfigError(FILE, "row 0", "the header names a column twice")
+def _subscriptions(rows: CsvRows, pricing: PricingConfig) -> tuple[Subscription, ...]:
     by_customer: dict[str, list[Subscription]] = {}
-    row = 0
-    for cells in reader:
-        if not cells or (len(cells) == 1 and not cells[0].strip()):
-            continue  # a blank line: skipped and not counted
-        row += 1
-        if len(cells) != len(header):
-            raise ConfigError(FILE, f"row {row}", f"has {len(cells)} cells, the header has "
-                              f"{len(header)}")
-        sub = _parse_row(dict(zip(header, cells)), row, pricing)
+    for row, cells in rows:
+        sub = _parse_row(cells, row, pricing)
         by_customer.setdefault(sub.customer_id, []).append(sub)
     for subs in by_customer.values():
         _check_customer(subs, pricing)
     every = (s for subs in by_customer.values() for s in subs)
     return tuple(sorted(every, key=lambda s: (s.customer_id, s.start_date)))
+
+
+def parse_customers(text: str, pricing: PricingConfig) -> tuple[Subscription, ...]:
+    """Validate customers.csv text (see :func:`load_customers`)."""
+    return _subscriptions(parse_csv_rows(text, LAYOUT), pricing)
 
 
 def load_customers(root: str | Path, pricing: PricingConfig) -> tuple[Subscription, ...]:
@@ -132,14 +130,4 @@ def load_customers(root: str | Path, pricing: PricingConfig) -> tuple[Subscripti
         ``reference/customers.csv: row N: <rule>`` for an unknown plan, a bad date, an end before
         the start, overlapping subscriptions of a customer, or mixed currencies of a customer.
     """
-    path = Path(root) / FILE
-    if not path.exists():
-        raise ConfigError(FILE, "(file)", "is required but does not exist")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(FILE, "(file)", "is not valid UTF-8") from None
-    try:
-        return parse_customers(text, pricing)
-    except csv.Error as exc:
-        raise ConfigError(FILE, "(file)", f"is not valid CSV ({exc})") from None
+    return _subscriptions(read_csv_rows(Path(root), LAYOUT, required=True), pricing)

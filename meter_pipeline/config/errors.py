@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,78 @@ def read_yaml(root: Path, rel: str, *, required: bool) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True)
+class CsvLayout:
+    """A reference CSV file: its path under the root, the columns it needs, and the words of its
+    header errors (``{expected}``, ``{missing}`` and ``{twice}`` are filled in)."""
+
+    rel: str
+    columns: tuple[str, ...]
+    no_header: str = "must have a header row: {expected}"
+    missing: str = "misses column {missing} (expected {expected})"
+    twice: str = "names column {twice} twice"
+
+
+#: ``(row number, {column: cell})`` per data row of a reference CSV file.
+CsvRows = list[tuple[int, dict[str, str]]]
+
+
+def read_csv_rows(root: Path, layout: CsvLayout, *, required: bool) -> CsvRows | None:
+    """Read ``<root>/<layout.rel>`` with :func:`parse_csv_rows`; None when optional and absent."""
+    path = Path(root) / layout.rel
+    if not path.exists():
+        if required:
+            raise ConfigError(layout.rel, "(file)", "is required but does not exist")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(layout.rel, "(file)", "is not valid UTF-8") from None
+    return parse_csv_rows(text, layout)
+
+
+def _blank(cells: list[str]) -> bool:
+    """A line with nothing but blanks on it, or a row of empty cells (``,,,``, as spreadsheets
+    export trailing rows): skipped and not counted."""
+    return all(not cell.strip() for cell in cells)
+
+
+def parse_csv_rows(text: str, layout: CsvLayout) -> CsvRows:
+    """The data rows of a reference CSV file, by the one rule every such file follows.
+
+    RFC 4180 read strictly (a stray quote makes the file invalid), a UTF-8 byte order mark
+    ignored, blank lines and rows of empty cells skipped wherever they are and not counted, the
+    header row 0 and data rows from 1 (as in SPEC §3), cells taken as written, extra columns kept
+    (the loaders ignore them). The header must not name a column twice and must hold every column of the layout;
+    each row has as many cells as the header.
+    """
+    rel = layout.rel
+    try:
+        records = [cells for cells in csv.reader(io.StringIO(text.removeprefix("\ufeff"),
+                                                             newline=""), strict=True)
+                   if not _blank(cells)]
+    except csv.Error as exc:
+        raise ConfigError(rel, "(file)", f"is not valid CSV ({exc})") from None
+    expected = ",".join(layout.columns)
+    if not records:
+        raise ConfigError(rel, "row 0", layout.no_header.format(expected=expected))
+    header = records[0]
+    dupes = sorted({name for name in header if header.count(name) > 1})
+    if dupes:
+        raise ConfigError(rel, "row 0", layout.twice.format(twice=", ".join(map(repr, dupes))))
+    missing = [column for column in layout.columns if column not in header]
+    if missing:
+        raise ConfigError(rel, "row 0", layout.missing.format(missing=", ".join(missing),
+                                                              expected=expected))
+    rows = []
+    for number, cells in enumerate(records[1:], start=1):
+        if len(cells) != len(header):
+            raise ConfigError(rel, f"row {number}", f"has {len(cells)} cells, the header has "
+                              f"{len(header)}")
+        rows.append((number, dict(zip(header, cells, strict=True))))
+    return rows
+
+
 _DURATION = re.compile(r"([0-9]+)([smhd])\Z")
 _UNIT_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 
@@ -46,7 +121,8 @@ def parse_duration_us(text: Any, file: str, key: str) -> int:
     """``"1h"`` → microseconds. An integer with s, m, h or d."""
     match = _DURATION.match(str(text)) if isinstance(text, (str, int)) else None
     if match is None or isinstance(text, bool):
-        raise ConfigError(file, key, f"must be an integer with s, m, h or d (e.g. 1h), got {text!r}")
+        raise ConfigError(file, key, f"must be an integer with s, m, h or d (e.g. 1h), "
+                          f"got {text!r}")
     return int(match.group(1)) * _UNIT_US[match.group(2)]
 
 

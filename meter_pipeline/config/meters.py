@@ -15,6 +15,7 @@ from meter_pipeline.config.errors import (
     require_int,
     require_str,
 )
+from meter_pipeline.grammar import MAX_LEN
 
 FILE = "reference/meters.yaml"
 AGGREGATIONS = ("count", "sum", "max", "latest", "unique_count")
@@ -78,8 +79,8 @@ def parse_meters(data: dict) -> MetersConfig:
             raise ConfigError(FILE, where, "must be a mapping with name and aggregation")
         reject_unknown_keys(raw, _METER, FILE, f"{where}.")
         name = require_str(raw.get("name"), FILE, f"{where}.name")
-        if len(name) > 256:
-            raise ConfigError(FILE, f"{where}.name", "must be at most 256 characters")
+        if len(name) > MAX_LEN:  # a longer name could never be an event's meter
+            raise ConfigError(FILE, f"{where}.name", f"must be at most {MAX_LEN} characters")
         if name in meters:
             raise ConfigError(FILE, f"{where}.name", f"meter {name!r} is defined twice")
         aggregation = raw.get("aggregation")

@@ -8,8 +8,10 @@
   exceed the target (it would credit a month that met it) and a lower ``below`` may not give a
   smaller credit.
 - ``maintenance.csv`` and ``excused_downtime.csv`` may be absent (no windows, no incidents);
-  ``sla_claims.csv`` is optional. Extra columns are allowed (notes, ticket ids) and ignored; blank
-  lines are skipped; data rows are numbered from 1 (the header is row 0), as in SPEC §3.
+  ``sla_claims.csv`` is optional. They are read by the rule of every reference CSV file (see
+  :func:`meter_pipeline.config.errors.parse_csv_rows`): extra columns are allowed (notes, ticket
+  ids) and ignored; blank lines are skipped; data rows are numbered from 1 (the header is row 0),
+  as in SPEC §3.
 - A row's ``service`` must be a service of sla.yaml, or ``*`` (all services) in maintenance and
   excused downtime; a claim names one service. A maintenance window announced too late and an
   incident whose cause is not in ``excused_causes`` are valid rows that excuse nothing
@@ -19,33 +21,39 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from data_contracts.base import PERIOD_PATTERN
 from meter_pipeline.config.errors import (
     ConfigError,
+    CsvLayout,
+    CsvRows,
+    read_csv_rows,
     read_yaml,
     reject_unknown_keys,
     require_int,
     require_str,
 )
-from meter_pipeline.money import parse_decimal
 from meter_pipeline.grammar import EPOCH, parse_rfc3339_us
+from meter_pipeline.money import parse_decimal
 
 SLA_FILE = "reference/sla.yaml"
 MAINTENANCE_FILE = "reference/maintenance.csv"
 EXCUSED_FILE = "reference/excused_downtime.csv"
 CLAIMS_FILE = "reference/sla_claims.csv"
+MAINTENANCE = CsvLayout(MAINTENANCE_FILE, ("service", "start", "end", "announced_at"))
+EXCUSED = CsvLayout(EXCUSED_FILE, ("service", "start", "end", "cause"))
+CLAIMS = CsvLayout(CLAIMS_FILE, ("customer_id", "service", "billing_period", "submitted_at"))
 ALL_SERVICES = "*"
 SHORTFALL_ROUNDINGS = ("floor", "ceil", "exact")
 DEFAULT_CAUSES = ("customer_network", "third_party", "force_majeure", "suspension", "misuse")
-_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\Z")
+_PERIOD = re.compile(PERIOD_PATTERN)  # fullmatch: no newline may follow
 _TOP = {"services", "target_uptime_pct", "maintenance_notice_hours", "excused_causes",
         "shortfall_rounding", "credit_per_point_pct", "max_credit_pct", "credit_schedule",
         "require_claim", "claim_window_days", "min_coverage_pct"}
@@ -153,7 +161,7 @@ def _ladder(value: Any, target: Decimal) -> tuple[LadderStep, ...]:
                               f"({target}): it would credit a month that met the target")
         steps.append(LadderStep(below, _percent(raw["credit_pct"], f"{where}.credit_pct")))
     steps.sort(key=lambda s: s.below)
-    for lower, higher in zip(steps, steps[1:]):
+    for lower, higher in pairwise(steps):
         if lower.below == higher.below:
             raise ConfigError(SLA_FILE, "credit_schedule", f"names below {lower.below} twice")
         if lower.credit_pct < higher.credit_pct:
@@ -199,40 +207,6 @@ def parse_policy(data: dict) -> SlaPolicy:
     )
 
 
-def read_csv_rows(root: Path, rel: str, columns: tuple[str, ...]
-                  ) -> list[tuple[int, dict[str, str]]] | None:
-    """``(row number, {column: cell})`` per non-blank data row; None when the file is absent."""
-    path = Path(root) / rel
-    if not path.exists():
-        return None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(rel, "(file)", "is not valid UTF-8") from None
-    try:
-        records = [r for r in csv.reader(io.StringIO(text, newline=""), strict=True)
-                   if any(c.strip() for c in r)]
-    except csv.Error as exc:
-        raise ConfigError(rel, "(file)", f"is not valid CSV ({exc})") from None
-    if not records:
-        raise ConfigError(rel, "row 0", f"must have a header row: {','.join(columns)}")
-    header = records[0]
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise ConfigError(rel, "row 0", f"names column {', '.join(map(repr, dupes))} twice")
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise ConfigError(rel, "row 0", f"misses column {', '.join(missing)} (expected "
-                          f"{','.join(columns)})")
-    rows = []
-    for number, cells in enumerate(records[1:], start=1):
-        if len(cells) != len(header):
-            raise ConfigError(rel, f"row {number}", f"has {len(cells)} cells, the header has "
-                              f"{len(header)}")
-        rows.append((number, dict(zip(header, cells))))
-    return rows
-
-
 def _time(cell: str, rel: str, where: str, column: str) -> dt.datetime:
     us = parse_rfc3339_us(cell)
     if us is None:
@@ -258,8 +232,7 @@ def _window(rel: str, number: int, cells: dict[str, str], policy: SlaPolicy):
     return where, service, start, end
 
 
-def parse_maintenance(rows: list[tuple[int, dict[str, str]]], policy: SlaPolicy
-                      ) -> tuple[Maintenance, ...]:
+def parse_maintenance(rows: CsvRows, policy: SlaPolicy) -> tuple[Maintenance, ...]:
     out = []
     for number, cells in rows:
         where, service, start, end = _window(MAINTENANCE_FILE, number, cells, policy)
@@ -268,8 +241,7 @@ def parse_maintenance(rows: list[tuple[int, dict[str, str]]], policy: SlaPolicy
     return tuple(out)
 
 
-def parse_excused(rows: list[tuple[int, dict[str, str]]], policy: SlaPolicy
-                  ) -> tuple[ExcusedDowntime, ...]:
+def parse_excused(rows: CsvRows, policy: SlaPolicy) -> tuple[ExcusedDowntime, ...]:
     out = []
     for number, cells in rows:
         where, service, start, end = _window(EXCUSED_FILE, number, cells, policy)
@@ -279,15 +251,14 @@ def parse_excused(rows: list[tuple[int, dict[str, str]]], policy: SlaPolicy
     return tuple(out)
 
 
-def parse_claims(rows: list[tuple[int, dict[str, str]]], policy: SlaPolicy
-                 ) -> tuple[SlaClaim, ...]:
+def parse_claims(rows: CsvRows, policy: SlaPolicy) -> tuple[SlaClaim, ...]:
     out = []
     for number, cells in rows:
         where = f"row {number}"
         customer = require_str(cells["customer_id"], CLAIMS_FILE, f"{where}: customer_id")
         service = _service(cells["service"], policy, CLAIMS_FILE, where, star=False)
         period = cells["billing_period"]
-        if not _PERIOD.match(period):
+        if not _PERIOD.fullmatch(period):
             raise ConfigError(CLAIMS_FILE, where, f"billing_period must be YYYY-MM, got "
                               f"{period!r}")
         submitted = _time(cells["submitted_at"], CLAIMS_FILE, where, "submitted_at")
@@ -302,10 +273,8 @@ def load_sla(root: str | Path) -> SlaConfig:
     """
     root = Path(root)
     policy = parse_policy(read_yaml(root, SLA_FILE, required=True))
-    maintenance = read_csv_rows(root, MAINTENANCE_FILE,
-                                ("service", "start", "end", "announced_at")) or []
-    excused = read_csv_rows(root, EXCUSED_FILE, ("service", "start", "end", "cause")) or []
-    claims = read_csv_rows(root, CLAIMS_FILE,
-                           ("customer_id", "service", "billing_period", "submitted_at")) or []
+    maintenance = read_csv_rows(root, MAINTENANCE, required=False) or []
+    excused = read_csv_rows(root, EXCUSED, required=False) or []
+    claims = read_csv_rows(root, CLAIMS, required=False) or []
     return SlaConfig(policy, parse_maintenance(maintenance, policy),
                      parse_excused(excused, policy), parse_claims(claims, policy))

@@ -8,19 +8,36 @@ here only when every SPEC rule is checked and passes; any line that is unusual (
 booleans, exponents, unknown fields, repeated keys …) or breaks any rule goes to the exact
 per-line path in :mod:`meter_pipeline.ingestion.validate`, which gives the reason and detail.
 So the fast path can only make things faster, never different.
+
+Its grammar is :mod:`meter_pipeline.grammar`'s, anchored for Polars, and narrowed where noted:
+a value must be a plain decimal (no exponent, at most 20 integer digits and 9 fraction digits)
+and epoch milliseconds a plain integer of at most 15 digits; anything else goes per line.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from meter_pipeline.money import QUANTITY
-from meter_pipeline.grammar import MAX_US
-from meter_pipeline.ingestion.validate import ALIASES, MAX_LEN, ValidationContext
+from data_contracts.base import DIMENSIONS, TIMESTAMP
+from meter_pipeline.grammar import (
+    JSON_NUMBER_PATTERN,
+    MAX_LEN,
+    MAX_MS_DIGITS,
+    MAX_OFFSET_HOURS,
+    MAX_OFFSET_MINUTES,
+    MAX_US,
+    RFC3339_PATTERN,
+    json_fraction,
+    json_integer,
+)
+from meter_pipeline.ingestion.validate import ALIASES, ValidationContext
+from meter_pipeline.money import QUANTITY, VALUE_LIMIT
 
+# The shape of a plain line: a flat object of known fields, strings without escapes, numbers,
+# and a flat string-to-string dimensions object.
 _WS = "[ \t\r]*"
 _STR = r'"[^"\\\x00-\x1f]*"'
-_NUM = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_NUM = JSON_NUMBER_PATTERN
 _PAIR = f"{_STR}{_WS}:{_WS}{_STR}"
 _OBJ = rf"\{{{_WS}(?:{_PAIR}(?:{_WS},{_WS}{_PAIR})*)?{_WS}\}}"
 _NAMES = sorted({*ALIASES, *ALIASES.values(), "dimensions"}, key=len, reverse=True)
@@ -28,10 +45,16 @@ _KEY = "(?:" + "|".join(_NAMES) + ")"
 _ITEM = f'"{_KEY}"{_WS}:{_WS}(?:{_STR}|{_NUM}|{_OBJ})'
 LINE = f"^{_WS}\\{{{_WS}{_ITEM}(?:{_WS},{_WS}{_ITEM})*{_WS}\\}}{_WS}$"
 
-_RFC3339 = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
-            r"(?:\.([0-9]{1,9}))?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))$")
-_PLAIN_DECIMAL = r"^-?(?:0|[1-9][0-9]{0,19})(?:\.[0-9]{1,9})?$"  # exact in Decimal(38, 9)
-_INTEGER = r"^(?:0|[1-9][0-9]{0,14})$"  # ×1000 stays inside int64
+#: A timestamp string's text: the grammar's RFC 3339 form, its eleven groups extracted at once.
+_RFC3339 = f"^{RFC3339_PATTERN}$"
+#: A value: the grammar's JSON number narrowed to no exponent, at most 20 integer digits (so
+#: |value| < 10^20 holds without a comparison) and 1–9 fraction digits (exact in Decimal(38, 9):
+#: nothing to round).
+_PLAIN_DECIMAL = (f"^{json_integer(VALUE_LIMIT.adjusted())}"
+                  f"(?:{json_fraction(QUANTITY.scale)})?$")
+#: Epoch milliseconds: the grammar's JSON integer narrowed to no sign and at most 15 digits
+#: (every instant in range has at most that many; ×1000 stays inside int64).
+_INTEGER = f"^{json_integer(MAX_MS_DIGITS, signed=False)}$"
 FIELDS = ("event_id", "customer_id", "meter", "timestamp", "value", "dimensions")
 
 
@@ -47,8 +70,9 @@ def _days_from_civil(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
 
 
 def _rfc3339_us(g: pl.Expr) -> pl.Expr:
-    """UTC microseconds from the groups of :data:`_RFC3339` (a struct column, extracted once);
-    null when the text is not a valid instant in range."""
+    """UTC microseconds from the groups of :data:`_RFC3339` (a struct column, extracted once:
+    see :data:`meter_pipeline.grammar.RFC3339_PATTERN` for their numbers); null when the text is
+    not a valid instant in range."""
     y, mo, d, h, mi, s = (g.struct.field(str(i)).cast(pl.Int64) for i in range(1, 7))
     micro = g.struct.field("7").fill_null("").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64)
     oh = g.struct.field("10").cast(pl.Int64).fill_null(0)
@@ -58,7 +82,7 @@ def _rfc3339_us(g: pl.Expr) -> pl.Expr:
     dim = (pl.when(mo == 2).then(pl.when(leap).then(29).otherwise(28))
            .when(mo.is_in([4, 6, 9, 11])).then(30).otherwise(31))
     ok = ((y >= 1) & mo.is_between(1, 12) & (d >= 1) & (d <= dim) & (h <= 23) & (mi <= 59)
-          & (s <= 59) & (oh <= 23) & (om <= 59))
+          & (s <= 59) & (oh <= MAX_OFFSET_HOURS) & (om <= MAX_OFFSET_MINUTES))
     local = ((_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + s
     us = local * 1_000_000 + micro - sign * (oh * 60 + om) * 60_000_000
     return pl.when(ok & us.is_between(0, MAX_US, closed="left")).then(us)
@@ -153,10 +177,7 @@ def fast_events(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
                    .agg(pl.struct("key", "value").alias("dimensions")))
     return events.select(
         "line_number", *ids,
-        pl.col("event_us").cast(pl.Datetime("us", "UTC")).alias("event_time"),
+        pl.col("event_us").cast(TIMESTAMP).alias("event_time"),
         pl.when(needs).then(pl.col("value_text")).cast(QUANTITY).alias("value"),
     ).join(sorted_dims, on="line_number", how="left", maintain_order="left").with_columns(
         pl.col("dimensions").cast(DIMENSIONS).fill_null(pl.lit([], dtype=DIMENSIONS)))
-
-
-DIMENSIONS = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))

@@ -13,10 +13,8 @@ import polars_hash  # noqa: F401  (registers the stable .nchash expression names
 import pyarrow as pa
 
 from data_contracts import polars_schema
-from data_contracts.ingestion import EventIndex, QuarantinedEvents, RawEvents
-from meter_pipeline.io.jsonl import parse_json_object
-from meter_pipeline.io.records import LandingFile, RawRow
-from meter_pipeline.money import QUANTITY
+from data_contracts.base import DIMENSIONS, TIMESTAMP
+from data_contracts.ingestion import EventIndex, QuarantinedEvents, RawEvents, ValidEvents
 from meter_pipeline.ingestion.fast_path import fast_events
 from meter_pipeline.ingestion.validate import (
     KNOWN_FIELDS,
@@ -24,13 +22,12 @@ from meter_pipeline.ingestion.validate import (
     ValidationContext,
     validate_fields,
 )
+from meter_pipeline.io.jsonl import parse_json_object
+from meter_pipeline.io.records import LandingFile, RawRow
 
-VALID_SCHEMA = pl.Schema({
-    "source_file": pl.String, "line_number": pl.Int64, "event_id": pl.String,
-    "customer_id": pl.String, "meter": pl.String, "event_time": pl.Datetime("us", "UTC"),
-    "value": QUANTITY, "dimensions": pl.List(pl.Struct({"key": pl.String, "value": pl.String})),
-    "payload_hash": pl.UInt64,
-})
+#: The valid events of a file (the :class:`~data_contracts.ingestion.ValidEvents` contract), and
+#: the same without the payload hash, as validation produces them.
+VALID_SCHEMA = polars_schema(ValidEvents)
 EVENT_SCHEMA = pl.Schema({k: v for k, v in VALID_SCHEMA.items() if k != "payload_hash"})
 INDEX_SCHEMA = polars_schema(EventIndex)
 
@@ -209,14 +206,14 @@ def dimensions_series(dims: list[tuple[tuple[str, str], ...]]) -> pl.Series:
     structs = pa.StructArray.from_arrays([pa.array(keys, pa.large_string()),
                                           pa.array(values, pa.large_string())], ["key", "value"])
     lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), structs)
-    return pl.Series("dimensions", lists).cast(VALID_SCHEMA["dimensions"])
+    return pl.Series("dimensions", lists).cast(DIMENSIONS)
 
 
 def _valid_frame(cols: dict[str, list], dims: list) -> pl.DataFrame:
     times = pl.Series("event_time", cols.pop("event_time"), dtype=pl.Int64)
     frame = pl.DataFrame(cols, schema={k: v for k, v in EVENT_SCHEMA.items()
                                        if k not in ("event_time", "dimensions", "source_file")})
-    return frame.with_columns(times.cast(pl.Datetime("us", "UTC")), dimensions_series(dims))
+    return frame.with_columns(times.cast(TIMESTAMP), dimensions_series(dims))
 
 
 def id_hash() -> pl.Expr:

@@ -1,6 +1,7 @@
 """Validation of one input row into an event or a quarantine reason (SPEC §3, §3.1).
 
-Reasons are tried in the SPEC's order and the first that applies wins.
+Reasons (:data:`~data_contracts.ingestion.REASONS`) are tried in the SPEC's order and the first
+that applies wins. The grammar of timestamps, numbers and lengths is :mod:`meter_pipeline.grammar`.
 """
 
 from __future__ import annotations
@@ -11,23 +12,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from data_contracts.ingestion import REASONS
 from meter_pipeline.config.meters import Meter, MetersConfig
+from meter_pipeline.grammar import MAX_LEN, epoch_ms_to_us, in_range, parse_rfc3339_us
 from meter_pipeline.io.records import JsonNumber, ParquetInt, TzTimestampUs
 from meter_pipeline.money import VALUE_LIMIT, is_json_number, to_quantity
-from meter_pipeline.grammar import epoch_ms_to_us, in_range, parse_rfc3339_us
 
-REASONS = (
-    "malformed", "missing_field", "invalid_type", "field_too_long", "unknown_meter",
-    "invalid_timestamp", "too_old", "future_timestamp", "invalid_value", "negative_value",
-    "missing_dimension",
-)
+__all__ = ["ALIASES", "KNOWN_FIELDS", "MAX_LEN", "REASONS", "REQUIRED", "Event", "Rejection",
+           "ValidationContext", "context_for", "validate_fields"]
+
 ALIASES = {"uniqueId": "event_id", "customerId": "customer_id", "meterApiName": "meter",
            "meterTimeInMillis": "timestamp", "meterValue": "value"}
 _NAMES = {canonical: (canonical, alias) for alias, canonical in ALIASES.items()}
 _NAMES["dimensions"] = ("dimensions",)
 KNOWN_FIELDS = frozenset(ALIASES) | frozenset(_NAMES)
 REQUIRED = ("event_id", "customer_id", "meter", "timestamp")
-MAX_LEN = 256
 DAY_US = 86_400_000_000
 
 
@@ -122,8 +121,9 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
         for key, value in raw_dims.items():
             text = _dimension_text(value)
             if text is None:
+                got = "null" if value is None else _type_name(value)
                 return "invalid_type", f"dimension {key!r} must be a string, number or " \
-                                       f"boolean, got {'null' if value is None else _type_name(value)}"
+                                       f"boolean, got {got}"
             dims[key] = text
     meter = ctx.meters.get(ids["meter"])
     needs_value = meter is not None and meter.needs_value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from meter_pipeline.io.jsonl import parse_json_object
+from meter_pipeline.io.jsonl import parse_json_object, strip_bom
 from meter_pipeline.io.records import BadType, JsonNumber, RawRow
 
 DIM_PREFIX = "dimensions."
@@ -60,9 +60,7 @@ def _dimension_cell(cell: str) -> object:
 
 def read_csv(data: bytes) -> Iterator[RawRow]:
     """Yield one row per non-blank data record, numbered from 1 (the header is row 0)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    records = _records(data)
+    records = _records(strip_bom(data))
     header: list[str] | None = None
     for raw, cells, error in records:
         if not raw.strip():
@@ -96,7 +94,7 @@ def read_csv(data: bytes) -> Iterator[RawRow]:
 def _fields(header: list[str], cells: list[str]) -> dict:
     fields: dict[str, object] = {}
     dims: dict[str, object] = {}
-    for name, cell in zip(header, cells):
+    for name, cell in zip(header, cells, strict=True):  # read_csv checked the lengths
         if cell == "":
             continue
         if name.startswith(DIM_PREFIX):

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from meter_pipeline.io.csvfile import UnreadableFile, read_csv
-from meter_pipeline.io.jsonl import read_jsonl
+from meter_pipeline.io.jsonl import jsonl_lines, read_jsonl
 from meter_pipeline.io.parquetfile import read_parquet
 from meter_pipeline.io.records import LandingFile, RawRow
 
@@ -76,25 +76,6 @@ def fingerprint(listing: LandingListing) -> list[list]:
         stat = path.stat()
         out.append([rel, stat.st_size, stat.st_mtime_ns])
     return out
-
-
-def jsonl_lines(data: bytes) -> pl.DataFrame | None:
-    """A JSONL file's non-blank physical lines (line_number from 1, text without its line end),
-    or None when the file is not valid UTF-8 (then each line is judged on its own)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:  # strict UTF-8 (no surrogates, no overlong forms), split in Polars without the GIL
-        text = pl.Series("text", [data], dtype=pl.Binary).cast(pl.String)
-    except pl.exceptions.ComputeError:  # not valid UTF-8
-        return None
-    line = pl.col("text")
-    lines = (text.str.split("\n").explode().to_frame().with_row_index("line_number", offset=1)
-             .with_columns(pl.col("line_number").cast(pl.Int64)))
-    if b"\r" in data:  # only then pay for rewriting the lines
-        lines = lines.with_columns(pl.when(line.str.ends_with("\r"))
-                                   .then(line.str.slice(0, line.str.len_chars() - 1))
-                                   .otherwise(line))
-    return lines.filter(~line.str.contains(r"^[ \t\r\x0b\x0c]*$"))  # blank: no row
 
 
 def read_event_file(rel: str, path: Path, reader: Reader, gzipped: bool
