@@ -17,16 +17,17 @@ from pathlib import Path
 import polars as pl
 
 from data_contracts import CONTRACTS, conform, empty_frame
+from meter_pipeline.calendar import add_billing_period
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import BillingRules
 from meter_pipeline.ingestion import event_index
-from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import event_dir, iter_event_files, list_landing
 from meter_pipeline.ingestion.audit import build_audit
 from meter_pipeline.ingestion.dedup import dedupe_events
 from meter_pipeline.ingestion.parse import VALID_SCHEMA, day_index, parse_files
-from meter_pipeline.calendar import add_billing_period
 from meter_pipeline.ingestion.validate import context_for
+from meter_pipeline.io import warehouse
+from meter_pipeline.io.landing import event_dir, iter_event_files, list_landing
+from meter_pipeline.workers import Map, worker_map
 
 TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events",
           "ingestion_audit")
@@ -53,7 +54,15 @@ class DayWritten:
 def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules
                ) -> DayWritten:
     """Read, validate and deduplicate one landing day and write its five tables (and its event
-    index) to the warehouse."""
+    index) to the warehouse. The day's orchestration: the vectorised parse of a batch runs on
+    :func:`~meter_pipeline.workers.worker_map`'s threads, and today's index is written while the
+    window's is read."""
+    with worker_map() as map_:
+        return _ingest_day(root, day, meters, rules, map_)
+
+
+def _ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules, map_: Map
+                ) -> DayWritten:
     root, key = Path(root), day.isoformat()
     stamp = event_index.landing_stamp(root, day, meters)
     listing = list_landing(root, event_dir(root, key))
@@ -64,7 +73,7 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
     written.note("raw_events", empty_frame(raw_contract))  # a day with no file has no raw row
     with warehouse.PartitionWriter(root, "raw_events", key,
                                    empty=empty_frame(raw_contract)) as raw_out:
-        for info, parsed in parse_files(iter_event_files(listing), ctx, day, unknown):
+        for info, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_):
             raw_out.write(written.note("raw_events", conform(parsed.raw, raw_contract)))
             files.append(info)
             valids.append(parsed.valid)
@@ -76,7 +85,7 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
     with ThreadPoolExecutor(max_workers=1) as pool:  # today's index is written meanwhile
         index_written = pool.submit(event_index.write_day_index, root, day, day_index(valid),
                                     stamp)
-        history = event_index.load_history(root, day, meters, ids=valid)  # days before today
+        history = event_index.load_history(root, day, meters, valid, map_)  # days before today
         clean, duplicates = dedupe_events(valid, history, day)
         del valid, history
         index_written.result()

@@ -18,10 +18,11 @@ import polars as pl
 
 from meter_pipeline.calendar import window_days
 from meter_pipeline.config.meters import MetersConfig
-from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import event_dir, fingerprint, list_landing, iter_event_files
 from meter_pipeline.ingestion.parse import INDEX_SCHEMA, day_index, id_hash, parse_files
 from meter_pipeline.ingestion.validate import context_for
+from meter_pipeline.io import warehouse
+from meter_pipeline.io.landing import event_dir, fingerprint, iter_event_files, list_landing
+from meter_pipeline.workers import Map
 
 TABLE = "_event_index"
 #: Bump when what the index holds changes (e.g. the payload digest), so old indexes are rebuilt.
@@ -44,7 +45,7 @@ def landing_stamp(root: Path, day: dt.date, config: MetersConfig) -> str:
     return _stamp(root, day, config)
 
 
-def ensure_day_index(root: Path, day: dt.date, config: MetersConfig) -> None:
+def ensure_day_index(root: Path, day: dt.date, config: MetersConfig, map_: Map = map) -> None:
     """Make sure day's index exists and matches its landing folder; rebuild it if not."""
     stamp = _stamp(root, day, config)
     meta = warehouse.read_metadata(root, TABLE, day.isoformat(), COLUMN)
@@ -56,13 +57,13 @@ def ensure_day_index(root: Path, day: dt.date, config: MetersConfig) -> None:
     ctx, unknown = context_for(config, day), Counter()
     ids = ["event_id", "payload_hash"]
     valid = [parsed.valid.select(ids)  # file by file, ids only kept
-             for _, parsed in parse_files(iter_event_files(listing), ctx, day, unknown)]
+             for _, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_)]
     empty = pl.DataFrame(schema={name: INDEX_SCHEMA[name] for name in ids})
     write_day_index(root, day, day_index(pl.concat([empty, *valid])), stamp)
 
 
 def load_history(root: Path, day: dt.date, config: MetersConfig,
-                 ids: pl.DataFrame | None = None) -> pl.DataFrame:
+                 ids: pl.DataFrame | None = None, map_: Map = map) -> pl.DataFrame:
     """Index rows (landing_date, event_id, id_hash, payload_hash) of the window of days before
     ``day``; with ``ids`` (a frame with an ``event_id`` column), only the rows whose id hash is
     one of theirs are read into memory: a first pass over the hash column alone finds them (a
@@ -70,7 +71,7 @@ def load_history(root: Path, day: dt.date, config: MetersConfig,
     collision only brings an extra row, which the exact id comparison of dedup leaves out."""
     days = window_days(day, config.dedup_window_days)
     for past in days:
-        ensure_day_index(root, past, config)
+        ensure_day_index(root, past, config, map_)
     schema = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})
     history = warehouse.scan_partitions(root, TABLE, [d.isoformat() for d in days],
                                         schema=schema, column=COLUMN)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -24,6 +23,7 @@ from meter_pipeline.ingestion.validate import (
 )
 from meter_pipeline.io.jsonl import parse_json_object
 from meter_pipeline.io.records import LandingFile, RawRow
+from meter_pipeline.workers import Map
 
 #: The valid events of a file (the :class:`~data_contracts.ingestion.ValidEvents` contract), and
 #: the same without the payload hash, as validation produces them.
@@ -53,21 +53,20 @@ def _is_set(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and value == "")
 
 
-def _fast(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
-    """The vectorised path over a batch of lines, in slices, two at a time (Polars releases the
-    GIL)."""
+def _fast(lines: pl.DataFrame, ctx: ValidationContext, map_: Map = map) -> pl.DataFrame:
+    """The vectorised path over a batch of lines, in at least two slices, mapped with ``map_``
+    (a thread pool's map runs them at once: Polars releases the GIL)."""
     n = lines.height
     if n < max(2, 2 * FAST_MIN_LINES):
         return fast_events(lines, ctx)
     size = -(-n // max(2, -(-n // FAST_CHUNK_LINES)))
     slices = [lines.slice(start, size) for start in range(0, n, size)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return pl.concat(pool.map(lambda part: fast_events(part, ctx), slices))
+    return pl.concat(map_(lambda part: fast_events(part, ctx), slices))
 
 
 def parse_file(info: LandingFile, content: Content, ctx: ValidationContext,
-               landing_date: dt.date, unknown: Counter, fast: pl.DataFrame | None = None
-               ) -> ParsedFile:
+               landing_date: dt.date, unknown: Counter, fast: pl.DataFrame | None = None,
+               map_: Map = map) -> ParsedFile:
     """Validate every row of one file, in line order; ``unknown`` counts unknown fields.
 
     A file's content is its rows, or (JSONL) a frame of its lines: plainly valid lines are then
@@ -77,7 +76,7 @@ def parse_file(info: LandingFile, content: Content, ctx: ValidationContext,
     if isinstance(content, pl.DataFrame) and content.height < FAST_MIN_LINES:
         content = _rows(content)
     if isinstance(content, pl.DataFrame):
-        fast = _fast(content, ctx) if fast is None else fast
+        fast = _fast(content, ctx, map_) if fast is None else fast
         rows = _rows(content.join(fast.select("line_number"), on="line_number", how="anti"))
         _, quarantined, valid = _parse_rows(info.path, rows, ctx, unknown)
         raw = content.select(pl.lit(info.path).alias("source_file"), "line_number",
@@ -97,7 +96,7 @@ _FILE_KEY = 2**32  # within a batch, a line's key is file position × 2³² + li
 
 
 def parse_files(files: Iterable[tuple[LandingFile, Content]], ctx: ValidationContext,
-                landing_date: dt.date, unknown: Counter
+                landing_date: dt.date, unknown: Counter, map_: Map = map
                 ) -> Iterator[tuple[LandingFile, ParsedFile]]:
     """:func:`parse_file` of each file, in order. Consecutive JSONL files share the calls of the
     vectorised path (it has a fixed cost per call) until they hold FAST_CHUNK_LINES lines; a
@@ -110,13 +109,13 @@ def parse_files(files: Iterable[tuple[LandingFile, Content]], ctx: ValidationCon
         batch.append((info, content))
         lines += content.height if isinstance(content, pl.DataFrame) else 0
         if lines >= FAST_CHUNK_LINES:
-            yield from _parse_batch(batch, ctx, landing_date, unknown)
+            yield from _parse_batch(batch, ctx, landing_date, unknown, map_)
             batch, lines = [], 0
-    yield from _parse_batch(batch, ctx, landing_date, unknown)
+    yield from _parse_batch(batch, ctx, landing_date, unknown, map_)
 
 
 def _parse_batch(batch: list[tuple[LandingFile, Content]], ctx: ValidationContext,
-                 landing_date: dt.date, unknown: Counter
+                 landing_date: dt.date, unknown: Counter, map_: Map
                  ) -> Iterator[tuple[LandingFile, ParsedFile]]:
     frames = [(n, content) for n, (_, content) in enumerate(batch)
               if isinstance(content, pl.DataFrame)]
@@ -125,7 +124,7 @@ def _parse_batch(batch: list[tuple[LandingFile, Content]], ctx: ValidationContex
         keyed = pl.concat([content.select(
             (pl.col("line_number") + n * _FILE_KEY).alias("line_number"), "text")
             for n, content in frames])
-        fast = _fast(keyed, ctx).with_columns((pl.col("line_number") // _FILE_KEY)
+        fast = _fast(keyed, ctx, map_).with_columns((pl.col("line_number") // _FILE_KEY)
                                               .alias("_file"),
                                               pl.col("line_number") % _FILE_KEY)
         fast_of = {n: part.drop("_file") for (n,), part
