@@ -1,7 +1,7 @@
 """Two months of landing days backfilled through the CLI, billed, and checked against a second
 implementation (issue 3, Acceptance: the end-to-end test).
 
-The data root is generated (seeded) by :mod:`tests.e2e.billing_reference`: about a thousand events
+The data root is generated (seeded) by :mod:`tests.helpers.billing_reference`: about a thousand events
 in JSONL, gzipped NDJSON and CSV over landing days 2026-08-01 … 2026-10-03, with late events,
 duplicates (same file, two files, next day, a conflicting re-send, a retry after the month
 closed), bad rows, a plan change mid-month in USD and in JPY, a mid-month start, a customer that
@@ -18,7 +18,7 @@ Three backfills run, and the tests below read what each one left:
    September.
 
 Tables are read back with DuckDB (``read_parquet(..., hive_partitioning=true)``) and compared,
-exactly, with :func:`~tests.e2e.billing_reference.reference_billing`, which uses only Python's
+exactly, with :func:`~tests.helpers.billing_reference.reference_billing`, which uses only Python's
 decimal module and imports nothing from the code under test.
 """
 
@@ -37,7 +37,7 @@ import duckdb
 import pytest
 
 from meter_pipeline.cli import main
-from tests.e2e.billing_reference import (
+from tests.helpers.billing_reference import (
     LANDING_END,
     LANDING_START,
     LATE_FILE_DAY,
@@ -46,6 +46,8 @@ from tests.e2e.billing_reference import (
     reference_billing,
     reference_ingestion,
 )
+
+pytestmark = pytest.mark.slow
 
 SEED = 20260801
 MONTHLY_TABLES = ("period_usage", "unbilled_usage", "invoice_lines", "invoices")

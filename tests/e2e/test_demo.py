@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 KNOWN_METERS = {"api_calls", "llm_tokens", "storage_gb", "seats", "active_users",
                 "agent_conversations", "bot_tickets", "recovered_amount",

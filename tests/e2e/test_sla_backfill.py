@@ -1,6 +1,6 @@
 """End to end: three months of monitoring exports and meter events through ``meter-pipeline
 backfill``; uptime, SLA credits, the credit ledger and the credit lines on the next invoices
-match an independent computation (tests/e2e/sla_reference.py) and hand-worked figures.
+match an independent computation (tests/helpers/sla_reference.py) and hand-worked figures.
 
 Backfill of landing days 2026-08-01 … 2026-11-03 (grace 3 days): the monitoring partition of
 2026-07-31 (the day before the start), 95 daily partitions, then August, September and October
@@ -55,7 +55,7 @@ import duckdb
 import pytest
 
 from meter_pipeline.cli import main
-from tests.e2e.sla_reference import Reference, shown
+from tests.helpers.sla_reference import Reference, shown
 
 pytestmark = pytest.mark.slow
 

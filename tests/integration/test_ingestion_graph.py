@@ -10,7 +10,7 @@ import duckdb
 from meter_pipeline.cli import main
 from meter_pipeline.definitions import build_definitions
 from meter_pipeline.io.warehouse import partition_dir
-from tests.integration.conftest import event
+from tests.helpers.graph_root import event
 
 REPO = Path(__file__).resolve().parents[2]
 DAYS = ["2026-09-01", "2026-09-02", "2026-09-03"]
@@ -151,7 +151,7 @@ def test_pyarrow_reads_the_warehouse_back(data_root, instance):
 
 
 def test_a_key_first_seen_on_line_10000_is_not_lost(tmp_path, instance):
-    from tests.integration.conftest import METERS
+    from tests.helpers.graph_root import METERS
 
     root = tmp_path / "root"
     (root / "reference").mkdir(parents=True)

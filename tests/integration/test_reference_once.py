@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from meter_pipeline.runner import Backfill, check_config, run_backfill
-from tests.integration.conftest import write_root
+from tests.helpers.graph_root import write_root
 
 PRICING = """\
 grace_days: 3

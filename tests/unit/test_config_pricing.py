@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from meter_pipeline.config.charges import Tier
 from meter_pipeline.config.customers import load_customers, parse_customers
 from meter_pipeline.config.errors import ConfigError
 from meter_pipeline.config.pricing import (
@@ -17,8 +18,7 @@ from meter_pipeline.config.pricing import (
     load_pricing,
     minor_units_of,
 )
-from meter_pipeline.config.charges import Tier
-from tests.billing_helpers import METERS
+from tests.helpers.billing import METERS
 
 SPEC_PRICING = """\
 grace_days: 3

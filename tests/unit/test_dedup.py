@@ -8,15 +8,13 @@ before; quarantined rows are never "seen". All files are real; days are ingested
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ingestion_helpers import (  # noqa: E402
+from meter_pipeline.config.pricing import BillingRules
+from tests.helpers.ingestion import (
     DAY,
     OMIT,
     DataRoot,
@@ -30,8 +28,6 @@ from ingestion_helpers import (  # noqa: E402
     reasons,
     utc,
 )
-
-from meter_pipeline.config.pricing import BillingRules  # noqa: E402
 
 D = Decimal
 DAY0 = dt.date(2026, 3, 2)
@@ -434,8 +430,7 @@ def test_id_hash_collisions_in_the_window_never_make_a_duplicate(tmp_path, monke
     id comparison still decides."""
     import polars as pl
 
-    from meter_pipeline.ingestion import event_index
-    from meter_pipeline.ingestion import parse
+    from meter_pipeline.ingestion import event_index, parse
 
     def colliding():
         return pl.lit(7, dtype=pl.UInt64).alias("id_hash")

@@ -6,16 +6,14 @@ exactly. Expected values are Decimal arithmetic done in the test.
 from __future__ import annotations
 
 import decimal
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ingestion_helpers import (  # noqa: E402
+from meter_pipeline.billing.usage_fold import aggregate_usage
+from tests.helpers.ingestion import (
     DataRoot,
     Raw,
     clean_rows,
@@ -23,8 +21,6 @@ from ingestion_helpers import (  # noqa: E402
     event,
     reasons,
 )
-
-from meter_pipeline.billing.usage_fold import aggregate_usage  # noqa: E402
 
 D = Decimal
 QUANTITY = pl.Decimal(38, 9)

@@ -4,17 +4,18 @@ import datetime as dt
 import json
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import meter_pipeline.ingestion.parse as parse
 from meter_pipeline.config.meters import parse_meters
+from meter_pipeline.ingestion.fast_path import fast_events
+from meter_pipeline.ingestion.validate import context_for
 from meter_pipeline.io.landing import jsonl_lines
 from meter_pipeline.io.records import LandingFile
-from meter_pipeline.ingestion.fast_path import fast_events
-from tests.ingestion_helpers import parse_day
-from meter_pipeline.ingestion.validate import context_for
+from tests.helpers.ingestion import parse_day
 
 METERS = parse_meters({"meters": [
     {"name": "api_calls", "aggregation": "count"},
@@ -124,6 +125,7 @@ def test_huge_epoch_milliseconds_never_wrap_around(monkeypatch):
     assert fast.valid["event_id"].to_list() == ["e2"]
 
 
+@pytest.mark.slow  # ~5 s: each example parses a day of files whole and in slices
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(lines(), min_size=0, max_size=12), min_size=1, max_size=5),

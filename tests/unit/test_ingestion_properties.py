@@ -18,19 +18,18 @@ import datetime as dt
 import gzip
 import json
 import shutil
-import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ingestion_helpers import DataRoot, epoch_ms, frames  # noqa: E402
+from tests.helpers.ingestion import DataRoot, epoch_ms, frames
 
 BASE = dt.date(2026, 3, 1)
 SPAN_DAYS = 60
@@ -198,6 +197,7 @@ def reference(files: dict[tuple[int, str], list[Row]]) -> dict[int, dict]:
 # --- the property -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~25 s: each example writes and ingests two data roots of real files
 @settings(max_examples=25, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(streams())

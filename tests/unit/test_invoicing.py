@@ -15,7 +15,17 @@ from data_contracts import conform
 from data_contracts.billing import InvoiceLines, Invoices
 from meter_pipeline.billing.invoice_lines import build_invoice_lines
 from meter_pipeline.billing.invoices import amounts_off_minor_unit, invoices_not_matching_lines
-from tests.billing_helpers import METERS, build_invoices, charge, event, events_frame, plan, pricing, sub, tiers
+from tests.helpers.billing import (
+    METERS,
+    build_invoices,
+    charge,
+    event,
+    events_frame,
+    plan,
+    pricing,
+    sub,
+    tiers,
+)
 
 NOV = "2026-11"
 TOKENS = tiers(("10", "1", "0"), (None, "0.5", "0"))

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meter_pipeline.billing.invoices import amounts_off_minor_unit
-from tests.billing_helpers import (
-    build_invoices,
+from tests.helpers.billing import (
     METERS,
+    build_invoices,
     charge,
     event,
     events_frame,

@@ -11,7 +11,14 @@ from data_contracts.billing import PeriodUsage, UnbilledUsage
 from meter_pipeline.billing.period_usage import (
     split_period_events,
 )
-from tests.billing_helpers import METERS, build_period_usage, build_unbilled_usage, event, events_frame, sub
+from tests.helpers.billing import (
+    METERS,
+    build_period_usage,
+    build_unbilled_usage,
+    event,
+    events_frame,
+    sub,
+)
 
 NOV = "2026-11"
 

@@ -11,7 +11,6 @@ import datetime as dt
 import gzip
 import hashlib
 import json
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,8 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ingestion_helpers import (  # noqa: E402
+from tests.helpers.ingestion import (
     DAY,
     DataRoot,
     Raw,

@@ -16,7 +16,7 @@ from meter_pipeline.pricing import (
     price_percentage,
     price_volume,
 )
-from tests.billing_helpers import charge, tiers
+from tests.helpers.billing import charge, tiers
 
 # Three tiers used by the graduated and volume tables:
 #   tier 1: (0, 5]   at 1.00 per unit, flat fee 1

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from meter_pipeline.config.charges import Charge, Tier
 from meter_pipeline.pricing import price_graduated, price_per_unit, price_volume
-from tests.billing_helpers import tiers
+from tests.helpers.billing import tiers
 
 NANO = Decimal("1e-9")
 quantities = st.integers(min_value=0, max_value=10**15).map(lambda n: n * NANO)

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from meter_pipeline.calendar import next_period
 from meter_pipeline.sla.credits import CREDIT_SCHEMA
-from tests.billing_helpers import life_imbalances
 from meter_pipeline.sla.ledger import (
     CREDIT_LINE_SCHEMA,
     LEDGER_SCHEMA,
@@ -22,6 +21,7 @@ from meter_pipeline.sla.ledger import (
     ledger_problems,
     subscription_ends,
 )
+from tests.helpers.billing import life_imbalances
 
 D = Decimal
 OPEN = None

@@ -12,14 +12,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from meter_pipeline.billing import usage_fold as usage
+from meter_pipeline.billing.invoice_lines import build_invoice_lines
 from meter_pipeline.billing.period_usage import (
     period_usage_tables,
     split_period_events,
 )
-from meter_pipeline.billing.invoice_lines import build_invoice_lines
-from meter_pipeline.billing import usage_fold as usage
 from meter_pipeline.billing.usage_fold import UsageFold, aggregate_usage
-from tests.billing_helpers import METERS, build_period_usage, build_unbilled_usage, charge, events_frame, plan, pricing, sub, tiers
+from tests.helpers.billing import (
+    METERS,
+    build_period_usage,
+    build_unbilled_usage,
+    charge,
+    events_frame,
+    plan,
+    pricing,
+    sub,
+    tiers,
+)
 
 UTC = dt.timezone.utc
 NOV = "2026-11"
@@ -94,6 +104,7 @@ def reference(rows) -> list[tuple]:
     return out
 
 
+@pytest.mark.slow  # ~8 s: 150 random months, each folded twice and whole
 @settings(max_examples=150, deadline=None)
 @given(months())
 def test_chunked_usage_equals_whole_and_the_reference(month):
@@ -109,6 +120,7 @@ def test_chunked_usage_equals_whole_and_the_reference(month):
     assert build_period_usage(chunks, METERS, NOV).equals(build_period_usage(frame, METERS, NOV))
 
 
+@pytest.mark.slow  # ~6 s: 60 random months through period usage and invoice lines
 @settings(max_examples=60, deadline=None)
 @given(months())
 def test_period_tables_and_invoice_lines_do_not_depend_on_chunking(month):

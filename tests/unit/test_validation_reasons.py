@@ -7,15 +7,12 @@ row went. Expected values are worked out by hand from SPEC.md.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ingestion_helpers import (  # noqa: E402
+from tests.helpers.ingestion import (
     OMIT,
     DataRoot,
     Raw,

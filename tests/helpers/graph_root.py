@@ -1,11 +1,9 @@
-"""A small real data root for running the Dagster graph end to end."""
+"""A small real data root for running the Dagster graph end to end: meters.yaml and three landing
+days (JSONL and gzip) with duplicates, a re-sent id with another value and a malformed line."""
 
 import gzip
 import json
 from pathlib import Path
-
-import dagster as dg
-import pytest
 
 METERS = """\
 max_event_age_days: 35
@@ -46,14 +44,3 @@ def write_root(root: Path) -> Path:
             data = ("\n".join(lines) + "\n").encode()
             (folder / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     return root
-
-
-@pytest.fixture
-def data_root(tmp_path: Path) -> Path:
-    return write_root(tmp_path / "root")
-
-
-@pytest.fixture
-def instance():
-    with dg.instance_for_test() as inst:
-        yield inst

@@ -22,10 +22,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from meter_pipeline.config.meters import load_meters
-from meter_pipeline.config.pricing import BillingRules
 from data_contracts import empty_frame
 from data_contracts.ingestion import QuarantinedEvents, RawEvents
+from meter_pipeline.config.meters import load_meters
+from meter_pipeline.config.pricing import BillingRules
 from meter_pipeline.ingestion.day import ingest_day
 from meter_pipeline.ingestion.parse import VALID_SCHEMA, parse_files
 from meter_pipeline.io import warehouse

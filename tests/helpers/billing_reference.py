@@ -1,7 +1,8 @@
 """A generated two-month data root and a second, deliberately simple billing implementation.
 
-The end-to-end billing test (``test_billing_backfill.py``) writes the data root built here, runs
-``meter-pipeline backfill`` over it and compares the warehouse with what this module computes.
+The end-to-end billing test (``tests/e2e/test_billing_backfill.py``) writes the data root built
+here, runs ``meter-pipeline backfill`` over it and compares the warehouse with what this module
+computes.
 
 Two halves:
 

@@ -1,0 +1,16 @@
+"""Builders shared by the tests (imported as ``tests.helpers.<module>``); fixtures live in
+``tests/conftest.py``.
+
+- ``ingestion``: a data root under ``tmp_path`` with real landing files, ingested day by day.
+- ``billing``: clean-event frames, meters, plans and subscriptions built in code.
+- ``graph_root``: a small data root for running the Dagster graph.
+- ``billing_reference``, ``sla_reference``: independent implementations the end-to-end tests
+  compare the pipeline with (they import nothing from ``meter_pipeline``).
+"""
+
+import os
+
+
+def running_in_ci() -> bool:
+    """True when the environment variable ``CI`` is ``true`` (CI runs with ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
