@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 def run_child(code: str, *args: str) -> tuple[float, float, str]:
     """Run ``python -c code args`` and return (wall seconds, peak RSS GiB, stdout)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
     try:
         out = proc.stdout.read() if proc.stdout else ""
         _, status, usage = os.wait4(proc.pid, 0)
@@ -31,13 +30,20 @@ def run_child(code: str, *args: str) -> tuple[float, float, str]:
 
 def describe(name: str, walls: list[float], rss: list[float], events: int) -> str:
     med = statistics.median(walls)
-    return (f"{name:<10} median {med:7.2f} s  (min {min(walls):.2f} – max {max(walls):.2f})  "
-            f"{events / med / 1e6:6.3f} M events/s  peak RSS {max(rss):.2f} GiB")
+    return (
+        f"{name:<10} median {med:7.2f} s  (min {min(walls):.2f} – max {max(walls):.2f})  "
+        f"{events / med / 1e6:6.3f} M events/s  peak RSS {max(rss):.2f} GiB"
+    )
 
 
-def alternate(ours: Sequence[str], duck: Sequence[str], runs: int, events: int,
-              notes: Callable[[str, str], tuple[str, str]],
-              after_pair: Callable[[int], None] | None = None) -> None:
+def alternate(
+    ours: Sequence[str],
+    duck: Sequence[str],
+    runs: int,
+    events: int,
+    notes: Callable[[str, str], tuple[str, str]],
+    after_pair: Callable[[int], None] | None = None,
+) -> None:
     """Run both sides ``runs`` times, alternately, each as ``run_child(*side)``; print each pair
     (``notes`` turns the two stdouts into a remark per side) with its ratio, then the medians."""
     walls: tuple[list[float], list[float]] = ([], [])
@@ -47,11 +53,16 @@ def alternate(ours: Sequence[str], duck: Sequence[str], runs: int, events: int,
         w2, r2, out2 = run_child(*duck)
         walls[0].append(w1), walls[1].append(w2), peaks[0].append(r1), peaks[1].append(r2)
         ours_note, duck_note = notes(out1, out2)
-        print(f"pair {i + 1}: meter-pipeline {w1:.2f} s ({ours_note}), duckdb {w2:.2f} s "
-              f"({duck_note}), ratio {w1 / w2:.2f}", flush=True)
+        print(
+            f"pair {i + 1}: meter-pipeline {w1:.2f} s ({ours_note}), duckdb {w2:.2f} s "
+            f"({duck_note}), ratio {w1 / w2:.2f}",
+            flush=True,
+        )
         if after_pair is not None:
             after_pair(i)
     print(describe("meter-pipeline", walls[0], peaks[0], events))
     print(describe("duckdb", walls[1], peaks[1], events))
-    print(f"ratio (meter-pipeline / duckdb, medians): "
-          f"{statistics.median(walls[0]) / statistics.median(walls[1]):.2f}")
+    print(
+        f"ratio (meter-pipeline / duckdb, medians): "
+        f"{statistics.median(walls[0]) / statistics.median(walls[1]):.2f}"
+    )

@@ -71,8 +71,9 @@ print(json.dumps({"rows": rows[0][0]}))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--root", type=Path, default=Path("/tmp/meter-bench-month"))
@@ -88,8 +89,13 @@ def main() -> None:
         o, d = json.loads(out1.strip().splitlines()[-1]), json.loads(out2.strip().splitlines()[-1])
         return f"run {o['run_s']:.2f} s", f"{d['rows']:,} usage rows"
 
-    alternate((OURS, str(args.root), MONTH), (DUCKDB, str(args.root), MONTH), args.runs,
-              args.events, notes)
+    alternate(
+        (OURS, str(args.root), MONTH),
+        (DUCKDB, str(args.root), MONTH),
+        args.runs,
+        args.events,
+        notes,
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ from meter_pipeline.config.pricing import load_billing_rules
 from meter_pipeline.ingestion.day import ingest_day
 root = Path(sys.argv[1])
 shutil.rmtree(root / "warehouse", ignore_errors=True)
-written = ingest_day(root, dt.date.fromisoformat("{DAY}"), load_meters(root), load_billing_rules(root))
+day = dt.date.fromisoformat("{DAY}")
+written = ingest_day(root, day, load_meters(root), load_billing_rules(root))
 print(written.rows["clean_events"])
 """
 
@@ -71,8 +72,13 @@ def main() -> None:
         shutil.rmtree(args.root)
     generate(args.root, args.events, dt.date.fromisoformat(DAY), days=1)
     print(f"one landing day of {args.events:,} events in {args.root}")
-    alternate((OURS, str(args.root)), (DUCKDB, str(args.root)), args.runs, args.events,
-              lambda out1, out2: (f"{out1.strip()} clean", f"{out2.strip()} clean"))
+    alternate(
+        (OURS, str(args.root)),
+        (DUCKDB, str(args.root)),
+        args.runs,
+        args.events,
+        lambda out1, out2: (f"{out1.strip()} clean", f"{out2.strip()} clean"),
+    )
 
 
 if __name__ == "__main__":

@@ -67,13 +67,18 @@ def _meters_values() -> str:
     rows = []
     for name, agg in METERS:
         required = set(REQUIRED_DIMENSIONS.get(name, ())) | (
-            {UNIQUE_DIMENSION[name]} if name in UNIQUE_DIMENSION else set())
+            {UNIQUE_DIMENSION[name]} if name in UNIQUE_DIMENSION else set()
+        )
         flags = ", ".join("true" if d in required else "false" for d in DIMS)
-        rows.append(f"({_q(name)}, {_q(agg)}, {str(agg in VALUE_AGGREGATIONS).lower()}, "
-                    f"{_q(UNIQUE_DIMENSION.get(name))}, {flags})")
+        rows.append(
+            f"({_q(name)}, {_q(agg)}, {str(agg in VALUE_AGGREGATIONS).lower()}, "
+            f"{_q(UNIQUE_DIMENSION.get(name))}, {flags})"
+        )
     cols = ", ".join(f"req_{d}" for d in DIMS)
-    return (f"SELECT * FROM (VALUES {', '.join(rows)}) "
-            f"t(meter, aggregation, needs_value, unique_dim, {cols})")
+    return (
+        f"SELECT * FROM (VALUES {', '.join(rows)}) "
+        f"t(meter, aggregation, needs_value, unique_dim, {cols})"
+    )
 
 
 def _charges_and_tiers() -> tuple[str, str, list[str]]:
@@ -88,22 +93,33 @@ def _charges_and_tiers() -> tuple[str, str, list[str]]:
             ids.append(c["id"])
             filt = c.get("filter", {})
             assert set(filt) <= set(DIMS)
-            charges.append(f"({_q(plan['id'])}, {_q(c['id'])}, {_q(c['meter'])}, "
-                           f"{_q(aggregation[c['meter']])}, {_dec(c.get('free_units', '0'))}, "
-                           + ", ".join(_q(filt.get(d)) for d in DIMS) + ")")
-            steps = (c["tiers"] if c["model"] == "graduated"
-                     else [{"up_to": None, "unit_price": c.get("unit_price", "0")}])
+            charges.append(
+                f"({_q(plan['id'])}, {_q(c['id'])}, {_q(c['meter'])}, "
+                f"{_q(aggregation[c['meter']])}, {_dec(c.get('free_units', '0'))}, "
+                + ", ".join(_q(filt.get(d)) for d in DIMS)
+                + ")"
+            )
+            steps = (
+                c["tiers"]
+                if c["model"] == "graduated"
+                else [{"up_to": None, "unit_price": c.get("unit_price", "0")}]
+            )
             lower = "0"
             for n, tier in enumerate(steps, 1):
-                tiers.append(f"({_q(plan['id'])}, {_q(c['id'])}, {n}, {_dec(lower)}, "
-                             f"{_dec(tier['up_to'])}, {_dec(tier.get('unit_price', '0'))}, "
-                             f"{_dec(tier.get('flat_fee', '0'))})")
+                tiers.append(
+                    f"({_q(plan['id'])}, {_q(c['id'])}, {n}, {_dec(lower)}, "
+                    f"{_dec(tier['up_to'])}, {_dec(tier.get('unit_price', '0'))}, "
+                    f"{_dec(tier.get('flat_fee', '0'))})"
+                )
                 lower = tier["up_to"]
     filters = ", ".join(f"filter_{d}" for d in DIMS)
-    return (f"SELECT * FROM (VALUES {', '.join(charges)}) "
-            f"t(plan_id, charge_id, meter, aggregation, free_units, {filters})",
-            f"SELECT * FROM (VALUES {', '.join(tiers)}) "
-            f"t(plan_id, charge_id, tier_no, lower, upper, unit_price, flat_fee)", ids)
+    return (
+        f"SELECT * FROM (VALUES {', '.join(charges)}) "
+        f"t(plan_id, charge_id, meter, aggregation, free_units, {filters})",
+        f"SELECT * FROM (VALUES {', '.join(tiers)}) "
+        f"t(plan_id, charge_id, tier_no, lower, upper, unit_price, flat_fee)",
+        ids,
+    )
 
 
 def duckdb_statements(root: Path) -> list[str]:
@@ -115,8 +131,9 @@ def duckdb_statements(root: Path) -> list[str]:
     missing_dims = " OR ".join(f"(req_{d} AND coalesce(dimensions.{d}, '') = '')" for d in DIMS)
     unique = " ".join(f"WHEN {_q(m)} THEN e.dimensions.{d}" for m, d in UNIQUE_DIMENSION.items())
     unique_u = unique.replace("e.dimensions", "dimensions")
-    filters = " AND ".join(f"(c.filter_{d} IS NULL OR e.dimensions.{d} = c.filter_{d})"
-                           for d in DIMS)
+    filters = " AND ".join(
+        f"(c.filter_{d} IS NULL OR e.dimensions.{d} = c.filter_{d})" for d in DIMS
+    )
     parquet = "(FORMAT parquet, COMPRESSION zstd)"
     return [
         "SET preserve_insertion_order = true",
@@ -264,81 +281,131 @@ def check(root: Path, echo=print) -> bool:
     def same(label: str, ours: object, theirs: object) -> None:
         nonlocal ok
         ok &= ours == theirs
-        echo(f"  {label:<44} meter-pipeline {ours!s:>12}  duckdb {theirs!s:>12}"
-             f"{'' if ours == theirs else '  MISMATCH'}")
+        echo(
+            f"  {label:<44} meter-pipeline {ours!s:>12}  duckdb {theirs!s:>12}"
+            f"{'' if ours == theirs else '  MISMATCH'}"
+        )
 
     audit = warehouse.scan_partitions(root, "ingestion_audit", days).collect()
     quarantined = pl.read_parquet(duck / "quarantined_events.parquet")
     clean = pl.scan_parquet(duck / "clean_events.parquet")
     reasons = quarantined.group_by("reason").len()
     by_reason = dict(reasons.iter_rows())
-    for reason in sorted(set(by_reason) | {c.removeprefix("quarantined_") for c in audit.columns
-                                           if c.startswith("quarantined_")}):
-        ours = int(audit.get_column(f"quarantined_{reason}").sum()) \
-            if f"quarantined_{reason}" in audit.columns else 0
+    for reason in sorted(
+        set(by_reason)
+        | {c.removeprefix("quarantined_") for c in audit.columns if c.startswith("quarantined_")}
+    ):
+        ours = (
+            int(audit.get_column(f"quarantined_{reason}").sum())
+            if f"quarantined_{reason}" in audit.columns
+            else 0
+        )
         if ours or by_reason.get(reason, 0):
             same(f"quarantined {reason}", ours, by_reason.get(reason, 0))
-    same("clean events (accepted)", int(audit.get_column("rows_accepted").sum()),
-         clean.select(pl.len()).collect().item())
-    same("duplicates", int(audit.get_column("rows_duplicate").sum()),
-         int(audit.get_column("rows_read").sum()) - quarantined.height
-         - clean.select(pl.len()).collect().item())
-    same(f"clean events billed in {MONTH}",
-         int(warehouse.scan_partitions(root, "clean_events", days)
-             .filter(pl.col("billing_period") == MONTH).select(pl.len()).collect().item()),
-         clean.filter(pl.col("billing_period") == MONTH).select(pl.len()).collect().item())
+    same(
+        "clean events (accepted)",
+        int(audit.get_column("rows_accepted").sum()),
+        clean.select(pl.len()).collect().item(),
+    )
+    same(
+        "duplicates",
+        int(audit.get_column("rows_duplicate").sum()),
+        int(audit.get_column("rows_read").sum())
+        - quarantined.height
+        - clean.select(pl.len()).collect().item(),
+    )
+    same(
+        f"clean events billed in {MONTH}",
+        int(
+            warehouse.scan_partitions(root, "clean_events", days)
+            .filter(pl.col("billing_period") == MONTH)
+            .select(pl.len())
+            .collect()
+            .item()
+        ),
+        clean.filter(pl.col("billing_period") == MONTH).select(pl.len()).collect().item(),
+    )
 
-    def compare(label: str, ours: pl.DataFrame, theirs: pl.DataFrame, keys: list[str],
-                values: list[str]) -> None:
+    def compare(
+        label: str, ours: pl.DataFrame, theirs: pl.DataFrame, keys: list[str], values: list[str]
+    ) -> None:
         dec = pl.Decimal(38, 9)
-        norm = [pl.col(v).cast(dec) if v not in ("event_count", "late_event_count")
-                else pl.col(v).cast(pl.Int64) for v in values]
+        norm = [
+            pl.col(v).cast(dec)
+            if v not in ("event_count", "late_event_count")
+            else pl.col(v).cast(pl.Int64)
+            for v in values
+        ]
         a = ours.select(*keys, *norm)
         b = theirs.select(*keys, *norm)
         joined = a.join(b, on=keys, how="full", suffix="_duckdb", coalesce=True)
-        differ = joined.filter(pl.any_horizontal(
-            pl.col(v).ne_missing(pl.col(f"{v}_duckdb")) for v in values))
+        differ = joined.filter(
+            pl.any_horizontal(pl.col(v).ne_missing(pl.col(f"{v}_duckdb")) for v in values)
+        )
         same(f"{label} rows", a.height, b.height)
         same(f"{label} rows that differ", 0, differ.height)
         if differ.height:
             echo(str(differ.head(5)))
 
     usage = warehouse.scan_partitions(root, "period_usage", [MONTH]).collect()
-    compare("period_usage", usage, pl.read_parquet(duck / "period_usage.parquet"),
-            ["customer_id", "meter"], ["quantity", "event_count", "late_event_count"])
+    compare(
+        "period_usage",
+        usage,
+        pl.read_parquet(duck / "period_usage.parquet"),
+        ["customer_id", "meter"],
+        ["quantity", "event_count", "late_event_count"],
+    )
     _, _, ids = _charges_and_tiers()
     priced = pl.read_parquet(duck / "usage_lines.parquet")
-    lines = (warehouse.scan_partitions(root, "invoice_lines", [MONTH])
-             .filter((pl.col("kind") == "usage")).collect()
-             .join(priced.select("plan_id", "charge_id").unique(), on=["plan_id", "charge_id"]))
-    compare("per_unit + graduated lines", lines, priced,
-            ["customer_id", "plan_id", "subscription_start", "charge_id"],
-            ["quantity", "free_quantity", "event_count", "amount"])
+    lines = (
+        warehouse.scan_partitions(root, "invoice_lines", [MONTH])
+        .filter(pl.col("kind") == "usage")
+        .collect()
+        .join(priced.select("plan_id", "charge_id").unique(), on=["plan_id", "charge_id"])
+    )
+    compare(
+        "per_unit + graduated lines",
+        lines,
+        priced,
+        ["customer_id", "plan_id", "subscription_start", "charge_id"],
+        ["quantity", "free_quantity", "event_count", "amount"],
+    )
     return ok
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--root", type=Path, default=Path("/tmp/meter-bench-month"))
-    parser.add_argument("--regenerate", action="store_true",
-                        help="generate the root again even when its parameters match")
-    parser.add_argument("--no-check", action="store_true",
-                        help="skip comparing DuckDB's results with meter-pipeline's")
+    parser.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="generate the root again even when its parameters match",
+    )
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip comparing DuckDB's results with meter-pipeline's",
+    )
     args = parser.parse_args()
     assert DEDUP_WINDOW_DAYS > DAYS  # DuckDB dedups over the whole month
-    events = ensure_generated(args.root, args.events, FIRST_DAY, DAYS,
-                              regenerate=args.regenerate)
-    print(f"month {MONTH}: {events:,} event lines over landing days {FIRST_DAY} … {LAST_DAY} "
-          f"in {args.root}", flush=True)
+    events = ensure_generated(args.root, args.events, FIRST_DAY, DAYS, regenerate=args.regenerate)
+    print(
+        f"month {MONTH}: {events:,} event lines over landing days {FIRST_DAY} … {LAST_DAY} "
+        f"in {args.root}",
+        flush=True,
+    )
     statements = json.dumps(duckdb_statements(args.root))
 
     def notes(out1: str, out2: str) -> tuple[str, str]:
         o, d = last_json(out1), last_json(out2)
-        return (f"backfill {o['backfill_s']:.2f} s in {o['runs']} Dagster runs",
-                f"{d['clean']:,} clean, {d['lines']:,} priced lines")
+        return (
+            f"backfill {o['backfill_s']:.2f} s in {o['runs']} Dagster runs",
+            f"{d['clean']:,} clean, {d['lines']:,} priced lines",
+        )
 
     def check_first(pair: int) -> None:
         if pair == 0 and not args.no_check:
@@ -346,8 +413,14 @@ def main() -> None:
             if not check(args.root):
                 print("  the sides disagree: the DuckDB side is not doing the same work")
 
-    alternate((PIPELINE, str(args.root), FIRST_DAY.isoformat(), LAST_DAY.isoformat()),
-              (DUCKDB, str(args.root), statements), args.runs, events, notes, check_first)
+    alternate(
+        (PIPELINE, str(args.root), FIRST_DAY.isoformat(), LAST_DAY.isoformat()),
+        (DUCKDB, str(args.root), statements),
+        args.runs,
+        events,
+        notes,
+        check_first,
+    )
 
 
 if __name__ == "__main__":

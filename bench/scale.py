@@ -102,31 +102,46 @@ def _gib(path: Path) -> float:
 
 
 def _row(events: int, wall: float, rss: float, backfill: float, runs: int) -> str:
-    return (f"{events:>13,} {wall:>10.1f} {events / wall:>12,.0f} {rss:>13.2f} "
-            f"{backfill:>12.1f} {runs:>13}")
+    return (
+        f"{events:>13,} {wall:>10.1f} {events / wall:>12,.0f} {rss:>13.2f} "
+        f"{backfill:>12.1f} {runs:>13}"
+    )
 
 
-HEADER = (f"{'events':>13} {'wall s':>10} {'events/s':>12} {'peak RSS GiB':>13} "
-          f"{'backfill s':>12} {'Dagster runs':>13}")
+HEADER = (
+    f"{'events':>13} {'wall s':>10} {'events/s':>12} {'peak RSS GiB':>13} "
+    f"{'backfill s':>12} {'Dagster runs':>13}"
+)
 
 
 def month_sizes(args: argparse.Namespace, deadline: float | None, rows: list[str]) -> None:
     for size in args.sizes:
         if deadline is not None and time.monotonic() > deadline:
-            print(f"budget of {args.budget_minutes} min spent: not starting {size:,} "
-                  "or larger", flush=True)
+            print(
+                f"budget of {args.budget_minutes} min spent: not starting {size:,} or larger",
+                flush=True,
+            )
             return
         root = args.root_base / f"month-{size}"
         events = ensure_generated(root, size, FIRST_DAY, DAYS, regenerate=args.regenerate)
-        print(f"  landing: {_gib(root / 'landing'):.1f} GiB; running the pipeline "
-              f"({args.runs} run(s)) …", flush=True)
+        print(
+            f"  landing: {_gib(root / 'landing'):.1f} GiB; running the pipeline "
+            f"({args.runs} run(s)) …",
+            flush=True,
+        )
         walls, rss, inner = [], [], []
         for _ in range(args.runs):
-            wall, peak, out = run_child(PIPELINE, str(root), FIRST_DAY.isoformat(),
-                                        LAST_DAY.isoformat())
+            wall, peak, out = run_child(
+                PIPELINE, str(root), FIRST_DAY.isoformat(), LAST_DAY.isoformat()
+            )
             walls.append(wall), rss.append(peak), inner.append(last_json(out))
-        row = _row(events, statistics.median(walls), max(rss),
-                   statistics.median(r["backfill_s"] for r in inner), inner[-1]["runs"])
+        row = _row(
+            events,
+            statistics.median(walls),
+            max(rss),
+            statistics.median(r["backfill_s"] for r in inner),
+            inner[-1]["runs"],
+        )
         rows.append(row)
         print(HEADER, row, sep="\n", flush=True)
         if args.clean:
@@ -139,14 +154,20 @@ def per_day_window(args: argparse.Namespace) -> None:
     days = args.window_days + 1
     root = args.root_base / f"window-{args.day_events}x{days}"
     target = WINDOW_FIRST_DAY + dt.timedelta(days=args.window_days)
-    ensure_generated(root, args.day_events * days, WINDOW_FIRST_DAY, days,
-                     regenerate=args.regenerate)
-    print(f"ingesting the window {WINDOW_FIRST_DAY} … {target - dt.timedelta(days=1)} "
-          "(days already ingested are skipped) …", flush=True)
+    ensure_generated(
+        root, args.day_events * days, WINDOW_FIRST_DAY, days, regenerate=args.regenerate
+    )
+    print(
+        f"ingesting the window {WINDOW_FIRST_DAY} … {target - dt.timedelta(days=1)} "
+        "(days already ingested are skipped) …",
+        flush=True,
+    )
     _, _, out = run_child(PREP, str(root), WINDOW_FIRST_DAY.isoformat(), str(args.window_days))
     prep = last_json(out)
-    print(f"  {prep['ingested']} days ingested, {prep['skipped']} already, "
-          f"{prep['seconds']:.0f} s", flush=True)
+    print(
+        f"  {prep['ingested']} days ingested, {prep['skipped']} already, {prep['seconds']:.0f} s",
+        flush=True,
+    )
     import pyarrow.parquet as pq
 
     from meter_pipeline.ingestion import event_index
@@ -155,44 +176,65 @@ def per_day_window(args: argparse.Namespace) -> None:
     ids = 0
     for i in range(args.window_days):
         key = (WINDOW_FIRST_DAY + dt.timedelta(days=i)).isoformat()
-        path = warehouse.partition_dir(root, event_index.TABLE, key, event_index.COLUMN) \
+        path = (
+            warehouse.partition_dir(root, event_index.TABLE, key, event_index.COLUMN)
             / warehouse.PART_FILE
+        )
         ids += pq.read_metadata(path).num_rows if path.exists() else 0
-    print(f"per-day ingestion of {target} with {args.window_days} landing days behind it "
-          f"({ids:,} ids in the window's index):", flush=True)
+    print(
+        f"per-day ingestion of {target} with {args.window_days} landing days behind it "
+        f"({ids:,} ids in the window's index):",
+        flush=True,
+    )
     walls, rss, inner = [], [], []
     for i in range(args.day_runs):
         wall, peak, out = run_child(DAY, str(root), target.isoformat())
         r = last_json(out)
         walls.append(wall), rss.append(peak), inner.append(r["ingest_s"])
-        print(f"run {i + 1}: child {wall:.2f} s, in process {inner[-1]:.2f} s (ingest_day "
-              f"with its writes; start-up "
-              f"{r['import_s']:.2f} s), {r['rows_read']:,} rows, {r['duplicates']:,} "
-              f"duplicates, peak RSS {peak:.2f} GiB", flush=True)
+        print(
+            f"run {i + 1}: child {wall:.2f} s, in process {inner[-1]:.2f} s (ingest_day "
+            f"with its writes; start-up "
+            f"{r['import_s']:.2f} s), {r['rows_read']:,} rows, {r['duplicates']:,} "
+            f"duplicates, peak RSS {peak:.2f} GiB",
+            flush=True,
+        )
     rows = r["rows_read"]
     med, med_in = statistics.median(walls), statistics.median(inner)
-    print(f"day        median {med:7.2f} s child (min {min(walls):.2f} – max {max(walls):.2f}) "
-          f"{rows / med / 1e6:6.3f} M events/s;  in process {med_in:.2f} s "
-          f"(min {min(inner):.2f} – max {max(inner):.2f}) {rows / med_in / 1e6:6.3f} M events/s;"
-          f"  peak RSS {max(rss):.2f} GiB")
+    print(
+        f"day        median {med:7.2f} s child (min {min(walls):.2f} – max {max(walls):.2f}) "
+        f"{rows / med / 1e6:6.3f} M events/s;  in process {med_in:.2f} s "
+        f"(min {min(inner):.2f} – max {max(inner):.2f}) {rows / med_in / 1e6:6.3f} M events/s;"
+        f"  peak RSS {max(rss):.2f} GiB"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=_sizes, default=[1_000_000, 10_000_000, 30_000_000,
-                                                         100_000_000],
-                        help="comma-separated events per month (default 1M,10M,30M,100M)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[1_000_000, 10_000_000, 30_000_000, 100_000_000],
+        help="comma-separated events per month (default 1M,10M,30M,100M)",
+    )
     parser.add_argument("--runs", type=int, default=1, help="pipeline runs per size (median)")
     parser.add_argument("--root-base", type=Path, default=Path("/tmp/meter-bench-scale"))
-    parser.add_argument("--budget-minutes", type=float,
-                        help="start no new size after this many minutes")
+    parser.add_argument(
+        "--budget-minutes", type=float, help="start no new size after this many minutes"
+    )
     parser.add_argument("--keep-warehouse", action="store_true")
-    parser.add_argument("--clean", action="store_true",
-                        help="delete each size's root (landing files too) after its run")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="delete each size's root (landing files too) after its run",
+    )
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--per-day-window", action="store_true",
-                        help="also time one landing day with a full dedup window behind it")
+    parser.add_argument(
+        "--per-day-window",
+        action="store_true",
+        help="also time one landing day with a full dedup window behind it",
+    )
     parser.add_argument("--day-events", type=int, default=1_000_000)
     parser.add_argument("--window-days", type=int, default=40)
     parser.add_argument("--day-runs", type=int, default=3)
@@ -202,8 +244,11 @@ def main() -> None:
     rows: list[str] = []
     try:
         if args.sizes:
-            print(f"whole pipeline, one month ({FIRST_DAY} … {LAST_DAY}, month closed), "
-                  f"sizes {', '.join(f'{s:,}' for s in args.sizes)}", flush=True)
+            print(
+                f"whole pipeline, one month ({FIRST_DAY} … {LAST_DAY}, month closed), "
+                f"sizes {', '.join(f'{s:,}' for s in args.sizes)}",
+                flush=True,
+            )
             month_sizes(args, deadline, rows)
         if args.per_day_window:
             per_day_window(args)

@@ -7,8 +7,20 @@ import polars as pl
 
 from meter_pipeline.money import MONEY, PERCENT, QUANTITY
 
-__all__ = ["DIMENSIONS", "MONEY", "PERCENT", "PERIOD_PATTERN", "QUANTITY", "TIMESTAMP", "Contract",
-           "conform", "descriptions", "empty_frame", "model_description", "polars_schema"]
+__all__ = [
+    "DIMENSIONS",
+    "MONEY",
+    "PERCENT",
+    "PERIOD_PATTERN",
+    "QUANTITY",
+    "TIMESTAMP",
+    "Contract",
+    "conform",
+    "descriptions",
+    "empty_frame",
+    "model_description",
+    "polars_schema",
+]
 
 #: A billing period key: ``YYYY-MM`` with a month 01–12.
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"

@@ -6,8 +6,8 @@ unit prices Decimal(38, 9).
 
 from __future__ import annotations
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 
 from data_contracts.base import MONEY, PERIOD_PATTERN, QUANTITY, Contract
 
@@ -21,8 +21,9 @@ def _billing_period() -> object:
 
 
 def _invoice_id() -> object:
-    return pa.Field(description='"<billing_period>-<customer_id>": one invoice per customer and '
-                                "period.")
+    return pa.Field(
+        description='"<billing_period>-<customer_id>": one invoice per customer and period.'
+    )
 
 
 class PeriodUsage(Contract):
@@ -33,11 +34,14 @@ class PeriodUsage(Contract):
     billing_period: str = _billing_period()
     customer_id: str = pa.Field(description="Customer.")
     meter: str = pa.Field(description="Meter.")
-    quantity: QUANTITY = pa.Field(description="The meter's aggregation (count, sum, max, latest, "
-                                  "unique_count) over the events, exact.")
+    quantity: QUANTITY = pa.Field(
+        description="The meter's aggregation (count, sum, max, latest, "
+        "unique_count) over the events, exact."
+    )
     event_count: pl.Int64 = pa.Field(ge=0, description="Events billed in the period.")
-    late_event_count: pl.Int64 = pa.Field(ge=0, description="Of those, events that landed after "
-                                          "their own month's last landing day.")
+    late_event_count: pl.Int64 = pa.Field(
+        ge=0, description="Of those, events that landed after their own month's last landing day."
+    )
 
 
 class UnbilledUsage(Contract):
@@ -48,8 +52,9 @@ class UnbilledUsage(Contract):
     billing_period: str = _billing_period()
     customer_id: str = pa.Field(description="Customer.")
     meter: str = pa.Field(description="Meter.")
-    reason: str = pa.Field(isin=list(UNBILLED_REASONS), description="no_subscription or "
-                           "late_ignored.")
+    reason: str = pa.Field(
+        isin=list(UNBILLED_REASONS), description="no_subscription or late_ignored."
+    )
     event_count: pl.Int64 = pa.Field(ge=0, description="Unbilled events.")
     quantity: QUANTITY = pa.Field(description="The meter's aggregation over those events.")
 
@@ -63,43 +68,67 @@ class InvoiceLines(Contract):
     billing_period: str = _billing_period()
     invoice_id: str = _invoice_id()
     customer_id: str = pa.Field(description="Customer invoiced.")
-    line_no: pl.Int64 = pa.Field(ge=1, description="Position on the invoice, from 1: per "
-                                 "subscription (by start date) its platform fees, usage lines and "
-                                 "minimum, in pricing.yaml order; then SLA credits.")
-    kind: str = pa.Field(isin=list(LINE_KINDS), description="platform_fee, usage, "
-                         "minimum_commitment or sla_credit.")
-    plan_id: str = pa.Field(nullable=True, description="Plan of the subscription (null on "
-                            "sla_credit lines).")
-    subscription_start: pl.Date = pa.Field(nullable=True, description="start_date of the "
-                                           "subscription; tells two plans' lines apart.")
+    line_no: pl.Int64 = pa.Field(
+        ge=1,
+        description="Position on the invoice, from 1: per "
+        "subscription (by start date) its platform fees, usage lines and "
+        "minimum, in pricing.yaml order; then SLA credits.",
+    )
+    kind: str = pa.Field(
+        isin=list(LINE_KINDS), description="platform_fee, usage, minimum_commitment or sla_credit."
+    )
+    plan_id: str = pa.Field(
+        nullable=True, description="Plan of the subscription (null on sla_credit lines)."
+    )
+    subscription_start: pl.Date = pa.Field(
+        nullable=True, description="start_date of the subscription; tells two plans' lines apart."
+    )
     charge_id: str = pa.Field(nullable=True, description="Charge of a usage line.")
-    service: str = pa.Field(nullable=True, description="Service of a platform_fee or sla_credit "
-                            "line.")
+    service: str = pa.Field(
+        nullable=True, description="Service of a platform_fee or sla_credit line."
+    )
     meter: str = pa.Field(nullable=True, description="Meter of a usage line.")
-    quantity: QUANTITY = pa.Field(nullable=True, ge=0, description="Usage lines: billable "
-                                  "quantity q after free units; null on other lines.")
-    free_quantity: QUANTITY = pa.Field(nullable=True, ge=0, description="Usage lines: the part "
-                                       "of the aggregate that was free.")
+    quantity: QUANTITY = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Usage lines: billable quantity q after free units; null on other lines.",
+    )
+    free_quantity: QUANTITY = pa.Field(
+        nullable=True, ge=0, description="Usage lines: the part of the aggregate that was free."
+    )
     unit_price: QUANTITY = pa.Field(nullable=True, description="Set on per_unit usage lines only.")
-    event_count: pl.Int64 = pa.Field(nullable=True, ge=0, description="Usage lines: events "
-                                     "matching the charge (before free units).")
-    active_days: pl.Int64 = pa.Field(nullable=True, ge=0, description="platform_fee and "
-                                     "minimum_commitment lines: subscription days in the month "
-                                     "(the proration numerator; the month's days are the "
-                                     "denominator).")
-    amount: MONEY = pa.Field(description="The line amount, rounded once; negative only on "
-                             "sla_credit lines.")
-    currency: str = pa.Field(str_matches=r"^[A-Z]{3}$", description="ISO 4217 code of the "
-                             "customer's plans.")
-    earned_period: str = pa.Field(nullable=True, str_matches=_PERIOD, description="sla_credit "
-                                  "lines: the period in which the credit was earned.")
+    event_count: pl.Int64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Usage lines: events matching the charge (before free units).",
+    )
+    active_days: pl.Int64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="platform_fee and "
+        "minimum_commitment lines: subscription days in the month "
+        "(the proration numerator; the month's days are the "
+        "denominator).",
+    )
+    amount: MONEY = pa.Field(
+        description="The line amount, rounded once; negative only on sla_credit lines."
+    )
+    currency: str = pa.Field(
+        str_matches=r"^[A-Z]{3}$", description="ISO 4217 code of the customer's plans."
+    )
+    earned_period: str = pa.Field(
+        nullable=True,
+        str_matches=_PERIOD,
+        description="sla_credit lines: the period in which the credit was earned.",
+    )
 
     @pa.dataframe_check
     def credits_negative_others_not(cls, data: pa.PolarsData) -> pl.LazyFrame:
         """sla_credit lines are ≤ 0; every other line is ≥ 0."""
         credit = pl.col("kind") == "sla_credit"
-        return data.lazyframe.select(pl.when(credit).then(pl.col("amount") <= 0)
-                                     .otherwise(pl.col("amount") >= 0))
+        return data.lazyframe.select(
+            pl.when(credit).then(pl.col("amount") <= 0).otherwise(pl.col("amount") >= 0)
+        )
 
     @pa.dataframe_check
     def quantity_only_on_usage(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -107,7 +136,8 @@ class InvoiceLines(Contract):
         usage = pl.col("kind") == "usage"
         return data.lazyframe.select(
             (usage == pl.col("quantity").is_not_null())
-            & (usage == pl.col("free_quantity").is_not_null()))
+            & (usage == pl.col("free_quantity").is_not_null())
+        )
 
 
 class Invoices(Contract):
@@ -127,7 +157,8 @@ class Invoices(Contract):
     def total_is_subtotal_plus_credits(cls, data: pa.PolarsData) -> pl.LazyFrame:
         """total = subtotal + credits, exactly."""
         return data.lazyframe.select(
-            pl.col("total") == (pl.col("subtotal") + pl.col("credits")).cast(MONEY))
+            pl.col("total") == (pl.col("subtotal") + pl.col("credits")).cast(MONEY)
+        )
 
 
 TABLES = {

@@ -8,8 +8,16 @@ import polars as pl
 from data_contracts.base import DIMENSIONS, PERIOD_PATTERN, QUANTITY, TIMESTAMP, Contract
 
 REASONS = (
-    "malformed", "missing_field", "invalid_type", "field_too_long", "unknown_meter",
-    "invalid_timestamp", "too_old", "future_timestamp", "invalid_value", "negative_value",
+    "malformed",
+    "missing_field",
+    "invalid_type",
+    "field_too_long",
+    "unknown_meter",
+    "invalid_timestamp",
+    "too_old",
+    "future_timestamp",
+    "invalid_value",
+    "negative_value",
     "missing_dimension",
 )
 
@@ -19,13 +27,17 @@ def _landing_date() -> object:
 
 
 def _source_file() -> object:
-    return pa.Field(description="Path of the landing file, relative to the data root, "
-                                "`/`-separated.")
+    return pa.Field(
+        description="Path of the landing file, relative to the data root, `/`-separated."
+    )
 
 
 def _line_number() -> object:
-    return pa.Field(ge=0, description="JSONL physical line / CSV data row / Parquet row index + 1, "
-                                      "from 1; 0 for a file that could not be read.")
+    return pa.Field(
+        ge=0,
+        description="JSONL physical line / CSV data row / Parquet row index + 1, "
+        "from 1; 0 for a file that could not be read.",
+    )
 
 
 class RawEvents(Contract):
@@ -35,8 +47,11 @@ class RawEvents(Contract):
     landing_date: pl.Date = _landing_date()
     source_file: str = _source_file()
     line_number: pl.Int64 = _line_number()
-    raw_record: str = pa.Field(nullable=True, description="The row as it appears in the file, "
-                               "without its line end; a Parquet row as a JSON object.")
+    raw_record: str = pa.Field(
+        nullable=True,
+        description="The row as it appears in the file, "
+        "without its line end; a Parquet row as a JSON object.",
+    )
 
 
 class QuarantinedEvents(Contract):
@@ -48,8 +63,9 @@ class QuarantinedEvents(Contract):
     line_number: pl.Int64 = _line_number()
     reason: str = pa.Field(isin=list(REASONS), description="The first rule the row breaks.")
     detail: str = pa.Field(description="What exactly is wrong, in words.")
-    raw_record: str = pa.Field(nullable=True, description="The row's text (null for an "
-                               "unreadable file).")
+    raw_record: str = pa.Field(
+        nullable=True, description="The row's text (null for an unreadable file)."
+    )
 
 
 class CleanEvents(Contract):
@@ -61,13 +77,16 @@ class CleanEvents(Contract):
     customer_id: str = pa.Field(description="Who used it.")
     meter: str = pa.Field(description="What was used (a meter of meters.yaml).")
     event_time: TIMESTAMP = pa.Field(description="When it was used, UTC microseconds.")
-    value: QUANTITY = pa.Field(nullable=True, description="How much, exact; null on count and "
-                               "unique_count meters.")
+    value: QUANTITY = pa.Field(
+        nullable=True, description="How much, exact; null on count and unique_count meters."
+    )
     dimensions: DIMENSIONS = pa.Field(description="Where/which: key/value pairs sorted by key.")
     landing_date: pl.Date = _landing_date()
-    billing_period: str = pa.Field(nullable=True, str_matches=PERIOD_PATTERN,
-                                   description="YYYY-MM that bills the event; null when late "
-                                   "under late_events: ignore.")
+    billing_period: str = pa.Field(
+        nullable=True,
+        str_matches=PERIOD_PATTERN,
+        description="YYYY-MM that bills the event; null when late under late_events: ignore.",
+    )
     late: bool = pa.Field(description="Landed after its month's last landing day.")
     source_file: str = _source_file()
     line_number: pl.Int64 = _line_number()
@@ -82,8 +101,10 @@ class DuplicateEvents(Contract):
     source_file: str = _source_file()
     line_number: pl.Int64 = _line_number()
     first_landing_date: pl.Date = pa.Field(description="Landing day of the first (billed) copy.")
-    conflict: bool = pa.Field(description="True when customer, meter, time, value or dimensions "
-                              "differ from the first copy; the first stays billed.")
+    conflict: bool = pa.Field(
+        description="True when customer, meter, time, value or dimensions "
+        "differ from the first copy; the first stays billed."
+    )
 
 
 class DailyUsage(Contract):
@@ -99,8 +120,9 @@ class DailyUsage(Contract):
     quantity: QUANTITY = pa.Field(description="The meter's aggregation over these events.")
 
 
-FILE_ENTRY = pl.Struct({"path": pl.String, "bytes": pl.Int64, "sha256": pl.String,
-                        "rows": pl.Int64})
+FILE_ENTRY = pl.Struct(
+    {"path": pl.String, "bytes": pl.Int64, "sha256": pl.String, "rows": pl.Int64}
+)
 UNKNOWN_FIELD = pl.Struct({"name": pl.String, "rows": pl.Int64})
 
 
@@ -125,12 +147,16 @@ class IngestionAudit(Contract):
     quarantined_invalid_value: pl.Int64 = pa.Field(ge=0, description="… as invalid_value.")
     quarantined_negative_value: pl.Int64 = pa.Field(ge=0, description="… as negative_value.")
     quarantined_missing_dimension: pl.Int64 = pa.Field(ge=0, description="… missing_dimension.")
-    files: pl.List(FILE_ENTRY) = pa.Field(description="Files read: path, bytes, lowercase hex "
-                                          "sha256, rows (1 for an unreadable file).")
-    skipped_files: pl.List(pl.String) = pa.Field(description="Paths not read: other names, "
-                                                 "names starting with . or _, sub-folders.")
-    unknown_fields: pl.List(UNKNOWN_FIELD) = pa.Field(description="Fields not in the event "
-                                                      "schema, with the rows carrying a value.")
+    files: pl.List(FILE_ENTRY) = pa.Field(
+        description="Files read: path, bytes, lowercase hex "
+        "sha256, rows (1 for an unreadable file)."
+    )
+    skipped_files: pl.List(pl.String) = pa.Field(
+        description="Paths not read: other names, names starting with . or _, sub-folders."
+    )
+    unknown_fields: pl.List(UNKNOWN_FIELD) = pa.Field(
+        description="Fields not in the event schema, with the rows carrying a value."
+    )
 
 
 class ValidEvents(Contract):
@@ -143,11 +169,14 @@ class ValidEvents(Contract):
     customer_id: str = pa.Field(description="Who used it.")
     meter: str = pa.Field(description="What was used (a meter of meters.yaml).")
     event_time: TIMESTAMP = pa.Field(description="When it was used, UTC microseconds.")
-    value: QUANTITY = pa.Field(nullable=True, description="How much, exact; null on count and "
-                               "unique_count meters.")
+    value: QUANTITY = pa.Field(
+        nullable=True, description="How much, exact; null on count and unique_count meters."
+    )
     dimensions: DIMENSIONS = pa.Field(description="Where/which: key/value pairs sorted by key.")
-    payload_hash: pl.UInt64 = pa.Field(description="64-bit xxHash64 of customer, meter, time, "
-                                       "value and dimensions: what a re-send must repeat.")
+    payload_hash: pl.UInt64 = pa.Field(
+        description="64-bit xxHash64 of customer, meter, time, "
+        "value and dimensions: what a re-send must repeat."
+    )
 
 
 class EventIndex(Contract):
@@ -156,10 +185,14 @@ class EventIndex(Contract):
     occurrence)."""
 
     event_id: str = pa.Field(description="Valid event id seen that day.")
-    id_hash: pl.UInt64 = pa.Field(description="64-bit xxHash64 of event_id: the window is "
-                                  "searched by this compact key, then ids are compared exactly.")
-    payload_hash: pl.UInt64 = pa.Field(description="64-bit xxHash64 of customer, meter, time, "
-                                       "value and dimensions of the first occurrence.")
+    id_hash: pl.UInt64 = pa.Field(
+        description="64-bit xxHash64 of event_id: the window is "
+        "searched by this compact key, then ids are compared exactly."
+    )
+    payload_hash: pl.UInt64 = pa.Field(
+        description="64-bit xxHash64 of customer, meter, time, "
+        "value and dimensions of the first occurrence."
+    )
 
 
 TABLES = {

@@ -50,20 +50,31 @@ def render_table(table: str) -> str:
     for name, dtype in polars_schema(model).items():
         nullable = "yes" if cols[name].nullable else "no"
         lines.append(f"| `{name}` | {_type(dtype)} | {nullable} | {docs.get(name, '')} |")
-    lines += ["", "```sql",
-              f"select * from read_parquet('<root>/warehouse/{table}/*/*.parquet', "
-              "hive_partitioning=true);", "```", ""]
+    lines += [
+        "",
+        "```sql",
+        f"select * from read_parquet('<root>/warehouse/{table}/*/*.parquet', "
+        "hive_partitioning=true);",
+        "```",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def render_index() -> str:
-    lines = ["# Table contracts", "",
-             "Generated from the pandera models in `data_contracts/` by "
-             "`python -m data_contracts.render`; do not edit by hand.", "",
-             "| table | partition | grain |", "|---|---|---|"]
+    lines = [
+        "# Table contracts",
+        "",
+        "Generated from the pandera models in `data_contracts/` by "
+        "`python -m data_contracts.render`; do not edit by hand.",
+        "",
+        "| table | partition | grain |",
+        "|---|---|---|",
+    ]
     for table, model in CONTRACTS.items():
-        lines.append(f"| [{table}]({table}.md) | `{PARTITION_COLUMN[table]}` | "
-                     f"{model_description(model)} |")
+        lines.append(
+            f"| [{table}]({table}.md) | `{PARTITION_COLUMN[table]}` | {model_description(model)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

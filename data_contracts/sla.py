@@ -3,8 +3,8 @@ uptime, credits and credit ledger (``billing_period``)."""
 
 from __future__ import annotations
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 
 from data_contracts.base import MONEY, PERCENT, PERIOD_PATTERN, TIMESTAMP, Contract
 
@@ -26,8 +26,11 @@ def _service() -> object:
 
 
 def _pct(what: str, *, le: int = 100) -> object:
-    return pa.Field(ge=0, le=le, description=f"{what}; decimal(9, 4) rounded down — computations "
-                                             "use the exact value.")
+    return pa.Field(
+        ge=0,
+        le=le,
+        description=f"{what}; decimal(9, 4) rounded down — computations use the exact value.",
+    )
 
 
 def _money(what: str) -> object:
@@ -54,10 +57,12 @@ class ProbeMinutes(Contract):
     service: str = _service()
     minute: TIMESTAMP = pa.Field(description="Start of the UTC minute.")
     probes: pl.Int64 = pa.Field(ge=1, description="Distinct probes (service, region, instant).")
-    down_probes: pl.Int64 = pa.Field(ge=0, description="Probes down (copies that disagree "
-                                     "count as down).")
-    status: str = pa.Field(isin=["up", "down"], description="down when down_probes × 2 > "
-                           "probes, else up.")
+    down_probes: pl.Int64 = pa.Field(
+        ge=0, description="Probes down (copies that disagree count as down)."
+    )
+    status: str = pa.Field(
+        isin=["up", "down"], description="down when down_probes × 2 > probes, else up."
+    )
 
     @pa.dataframe_check(description="down_probes ≤ probes")
     def down_within_probes(cls, data) -> pl.LazyFrame:
@@ -70,13 +75,16 @@ class Uptime(Contract):
 
     billing_period: str = _billing_period()
     service: str = _service()
-    minutes: pl.Int64 = pa.Field(isin=[d * 1440 for d in (28, 29, 30, 31)],
-                                 description="Minutes in the calendar month.")
+    minutes: pl.Int64 = pa.Field(
+        isin=[d * 1440 for d in (28, 29, 30, 31)], description="Minutes in the calendar month."
+    )
     down_minutes: pl.Int64 = pa.Field(ge=0, description="All down minutes, excused or not.")
-    excused_minutes: pl.Int64 = pa.Field(ge=0, description="Down minutes that overlap an "
-                                         "excused interval (maintenance or incident).")
-    no_data_minutes: pl.Int64 = pa.Field(ge=0, description="Minutes without a probe result "
-                                         "(counted as up).")
+    excused_minutes: pl.Int64 = pa.Field(
+        ge=0, description="Down minutes that overlap an excused interval (maintenance or incident)."
+    )
+    no_data_minutes: pl.Int64 = pa.Field(
+        ge=0, description="Minutes without a probe result (counted as up)."
+    )
     uptime_pct: PERCENT = _pct("Uptime percentage")
     target_pct: PERCENT = _pct("Target uptime of sla.yaml")
     met: bool = pa.Field(description="Exact uptime ≥ target.")
@@ -85,9 +93,11 @@ class Uptime(Contract):
     @pa.dataframe_check(description="excused ≤ down ≤ minutes, no_data ≤ minutes")
     def minutes_consistent(cls, data) -> pl.LazyFrame:
         c = pl.col
-        return data.lazyframe.select((c("excused_minutes") <= c("down_minutes"))
-                                     & (c("down_minutes") <= c("minutes"))
-                                     & (c("no_data_minutes") <= c("minutes")))
+        return data.lazyframe.select(
+            (c("excused_minutes") <= c("down_minutes"))
+            & (c("down_minutes") <= c("minutes"))
+            & (c("no_data_minutes") <= c("minutes"))
+        )
 
 
 class SlaCredits(Contract):
@@ -98,15 +108,20 @@ class SlaCredits(Contract):
     billing_period: str = _billing_period()
     customer_id: str = pa.Field(description="Invoiced customer.")
     service: str = _service()
-    earned_period: str = pa.Field(str_matches=PERIOD, description="YYYY-MM whose uptime earned "
-                                  "the credit (earlier than billing_period when resolved here).")
+    earned_period: str = pa.Field(
+        str_matches=PERIOD,
+        description="YYYY-MM whose uptime earned "
+        "the credit (earlier than billing_period when resolved here).",
+    )
     currency: str = pa.Field(description="ISO 4217 currency of the customer's invoices.")
     uptime_pct: PERCENT = _pct("The service's uptime in earned_period")
     credit_pct: PERCENT = _pct("Credit as a percentage of the fee")
     fee_amount: MONEY = _money("Platform fees invoiced for the service in earned_period")
     credit_amount: MONEY = _money("fee_amount × credit_pct / 100, rounded once")
-    status: str = pa.Field(isin=list(CREDIT_STATUSES), description="none (nothing due), granted, "
-                           "pending (waiting for a claim) or unclaimed.")
+    status: str = pa.Field(
+        isin=list(CREDIT_STATUSES),
+        description="none (nothing due), granted, pending (waiting for a claim) or unclaimed.",
+    )
 
     @pa.dataframe_check(description="a credit never exceeds its fee base")
     def credit_within_fee(cls, data) -> pl.LazyFrame:
@@ -123,8 +138,11 @@ class SlaCreditLedger(Contract):
     service: str = _service()
     earned_period: str = pa.Field(str_matches=PERIOD, description="YYYY-MM that earned it.")
     currency: str = pa.Field(description="Currency of the credit and the invoices.")
-    status: str = pa.Field(isin=list(LEDGER_STATUSES), description="granted (can be applied), "
-                           "pending (waiting for its claim window) or unclaimed (forfeited).")
+    status: str = pa.Field(
+        isin=list(LEDGER_STATUSES),
+        description="granted (can be applied), "
+        "pending (waiting for its claim window) or unclaimed (forfeited).",
+    )
     uptime_pct: PERCENT = _pct("Uptime that earned the credit")
     credit_pct: PERCENT = _pct("Credit percentage it was earned with")
     fee_amount: MONEY = _money("Fee base it was earned on")
@@ -147,5 +165,6 @@ TABLES = {
     "sla_credits": SlaCredits,
     "sla_credit_ledger": SlaCreditLedger,
 }
-PARTITION_COLUMN = {name: ("landing_date" if name.startswith("probe_") else "billing_period")
-                    for name in TABLES}
+PARTITION_COLUMN = {
+    name: ("landing_date" if name.startswith("probe_") else "billing_period") for name in TABLES
+}

@@ -72,7 +72,7 @@ def month_end_instant(period: str) -> dt.datetime:
 
 def midnight(day: dt.date) -> dt.datetime:
     """00:00 UTC of ``day``."""
-    return dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
 def last_landing_day(period: str, grace_days: int) -> dt.date:
@@ -91,22 +91,32 @@ def landing_period(grace_days: int) -> pl.Expr:
     return pl.col("landing_date").dt.offset_by(f"-{grace_days}d").dt.strftime("%Y-%m")
 
 
-def add_billing_period(events: pl.DataFrame, landing_date: dt.date, grace_days: int,
-                       late_events: str) -> pl.DataFrame:
+def add_billing_period(
+    events: pl.DataFrame, landing_date: dt.date, grace_days: int, late_events: str
+) -> pl.DataFrame:
     """Stamp each event with ``billing_period`` and ``late`` from its event time and landing day
     (``late_events``: ``next_open_period`` bills a late event in the earliest open period,
     ``ignore`` leaves its billing_period null)."""
     event_day = pl.col("event_time").dt.date()
     landing = pl.lit(landing_date, dtype=pl.Date)
-    late_period = (pl.lit(billing_period_for_landing(landing_date, grace_days))
-                   if late_events == "next_open_period" else pl.lit(None, dtype=pl.String))
-    return (events
-            .with_columns((event_day.dt.month_end() + pl.duration(days=grace_days))
-                          .alias("_last_landing"))
-            .with_columns((pl.col("_last_landing") < landing).alias("late"))
-            .with_columns(pl.when(pl.col("late")).then(late_period)
-                          .otherwise(event_day.dt.strftime("%Y-%m")).alias("billing_period"))
-            .drop("_last_landing"))
+    late_period = (
+        pl.lit(billing_period_for_landing(landing_date, grace_days))
+        if late_events == "next_open_period"
+        else pl.lit(None, dtype=pl.String)
+    )
+    return (
+        events.with_columns(
+            (event_day.dt.month_end() + pl.duration(days=grace_days)).alias("_last_landing")
+        )
+        .with_columns((pl.col("_last_landing") < landing).alias("late"))
+        .with_columns(
+            pl.when(pl.col("late"))
+            .then(late_period)
+            .otherwise(event_day.dt.strftime("%Y-%m"))
+            .alias("billing_period")
+        )
+        .drop("_last_landing")
+    )
 
 
 def period_landing_days(period: str, grace_days: int, future_tolerance_us: int) -> list[str]:

@@ -1,4 +1,4 @@
-"""``meter-pipeline``: backfill and demo from the command line, through the Dagster graph (SPEC §9)."""
+"""``meter-pipeline``: backfill and demo from the command line, through the Dagster graph."""
 
 from __future__ import annotations
 
@@ -45,8 +45,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     with _instance() as instance:
-        result = run_backfill(Backfill(root, args.start, args.end), instance, echo=print,
-                              reference=reference)
+        result = run_backfill(
+            Backfill(root, args.start, args.end), instance, echo=print, reference=reference
+        )
     return 0 if result.ok else 1
 
 
@@ -61,8 +62,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meter-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    backfill = sub.add_parser("backfill", help="materialize the landing days [start, end] and "
-                                               "every closed month, through the Dagster graph")
+    backfill = sub.add_parser(
+        "backfill",
+        help="materialize the landing days [start, end] and "
+        "every closed month, through the Dagster graph",
+    )
     backfill.add_argument("--root", help="data root (default $METER_PIPELINE_ROOT or ./data)")
     backfill.add_argument("--start", type=_date, required=True, help="first landing day")
     backfill.add_argument("--end", type=_date, required=True, help="last landing day")

@@ -26,8 +26,14 @@ def build_definitions(root: str | None = None) -> dg.Definitions:
     """Definitions over a data root (``None``: $METER_PIPELINE_ROOT at run time, else ./data)."""
     data_root = DataRoot(root=root)
     return dg.Definitions(
-        assets=[ingest_landing_day, daily_usage, monitor_landing_day, usage_of_period, uptime,
-                invoice_period],
+        assets=[
+            ingest_landing_day,
+            daily_usage,
+            monitor_landing_day,
+            usage_of_period,
+            uptime,
+            invoice_period,
+        ],
         jobs=[daily_job, monitoring_job, monthly_job],
         schedules=[daily_schedule, monthly_schedule],
         resources={"data_root": data_root},

@@ -138,10 +138,10 @@ EXCUSED_CSV = """service,start,end,cause
 
 #: (service, first down minute, minutes): the real outage is cloud_meter on 16 September.
 OUTAGES = [
-    ("cloud_meter", dt.datetime(2026, 9, 16, 13, 5, tzinfo=dt.timezone.utc), 185),
-    ("cloud_meter", dt.datetime(2026, 8, 20, 2, 0, tzinfo=dt.timezone.utc), 60),  # maintenance
-    ("billing_meter", dt.datetime(2026, 10, 14, 1, 0, tzinfo=dt.timezone.utc), 30),
-    ("billing_meter", dt.datetime(2026, 8, 27, 10, 0, tzinfo=dt.timezone.utc), 20),
+    ("cloud_meter", dt.datetime(2026, 9, 16, 13, 5, tzinfo=dt.UTC), 185),
+    ("cloud_meter", dt.datetime(2026, 8, 20, 2, 0, tzinfo=dt.UTC), 60),  # maintenance
+    ("billing_meter", dt.datetime(2026, 10, 14, 1, 0, tzinfo=dt.UTC), 30),
+    ("billing_meter", dt.datetime(2026, 8, 27, 10, 0, tzinfo=dt.UTC), 20),
 ]
 
 PLANS = {  # customer → subscriptions (plan, start, end)
@@ -151,8 +151,10 @@ PLANS = {  # customer → subscriptions (plan, start, end)
     **{f"cust_{i:03d}": [("risk_suite", "2026-02-01", "")] for i in range(21, 27)},
     "cust_027": [("platform_growth_jp", "2026-04-01", "")],
     # a plan change in the middle of September
-    "cust_028": [("platform_starter", "2026-06-01", "2026-09-14"),
-                 ("platform_growth", "2026-09-15", "")],
+    "cust_028": [
+        ("platform_starter", "2026-06-01", "2026-09-14"),
+        ("platform_growth", "2026-09-15", ""),
+    ],
     # a customer that starts mid-month, and one that leaves at the end of September
     "cust_029": [("platform_growth", "2026-08-10", "")],
     "cust_030": [("platform_growth", "2026-01-01", "2026-09-30")],
@@ -174,35 +176,56 @@ def _event(rng: random.Random, n: int, day: dt.date) -> dict:
     """One event from a random customer, of a meter that customer's product emits."""
     customer = rng.choice(CUSTOMERS)
     product = PLANS[customer][-1][0] if customer in PLANS else "platform_starter"
-    when = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc) + dt.timedelta(
-        seconds=rng.randrange(86_400), milliseconds=rng.randrange(1000))
-    base = {"event_id": f"evt-{day:%Y%m%d}-{n:05d}", "customer_id": customer,
-            "timestamp": _iso(when)}
+    when = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) + dt.timedelta(
+        seconds=rng.randrange(86_400), milliseconds=rng.randrange(1000)
+    )
+    base = {
+        "event_id": f"evt-{day:%Y%m%d}-{n:05d}",
+        "customer_id": customer,
+        "timestamp": _iso(when),
+    }
     kind = rng.random()
     if product == "ai_agents":
         if kind < 0.6:  # one event per end-customer message
             user = rng.randrange(25)
-            return {**base, "meter": "agent_conversations",
-                    "dimensions": {"conversation_id": f"enduser{user}/{day.isoformat()}"}}
+            return {
+                **base,
+                "meter": "agent_conversations",
+                "dimensions": {"conversation_id": f"enduser{user}/{day.isoformat()}"},
+            }
         outcome = "resolved" if rng.random() < 0.7 else "escalated"
         return {**base, "meter": "bot_tickets", "dimensions": {"outcome": outcome}}
     if product == "risk_suite":
         if kind < 0.3:
-            return {**base, "meter": "recovered_amount",
-                    "value": f"{rng.randrange(20, 900)}.{rng.randrange(100):02d}"}
+            return {
+                **base,
+                "meter": "recovered_amount",
+                "value": f"{rng.randrange(20, 900)}.{rng.randrange(100):02d}",
+            }
         if kind < 0.45:
             return {**base, "meter": "chargebacks_prevented"}
         decision = "approved" if rng.random() < 0.9 else "declined"
-        return {**base, "meter": "screened_value", "dimensions": {"decision": decision},
-                "value": f"{rng.randrange(5, 2000)}.{rng.randrange(100):02d}"}
+        return {
+            **base,
+            "meter": "screened_value",
+            "dimensions": {"decision": decision},
+            "value": f"{rng.randrange(5, 2000)}.{rng.randrange(100):02d}",
+        }
     if kind < 0.45:
         return {**base, "meter": "api_calls", "dimensions": {"region": rng.choice(["eu", "us"])}}
     if kind < 0.70:
-        return {**base, "meter": "llm_tokens", "value": rng.randrange(100, 20_000),
-                "dimensions": {"model": rng.choice(MODELS)}}
+        return {
+            **base,
+            "meter": "llm_tokens",
+            "value": rng.randrange(100, 20_000),
+            "dimensions": {"model": rng.choice(MODELS)},
+        }
     if kind < 0.80:
-        return {**base, "meter": "storage_gb",
-                "value": f"{rng.randrange(10, 900)}.{rng.randrange(100):02d}"}
+        return {
+            **base,
+            "meter": "storage_gb",
+            "value": f"{rng.randrange(10, 900)}.{rng.randrange(100):02d}",
+        }
     if kind < 0.85:
         return {**base, "meter": "seats", "value": rng.randrange(3, 40)}
     return {**base, "meter": "active_users", "dimensions": {"user_id": f"u{rng.randrange(60)}"}}
@@ -225,13 +248,17 @@ def write_events(root: Path, rng: random.Random, per_day: int = 120) -> None:
             events += [_event(rng, 90_000 + n, late_day) for n in range(4)]
         lines = [json.dumps(e, separators=(",", ":")) for e in events]
         if day.day % 7 == 0:  # a few bad rows
-            lines += ['{"event_id":"bad-%s","customer_id":"cust_001","meter":"api_calls"}' % day,
-                      '{"event_id":"bad2-%s","customer_id":"cust_001","meter":"unknown_meter",'
-                      '"timestamp":"%sT00:00:00Z"}' % (day, day), "not json at all"]
+            lines += [
+                '{"event_id":"bad-%s","customer_id":"cust_001","meter":"api_calls"}' % day,
+                '{"event_id":"bad2-%s","customer_id":"cust_001","meter":"unknown_meter",'
+                '"timestamp":"%sT00:00:00Z"}' % (day, day),
+                "not json at all",
+            ]
         half = len(lines) // 2
         (folder / "app-events.jsonl").write_text("\n".join(lines[:half]) + "\n")
         (folder / "batch-export.jsonl.gz").write_bytes(
-            gzip.compress(("\n".join(lines[half:]) + "\n").encode(), mtime=0))
+            gzip.compress(("\n".join(lines[half:]) + "\n").encode(), mtime=0)
+        )
         sent = events
 
 
@@ -261,7 +288,7 @@ def write_monitoring(root: Path, rng: random.Random) -> None:
     for service, first, minutes in OUTAGES:
         for m in range(minutes):
             down.add((service, first + dt.timedelta(minutes=m)))
-    start = dt.datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=dt.timezone.utc)
+    start = dt.datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=dt.UTC)
     for day in _days(FIRST_DAY, LAST_LANDING_DAY - dt.timedelta(days=3)):
         lines = ["checked_at,service,region,status,latency_ms"]
         day_start = start + dt.timedelta(days=(day - FIRST_DAY).days)
@@ -270,15 +297,19 @@ def write_monitoring(root: Path, rng: random.Random) -> None:
             for service in ("cloud_meter", "billing_meter"):
                 status = "down" if (service, at) in down else "up"
                 for region in ("eu-west", "us-east"):
-                    stamp = (at + dt.timedelta(seconds=7 if region == "eu-west" else 31))
-                    lines.append(f"{stamp:%Y-%m-%dT%H:%M:%SZ},{service},{region},{status},"
-                                 f"{rng.randrange(20, 90)}")
+                    stamp = at + dt.timedelta(seconds=7 if region == "eu-west" else 31)
+                    lines.append(
+                        f"{stamp:%Y-%m-%dT%H:%M:%SZ},{service},{region},{status},"
+                        f"{rng.randrange(20, 90)}"
+                    )
         # exports land the next morning; the last ten minutes are delivered twice
         landed = day + dt.timedelta(days=1)
         folder = root / "landing" / "monitoring" / landed.isoformat()
         folder.mkdir(parents=True, exist_ok=True)
         body = "\n".join(lines) + "\n"
         (folder / f"probes-{day.isoformat()}.csv.gz").write_bytes(
-            gzip.compress(body.encode(), mtime=0))
+            gzip.compress(body.encode(), mtime=0)
+        )
         (folder / f"probes-{day.isoformat()}-tail.csv").write_text(
-            "\n".join([lines[0]] + lines[-40:]) + "\n")
+            "\n".join([lines[0]] + lines[-40:]) + "\n"
+        )

@@ -82,8 +82,16 @@ def parse_rfc3339_us(text: str) -> int | None:
         offset = dt.timedelta(hours=int(oh), minutes=int(om)) * (1 if sign == "+" else -1)
     micro = int((fraction or "").ljust(6, "0")[:6])
     try:
-        local = dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                            micro, tzinfo=dt.timezone(offset))
+        local = dt.datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            micro,
+            tzinfo=dt.timezone(offset),
+        )
     except ValueError:
         return None  # month 13, Feb 30, hour 24, second 60, year 0000 …
     us = (local - EPOCH) // US

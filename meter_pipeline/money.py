@@ -26,8 +26,13 @@ VALUE_LIMIT = Decimal("1e20")
 JSON_NUMBER = re.compile(JSON_NUMBER_PATTERN + r"\Z")
 
 #: A context wide enough that no operation on our ranges ever rounds silently.
-EXACT = decimal.Context(prec=200, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999,
-                        traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+EXACT = decimal.Context(
+    prec=200,
+    rounding=ROUND_HALF_EVEN,
+    Emax=999999,
+    Emin=-999999,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
 
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 
@@ -48,8 +53,9 @@ def to_quantity(value: Decimal) -> Decimal:
     """Round an exact value to 9 fractional digits, half-even (the Decimal(38, 9) storage rule)."""
     # EXACT.add, not ``+``: the operator would round to the thread context's 28 digits. Adding 0
     # turns a -0 into 0.
-    return EXACT.add(value.quantize(QUANTITY_EXP, rounding=ROUND_HALF_EVEN, context=EXACT),
-                     Decimal(0))
+    return EXACT.add(
+        value.quantize(QUANTITY_EXP, rounding=ROUND_HALF_EVEN, context=EXACT), Decimal(0)
+    )
 
 
 def round_money(amount: Decimal, minor_units: int, mode: str) -> Decimal:

@@ -11,5 +11,6 @@ import dagster as dg
 START_DATE = os.environ.get("METER_PIPELINE_PARTITIONS_START", "2020-01-01")
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
-monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=START_DATE[:7], timezone="UTC",
-                                                    fmt="%Y-%m")
+monthly_partitions = dg.MonthlyPartitionsDefinition(
+    start_date=START_DATE[:7], timezone="UTC", fmt="%Y-%m"
+)

@@ -16,11 +16,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from meter_pipeline.calendar import closed_periods, day_keys, days_between
 from meter_pipeline.config.reference import Reference, load_reference
 from meter_pipeline.definitions import build_definitions
 from meter_pipeline.io import warehouse
-from meter_pipeline.calendar import closed_periods, day_keys, days_between
-
 
 #: Keep Dagster's per-event console log out of the CLI's output (it is in the instance).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -51,13 +50,19 @@ def check_config(root: Path) -> Reference:
     return load_reference(root)
 
 
-def _run(job: dg.JobDefinition, first: str, last: str, instance: dg.DagsterInstance,
-         result: BackfillResult, echo: Callable[[str], None]) -> None:
+def _run(
+    job: dg.JobDefinition,
+    first: str,
+    last: str,
+    instance: dg.DagsterInstance,
+    result: BackfillResult,
+    echo: Callable[[str], None],
+) -> None:
     """One run of ``job`` over the partition range [first, last] (assets loop over it)."""
-    tags = {"dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last}
-    run = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET,
-                                 tags=tags)
+    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    run = job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
+    )
     result.runs += 1
     failed_checks = [
         evaluation.check_name
@@ -71,9 +76,12 @@ def _run(job: dg.JobDefinition, first: str, last: str, instance: dg.DagsterInsta
         echo(f"{job.name} {label}: FAILED ({why})")
 
 
-def run_backfill(backfill: Backfill, instance: dg.DagsterInstance,
-                 echo: Callable[[str], None] = print, reference: Reference | None = None
-                 ) -> BackfillResult:
+def run_backfill(
+    backfill: Backfill,
+    instance: dg.DagsterInstance,
+    echo: Callable[[str], None] = print,
+    reference: Reference | None = None,
+) -> BackfillResult:
     """Daily partitions of [start, end] in one ranged run (plus the monitoring day before
     start), then the closed months in one ranged run; prints what each day and month gave.
     ``reference``: the root's reference as already loaded (else it is loaded here); each run
@@ -85,11 +93,12 @@ def run_backfill(backfill: Backfill, instance: dg.DagsterInstance,
     days = backfill.days()
     _run(defs.resolve_job_def("daily_ingestion"), days[0], days[-1], instance, result, echo)
     audit = warehouse.scan_partitions(backfill.root, "ingestion_audit", days).collect()
-    echo(f"{'landing_date':<12} {'read':>8} {'accepted':>9} {'duplicate':>9} "
-         f"{'quarantined':>11}")
+    echo(f"{'landing_date':<12} {'read':>8} {'accepted':>9} {'duplicate':>9} {'quarantined':>11}")
     for row in audit.sort("landing_date").iter_rows(named=True):
-        echo(f"{row['landing_date']!s:<12} {row['rows_read']:>8} {row['rows_accepted']:>9} "
-             f"{row['rows_duplicate']:>9} {row['rows_quarantined']:>11}")
+        echo(
+            f"{row['landing_date']!s:<12} {row['rows_read']:>8} {row['rows_accepted']:>9} "
+            f"{row['rows_duplicate']:>9} {row['rows_quarantined']:>11}"
+        )
     reference = reference or load_reference(backfill.root)
     if reference.pricing is None:
         echo("no reference/pricing.yaml: monthly billing skipped")

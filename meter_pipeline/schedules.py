@@ -6,19 +6,21 @@ import datetime as dt
 
 import dagster as dg
 
+from meter_pipeline.calendar import period_closing_after
 from meter_pipeline.config.errors import ConfigError
 from meter_pipeline.resources import DataRoot
-from meter_pipeline.calendar import period_closing_after
 
 daily_job = dg.define_asset_job(
     "daily_ingestion",
     selection=dg.AssetSelection.groups("ingestion", "monitoring"),
     description="Ingest one landing day: validate, deduplicate, audit and aggregate daily usage; "
-                "read the day's monitoring exports into probe minutes.",
+    "read the day's monitoring exports into probe minutes.",
 )
 
 daily_schedule = dg.build_schedule_from_partitioned_job(
-    daily_job, hour_of_day=1, minute_of_hour=0,
+    daily_job,
+    hour_of_day=1,
+    minute_of_hour=0,
     description="Every day at 01:00 UTC: ingest yesterday's landing day.",
 )
 
@@ -27,20 +29,24 @@ monitoring_job = dg.define_asset_job(
     "daily_monitoring",
     selection=dg.AssetSelection.groups("monitoring"),
     description="Read one day's monitoring exports (a backfill also runs the day before its "
-                "start, so the first month sees its first day's early exports).",
+    "start, so the first month sees its first day's early exports).",
 )
 
 monthly_job = dg.define_asset_job(
     "monthly_close",
     selection=dg.AssetSelection.groups("billing", "sla"),
     description="Close one billing month: period usage, unbilled usage, uptime, SLA credits and "
-                "their ledger, invoice lines and invoices.",
+    "their ledger, invoice lines and invoices.",
 )
 
 
-@dg.schedule(job=monthly_job, cron_schedule="0 3 * * *", execution_timezone="UTC",
-             description="Every day at 03:00 UTC, check whether yesterday was a period's last "
-                         "landing day (month end + grace_days); if so, close that period.")
+@dg.schedule(
+    job=monthly_job,
+    cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    description="Every day at 03:00 UTC, check whether yesterday was a period's last "
+    "landing day (month end + grace_days); if so, close that period.",
+)
 def monthly_schedule(context: dg.ScheduleEvaluationContext, data_root: DataRoot):
     today = context.scheduled_execution_time.date()
     try:

@@ -34,8 +34,15 @@ from tests.helpers.graph_root import write_root
 # profile without a parent inherits the loaded one: so both start from Hypothesis' defaults.
 DEFAULTS = settings.get_profile("default")
 settings.register_profile("dev", DEFAULTS)
-settings.register_profile("ci", DEFAULTS, derandomize=True, print_blob=True, deadline=None,
-                          database=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    DEFAULTS,
+    derandomize=True,
+    print_blob=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if running_in_ci() else "dev"))
 
 

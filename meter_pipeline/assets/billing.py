@@ -20,50 +20,68 @@ from meter_pipeline.resources import DataRoot
 from meter_pipeline.workers import worker_map
 
 GROUP = "billing"
-PREVIOUS_LEDGER = dg.AssetDep("sla_credit_ledger", partition_mapping=dg.TimeWindowPartitionMapping(
-    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True))
+PREVIOUS_LEDGER = dg.AssetDep(
+    "sla_credit_ledger",
+    partition_mapping=dg.TimeWindowPartitionMapping(
+        start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+    ),
+)
 #: In the order they are yielded: the ledger first, since every output depends on the previous
 #: month's ledger (Dagster wants a multi-asset's outputs in topological order).
 INVOICE_TABLES = ("sla_credit_ledger", "sla_credits", "invoice_lines", "invoices")
 #: Per table, the metadata name and the rows and column summed per currency over the run.
-CURRENCY_SUMS = {"invoices": ("totals_by_currency", pl.lit(True), "total"),
-                 "sla_credits": ("granted_by_currency", pl.col("status") == "granted",
-                                 "credit_amount"),
-                 "sla_credit_ledger": ("applied_by_currency", pl.lit(True), "applied")}
+CURRENCY_SUMS = {
+    "invoices": ("totals_by_currency", pl.lit(True), "total"),
+    "sla_credits": ("granted_by_currency", pl.col("status") == "granted", "credit_amount"),
+    "sla_credit_ledger": ("applied_by_currency", pl.lit(True), "applied"),
+}
 
 
 def period_days(root: Path, reference: Reference, period: str) -> list[pl.LazyFrame]:
     """Clean events of the landing days a period reads (see period_landing_days), one lazy
     frame per day: the month close holds one day's events at a time."""
-    days = period_landing_days(period, reference.grace_days,
-                               reference.meters.future_tolerance_us)
-    return [warehouse.scan_partitions(root, "clean_events", [day]).drop("event_id")
-            for day in days]
+    days = period_landing_days(period, reference.grace_days, reference.meters.future_tolerance_us)
+    return [warehouse.scan_partitions(root, "clean_events", [day]).drop("event_id") for day in days]
 
 
 @dg.multi_asset(
-    specs=[table_asset_spec(name, GROUP, deps=("clean_events",))
-           for name in ("period_usage", "unbilled_usage")],
-    partitions_def=monthly_partitions, backfill_policy=SINGLE_RUN,
-    check_specs=[checks.UNBILLED_REPORTED], name="usage_of_period",
+    specs=[
+        table_asset_spec(name, GROUP, deps=("clean_events",))
+        for name in ("period_usage", "unbilled_usage")
+    ],
+    partitions_def=monthly_partitions,
+    backfill_policy=SINGLE_RUN,
+    check_specs=[checks.UNBILLED_REPORTED],
+    name="usage_of_period",
     description="Aggregate the events each billing month bills (late ones included) per "
-                "customer and meter, and report usage that no subscription bills.",
+    "customer and meter, and report usage that no subscription bills.",
 )
 def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
-    ref, run = data_root.reference(), PartitionRun(context, data_root.path(),
-                                                   ["period_usage", "unbilled_usage"])
+    ref, run = (
+        data_root.reference(),
+        PartitionRun(context, data_root.path(), ["period_usage", "unbilled_usage"]),
+    )
     late, by_reason = 0, Counter()
     with worker_map() as map_:
         for period in run.keys:
-            usage, unbilled = period_usage_tables(period_days(run.root, ref, period), period,
-                                                  ref.grace_days, ref.subscriptions,
-                                                  ref.meters, map_)
+            usage, unbilled = period_usage_tables(
+                period_days(run.root, ref, period),
+                period,
+                ref.grace_days,
+                ref.subscriptions,
+                ref.meters,
+                map_,
+            )
             tables = run.write(period, {"period_usage": usage, "unbilled_usage": unbilled})
             late += int(tables["period_usage"]["late_event_count"].sum())
             by_reason.update(events_by_reason(tables["unbilled_usage"]))
     by_reason = dict(sorted(by_reason.items()))
-    yield from run.results({"period_usage": {"late_events": late}, "unbilled_usage": {
-        "events_by_reason": dg.MetadataValue.json(by_reason)}})
+    yield from run.results(
+        {
+            "period_usage": {"late_events": late},
+            "unbilled_usage": {"events_by_reason": dg.MetadataValue.json(by_reason)},
+        }
+    )
     yield checks.unbilled_usage_reported(by_reason)
 
 
@@ -72,14 +90,18 @@ def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
 
 
 @dg.multi_asset(
-    specs=[table_asset_spec(name, GROUP, deps=("clean_events", "uptime", PREVIOUS_LEDGER))
-           for name in INVOICE_TABLES],
-    partitions_def=monthly_partitions, backfill_policy=SINGLE_RUN,
-    check_specs=checks.CLOSE_CHECKS, name="invoice_period",
+    specs=[
+        table_asset_spec(name, GROUP, deps=("clean_events", "uptime", PREVIOUS_LEDGER))
+        for name in INVOICE_TABLES
+    ],
+    partitions_def=monthly_partitions,
+    backfill_policy=SINGLE_RUN,
+    check_specs=checks.CLOSE_CHECKS,
+    name="invoice_period",
     description="Price each subscription's usage and platform fees into invoice lines with the "
-                "minimum-commitment true-up; compute the month's SLA credits; apply earlier "
-                "credits as negative lines (never below zero, the rest carried or forfeited); "
-                "total one invoice per customer and month.",
+    "minimum-commitment true-up; compute the month's SLA credits; apply earlier "
+    "credits as negative lines (never below zero, the rest carried or forfeited); "
+    "total one invoice per customer and month.",
 )
 def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     ref, run = data_root.reference(), PartitionRun(context, data_root.path(), INVOICE_TABLES)
@@ -87,15 +109,23 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     tally, sums = checks.CloseChecks(), {name: [] for name in CURRENCY_SUMS}
     with worker_map() as map_:
         for period in run.keys:
-            closed = close_month(period, period_days(run.root, ref, period),
-                                 read_partition(run.root, "uptime", period), previous, ref, map_)
+            closed = close_month(
+                period,
+                period_days(run.root, ref, period),
+                read_partition(run.root, "uptime", period),
+                previous,
+                ref,
+                map_,
+            )
             tables = run.write(period, closed.tables())
             tally.add(closed, previous)
             previous = tables["sla_credit_ledger"]
             for name, (_, rows, column) in CURRENCY_SUMS.items():
                 sums[name].append(sum_by_currency(tables[name].filter(rows), column))
-    yield from run.results({name: {label: currency_json(sums[name])}
-                            for name, (label, _, _) in CURRENCY_SUMS.items()}, rows=10)
+    yield from run.results(
+        {name: {label: currency_json(sums[name])} for name, (label, _, _) in CURRENCY_SUMS.items()},
+        rows=10,
+    )
     yield from tally.results()
 
 

@@ -24,10 +24,12 @@ SINGLE_RUN = dg.BackfillPolicy.single_run()
 def column_schema(table: str) -> dg.TableSchema:
     model = CONTRACTS[table]
     docs = descriptions(model)
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name, str(dtype), description=docs.get(name) or None)
-        for name, dtype in polars_schema(model).items()
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, str(dtype), description=docs.get(name) or None)
+            for name, dtype in polars_schema(model).items()
+        ]
+    )
 
 
 def table_spec(table: str, group: str, **kwargs) -> dict:
@@ -37,8 +39,10 @@ def table_spec(table: str, group: str, **kwargs) -> dict:
         owners=OWNERS,
         kinds=KINDS,
         group_name=group,
-        metadata={"dagster/column_schema": column_schema(table),
-                  "warehouse_path": f"warehouse/{table}/"},
+        metadata={
+            "dagster/column_schema": column_schema(table),
+            "warehouse_path": f"warehouse/{table}/",
+        },
         **kwargs,
     )
 
@@ -76,9 +80,13 @@ class Written:
         self.last = head.head(20)
 
     def metadata(self, rows: int = 5) -> dict:
-        return {"dagster/row_count": self.rows, "partitions": self.partitions,
-                "preview": preview(self.last, rows) if self.last is not None
-                else dg.MetadataValue.md("_(none)_")}
+        return {
+            "dagster/row_count": self.rows,
+            "partitions": self.partitions,
+            "preview": preview(self.last, rows)
+            if self.last is not None
+            else dg.MetadataValue.md("_(none)_"),
+        }
 
 
 class PartitionRun:
@@ -92,8 +100,10 @@ class PartitionRun:
 
     def write(self, key: str, frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         """Validate and replace partition ``key`` of each table; returns the conformed frames."""
-        return {name: self.written[name].add(write_table(self.root, name, key, frame))
-                for name, frame in frames.items()}
+        return {
+            name: self.written[name].add(write_table(self.root, name, key, frame))
+            for name, frame in frames.items()
+        }
 
     def note(self, rows: Mapping[str, int], heads: Mapping[str, pl.DataFrame]) -> None:
         """Partitions written elsewhere (e.g. streamed): their row counts and first rows."""
@@ -103,12 +113,14 @@ class PartitionRun:
     def metadata(self, name: str, extra: Mapping | None = None, rows: int = 5) -> dict:
         return {**self.written[name].metadata(rows), **(extra or {})}
 
-    def results(self, extra: Mapping[str, Mapping] | None = None, rows: int = 5
-                ) -> Iterator[dg.MaterializeResult]:
+    def results(
+        self, extra: Mapping[str, Mapping] | None = None, rows: int = 5
+    ) -> Iterator[dg.MaterializeResult]:
         """One MaterializeResult per table (for a multi-asset), with ``extra`` metadata."""
         for name in self.written:
             yield dg.MaterializeResult(
-                asset_key=name, metadata=self.metadata(name, (extra or {}).get(name), rows))
+                asset_key=name, metadata=self.metadata(name, (extra or {}).get(name), rows)
+            )
 
 
 def preview(frame: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:

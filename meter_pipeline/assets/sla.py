@@ -22,9 +22,11 @@ PROBE_TABLES = ("probe_results", "probe_minutes")
 
 @dg.multi_asset(
     specs=[table_asset_spec(name, "monitoring") for name in PROBE_TABLES],
-    partitions_def=daily_partitions, backfill_policy=SINGLE_RUN, name="monitor_landing_day",
+    partitions_def=daily_partitions,
+    backfill_policy=SINGLE_RUN,
+    name="monitor_landing_day",
     description="Read the day's monitoring exports: each probe once (copies that disagree are "
-                "down), and per service and UTC minute the probe and down counts.",
+    "down), and per service and UTC minute the probe and down counts.",
 )
 def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     config, run = data_root.reference().sla, PartitionRun(context, data_root.path(), PROBE_TABLES)
@@ -42,8 +44,13 @@ def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     yield from run.results({"probe_results": ignored, "probe_minutes": {**ignored, **down}})
 
 
-@dg.asset(partitions_def=monthly_partitions, backfill_policy=SINGLE_RUN, deps=["probe_results"],
-          check_specs=[checks.COVERAGE_SUFFICIENT], **table_spec("uptime", "sla"))
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=SINGLE_RUN,
+    deps=["probe_results"],
+    check_specs=[checks.COVERAGE_SUFFICIENT],
+    **table_spec("uptime", "sla"),
+)
 def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
     """Monthly uptime per service from the probes checked in the month (SPEC §7.1–7.3)."""
     ref, run = data_root.reference(), PartitionRun(context, data_root.path(), ["uptime"])
@@ -53,10 +60,16 @@ def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
         if ref.sla is not None:
             days = day_keys(monitoring_days(period, ref.grace_days))
             results = warehouse.scan_partitions(run.root, "probe_results", days).collect()
-            frame = compute_uptime(period, month_probe_minutes(results, period), ref.sla.policy,
-                                   excused_intervals(ref.sla))
-            low += [f"{period} {s}" for s in low_coverage(frame, ref.sla.policy.min_coverage_pct)
-                    ["service"].to_list()]
+            frame = compute_uptime(
+                period,
+                month_probe_minutes(results, period),
+                ref.sla.policy,
+                excused_intervals(ref.sla),
+            )
+            low += [
+                f"{period} {s}"
+                for s in low_coverage(frame, ref.sla.policy.min_coverage_pct)["service"].to_list()
+            ]
         last = run.write(period, {"uptime": frame})["uptime"]
     yield dg.MaterializeResult(metadata=run.metadata("uptime", uptime_metadata(last, ref.sla)))
     yield checks.uptime_coverage_sufficient(low)
@@ -65,8 +78,9 @@ def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
 def uptime_metadata(last, config) -> dict:
     """The last month's uptime per service, services missing target, what excuses nothing."""
     return {
-        "uptime_pct": dg.MetadataValue.json({r["service"]: str(r["uptime_pct"])
-                                             for r in last.iter_rows(named=True)}),
+        "uptime_pct": dg.MetadataValue.json(
+            {r["service"]: str(r["uptime_pct"]) for r in last.iter_rows(named=True)}
+        ),
         "services_missing_target": int((~last["met"]).sum()) if last.height else 0,
         **({f"not_excusing_{k}": v for k, v in not_excusing(config).items()} if config else {}),
     }

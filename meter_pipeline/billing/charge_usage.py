@@ -8,26 +8,35 @@ from __future__ import annotations
 
 import polars as pl
 
+from meter_pipeline.billing.usage_fold import UsageFold
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import PricingConfig
-from meter_pipeline.billing.usage_fold import UsageFold
 
 CHARGE_KEYS = ["customer_id", "subscription_start", "plan_id", "charge_id", "meter"]
 
 
 def charges_frame(pricing: PricingConfig) -> pl.DataFrame:
     """One row per plan × charge: plan_id, charge_id, meter."""
-    rows = [(plan.id, charge.id, charge.meter)
-            for plan in pricing.plans.values() for charge in plan.charges]
-    return pl.DataFrame(rows, schema={"plan_id": pl.String, "charge_id": pl.String,
-                                      "meter": pl.String}, orient="row")
+    rows = [
+        (plan.id, charge.id, charge.meter)
+        for plan in pricing.plans.values()
+        for charge in plan.charges
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={"plan_id": pl.String, "charge_id": pl.String, "meter": pl.String},
+        orient="row",
+    )
 
 
 def has_dimension(key: str, value: str) -> pl.Expr:
     """True when the event's ``dimensions`` hold the pair key = value."""
     element = pl.element().struct
-    return pl.col("dimensions").list.eval(
-        (element.field("key") == key) & (element.field("value") == value)).list.any()
+    return (
+        pl.col("dimensions")
+        .list.eval((element.field("key") == key) & (element.field("value") == value))
+        .list.any()
+    )
 
 
 def matches_charge_filter(pricing: PricingConfig) -> pl.Expr:
@@ -54,8 +63,9 @@ def charge_events(assigned: pl.LazyFrame, pricing: PricingConfig) -> pl.LazyFram
     assign_subscriptions`.
     """
     covered = assigned.filter(pl.col("plan_id").is_not_null())
-    return (covered.join(charges_frame(pricing).lazy(), on=["plan_id", "meter"], how="inner")
-            .filter(matches_charge_filter(pricing)))
+    return covered.join(charges_frame(pricing).lazy(), on=["plan_id", "meter"], how="inner").filter(
+        matches_charge_filter(pricing)
+    )
 
 
 def charge_usage_fold(meters: MetersConfig) -> UsageFold:
@@ -66,5 +76,8 @@ def charge_usage_fold(meters: MetersConfig) -> UsageFold:
 
 def subscriptions_with_events(assigned: pl.LazyFrame) -> pl.LazyFrame:
     """customer_id, subscription_start of every subscription covering at least one event."""
-    return (assigned.filter(pl.col("plan_id").is_not_null())
-            .select("customer_id", "subscription_start").unique())
+    return (
+        assigned.filter(pl.col("plan_id").is_not_null())
+        .select("customer_id", "subscription_start")
+        .unique()
+    )

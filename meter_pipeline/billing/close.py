@@ -33,13 +33,22 @@ class ClosedMonth:
     invoices: pl.DataFrame
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        return {"sla_credit_ledger": self.sla_credit_ledger, "sla_credits": self.sla_credits,
-                "invoice_lines": self.invoice_lines, "invoices": self.invoices}
+        return {
+            "sla_credit_ledger": self.sla_credit_ledger,
+            "sla_credits": self.sla_credits,
+            "invoice_lines": self.invoice_lines,
+            "invoices": self.invoices,
+        }
 
 
-def close_month(period: str, days: Iterable[Frame], uptime: pl.DataFrame,
-                previous_ledger: pl.DataFrame, reference: Reference, map_: Map = map
-                ) -> ClosedMonth:
+def close_month(
+    period: str,
+    days: Iterable[Frame],
+    uptime: pl.DataFrame,
+    previous_ledger: pl.DataFrame,
+    reference: Reference,
+    map_: Map = map,
+) -> ClosedMonth:
     """Close ``period``.
 
     Parameters
@@ -60,15 +69,25 @@ def close_month(period: str, days: Iterable[Frame], uptime: pl.DataFrame,
     """
     pricing = reference.require_pricing()
     billed = [split_period_events(day, period, pricing.grace_days)[0] for day in days]
-    lines = build_invoice_lines(period, billed, pricing, reference.subscriptions,
-                                reference.meters, map_)
+    lines = build_invoice_lines(
+        period, billed, pricing, reference.subscriptions, reference.meters, map_
+    )
     if reference.sla is None:
         credits, ledger, credit_lines = empty_frame(CONTRACTS["sla_credits"]), empty_ledger(), None
     else:
         minor = {plan.currency: plan.minor_units for plan in pricing.plans.values()}
-        credits = sla_credits(period, uptime, lines, previous_ledger, reference.sla,
-                              pricing.grace_days, minor, pricing.rounding)
-        ledger, credit_lines = credit_ledger(period, previous_ledger, credits, lines,
-                                             subscription_ends(reference.subscriptions))
+        credits = sla_credits(
+            period,
+            uptime,
+            lines,
+            previous_ledger,
+            reference.sla,
+            pricing.grace_days,
+            minor,
+            pricing.rounding,
+        )
+        ledger, credit_lines = credit_ledger(
+            period, previous_ledger, credits, lines, subscription_ends(reference.subscriptions)
+        )
     lines = append_credit_lines(lines, credit_lines)
     return ClosedMonth(ledger, credits, lines, summarize_invoices(lines))

@@ -33,19 +33,19 @@ import polars as pl
 
 from data_contracts.base import polars_schema
 from data_contracts.billing import InvoiceLines
-from meter_pipeline.config.customers import Subscription
-from meter_pipeline.config.meters import MetersConfig
-from meter_pipeline.config.pricing import Plan, PricingConfig
-from meter_pipeline.money import EXACT, round_money
-from meter_pipeline.pricing import price_charge
-from meter_pipeline.billing.period_usage import Chunks, assign_subscriptions, chunks
 from meter_pipeline.billing.charge_usage import (
     charge_events,
     charge_usage_fold,
     subscriptions_with_events,
 )
-from meter_pipeline.calendar import period_bounds
+from meter_pipeline.billing.period_usage import Chunks, assign_subscriptions, chunks
 from meter_pipeline.billing.usage_fold import Partial
+from meter_pipeline.calendar import period_bounds
+from meter_pipeline.config.customers import Subscription
+from meter_pipeline.config.meters import MetersConfig
+from meter_pipeline.config.pricing import Plan, PricingConfig
+from meter_pipeline.money import EXACT, round_money
+from meter_pipeline.pricing import price_charge
 from meter_pipeline.workers import Map
 
 LINE_SCHEMA = polars_schema(InvoiceLines)
@@ -63,10 +63,16 @@ def prorate(amount: Decimal, active_days: int, days_in_month: int) -> Decimal:
     return EXACT.divide(EXACT.multiply(amount, Decimal(active_days)), Decimal(days_in_month))
 
 
-def price_subscription(sub: Subscription, plan: Plan, active_days: int, days_in_month: int,
-                       usage: dict[UsageKey, tuple[Decimal, int]], rounding: str
-                       ) -> list[dict[str, Any]]:
+def price_subscription(
+    sub: Subscription,
+    plan: Plan,
+    active_days: int,
+    days_in_month: int,
+    usage: dict[UsageKey, tuple[Decimal, int]],
+    rounding: str,
+) -> list[dict[str, Any]]:
     """The lines of one subscription in one period, amounts rounded, without line numbers."""
+
     def money(exact: Decimal) -> Decimal:
         return round_money(exact, plan.minor_units, rounding)
 
@@ -74,34 +80,66 @@ def price_subscription(sub: Subscription, plan: Plan, active_days: int, days_in_
     lines: list[dict[str, Any]] = []
     if active_days > 0:
         for fee in plan.platform_fees:
-            lines.append({**base, "kind": "platform_fee", "service": fee.service,
-                          "active_days": active_days,
-                          "amount": money(prorate(fee.amount, active_days, days_in_month))})
+            lines.append(
+                {
+                    **base,
+                    "kind": "platform_fee",
+                    "service": fee.service,
+                    "active_days": active_days,
+                    "amount": money(prorate(fee.amount, active_days, days_in_month)),
+                }
+            )
     for charge in plan.charges:
         aggregate, count = usage.get((sub.customer_id, sub.start_date, charge.id), (_ZERO, 0))
         quantity, free, exact = price_charge(charge, aggregate, count)
-        lines.append({**base, "kind": "usage", "charge_id": charge.id, "meter": charge.meter,
-                      "quantity": quantity, "free_quantity": free, "event_count": count,
-                      "unit_price": charge.unit_price if charge.model == "per_unit" else None,
-                      "amount": money(exact)})
+        lines.append(
+            {
+                **base,
+                "kind": "usage",
+                "charge_id": charge.id,
+                "meter": charge.meter,
+                "quantity": quantity,
+                "free_quantity": free,
+                "event_count": count,
+                "unit_price": charge.unit_price if charge.model == "per_unit" else None,
+                "amount": money(exact),
+            }
+        )
     if active_days > 0 and plan.minimum_commitment is not None:
         billed = sum((line["amount"] for line in lines), _ZERO)
-        shortfall = EXACT.subtract(prorate(plan.minimum_commitment, active_days, days_in_month),
-                                   billed)
+        shortfall = EXACT.subtract(
+            prorate(plan.minimum_commitment, active_days, days_in_month), billed
+        )
         if shortfall > 0 and money(shortfall) > 0:
-            lines.append({**base, "kind": "minimum_commitment", "active_days": active_days,
-                          "amount": money(shortfall)})
+            lines.append(
+                {
+                    **base,
+                    "kind": "minimum_commitment",
+                    "active_days": active_days,
+                    "amount": money(shortfall),
+                }
+            )
     return lines
 
 
 def _usage_map(frame: pl.DataFrame) -> dict[UsageKey, tuple[Decimal, int]]:
-    return {(r["customer_id"], r["subscription_start"], r["charge_id"]):
-            (r["quantity"], r["event_count"]) for r in frame.iter_rows(named=True)}
+    return {
+        (r["customer_id"], r["subscription_start"], r["charge_id"]): (
+            r["quantity"],
+            r["event_count"],
+        )
+        for r in frame.iter_rows(named=True)
+    }
 
 
-def build_invoice_lines(period: str, events: Chunks,
-                        pricing: PricingConfig, subscriptions: Iterable[Subscription],
-                        meters: MetersConfig, map_: Map = map) -> pl.DataFrame:
+def build_invoice_lines(
+    period: str,
+    events: Chunks,
+    pricing: PricingConfig,
+    subscriptions: Iterable[Subscription],
+    meters: MetersConfig,
+    map_: Map = map,
+) -> pl.DataFrame:
     """Invoice lines of ``period`` (no SLA credits yet), columns of :class:`InvoiceLines`.
 
     Parameters
@@ -128,8 +166,10 @@ def build_invoice_lines(period: str, events: Chunks,
 
     def reduce(chunk: pl.DataFrame | pl.LazyFrame) -> tuple[Partial, pl.DataFrame]:
         assigned = assign_subscriptions(chunk, subscriptions).collect().lazy()
-        return (fold.partial(charge_events(assigned, pricing)),
-                subscriptions_with_events(assigned).collect())
+        return (
+            fold.partial(charge_events(assigned, pricing)),
+            subscriptions_with_events(assigned).collect(),
+        )
 
     for part, with_events in map_(reduce, chunks(events)):
         fold.merge(part)
@@ -147,7 +187,14 @@ def build_invoice_lines(period: str, events: Chunks,
             currency = plan.currency
             lines += price_subscription(sub, plan, active, last.day, usage, pricing.rounding)
         for number, line in enumerate(lines, start=1):
-            rows.append({**line, "billing_period": period, "customer_id": customer_id,
-                         "invoice_id": invoice_id(period, customer_id), "line_no": number,
-                         "currency": currency})
+            rows.append(
+                {
+                    **line,
+                    "billing_period": period,
+                    "customer_id": customer_id,
+                    "invoice_id": invoice_id(period, customer_id),
+                    "line_no": number,
+                    "currency": currency,
+                }
+            )
     return pl.DataFrame(rows, schema=LINE_SCHEMA).sort("customer_id", "line_no")

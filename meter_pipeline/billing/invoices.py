@@ -22,15 +22,14 @@ import polars as pl
 
 from data_contracts.base import polars_schema
 from data_contracts.billing import Invoices
+from meter_pipeline.billing.invoice_lines import LINE_SCHEMA
 from meter_pipeline.config.pricing import minor_units_of
 from meter_pipeline.money import EXACT, MONEY
-from meter_pipeline.billing.invoice_lines import LINE_SCHEMA
 from meter_pipeline.sla.ledger import CREDIT_LINE_SCHEMA
 
 INVOICE_SCHEMA = polars_schema(Invoices)
 #: What an sla_credit line needs from the ledger's credit lines (currency is checked, not kept).
 CREDIT_FIELDS = pl.Schema({k: v for k, v in CREDIT_LINE_SCHEMA.items() if k != "currency"})
-
 
 
 def append_credit_lines(lines: pl.DataFrame, credits: pl.DataFrame | None) -> pl.DataFrame:
@@ -48,29 +47,35 @@ def append_credit_lines(lines: pl.DataFrame, credits: pl.DataFrame | None) -> pl
     if credits.filter(pl.col("amount") > 0).height:
         raise ValueError("sla_credit amounts must be ≤ 0")
     heads = lines.group_by("customer_id").agg(
-        pl.col("billing_period").first(), pl.col("invoice_id").first(),
-        pl.col("currency").first(), pl.col("line_no").max().alias("_last"))
+        pl.col("billing_period").first(),
+        pl.col("invoice_id").first(),
+        pl.col("currency").first(),
+        pl.col("line_no").max().alias("_last"),
+    )
     joined = credits.join(heads, on="customer_id", how="left")
     orphans = joined.filter(pl.col("invoice_id").is_null())["customer_id"].unique().sort()
     if orphans.len():
         raise ValueError(f"sla credits for customers without an invoice: {orphans.to_list()}")
     if stated is not None:
-        invoiced = stated.join(heads.select("customer_id", "currency"), on="customer_id",
-                               suffix="_invoice")
+        invoiced = stated.join(
+            heads.select("customer_id", "currency"), on="customer_id", suffix="_invoice"
+        )
         wrong = invoiced.filter(pl.col("currency") != pl.col("currency_invoice"))
         if wrong.height:
-            raise ValueError(f"sla credits in another currency than the invoice: "
-                             f"{wrong['customer_id'].unique().sort().to_list()}")
-    credit_lines = (
-        joined.sort("customer_id", "earned_period", "service")
-        .with_columns(
-            (pl.col("_last") + pl.int_range(1, pl.len() + 1).over("customer_id"))
-            .cast(pl.Int64).alias("line_no"),
-            pl.lit("sla_credit").alias("kind"))
+            raise ValueError(
+                f"sla credits in another currency than the invoice: "
+                f"{wrong['customer_id'].unique().sort().to_list()}"
+            )
+    credit_lines = joined.sort("customer_id", "earned_period", "service").with_columns(
+        (pl.col("_last") + pl.int_range(1, pl.len() + 1).over("customer_id"))
+        .cast(pl.Int64)
+        .alias("line_no"),
+        pl.lit("sla_credit").alias("kind"),
     )
     missing = [c for c in LINE_SCHEMA if c not in credit_lines.columns]
     credit_lines = credit_lines.with_columns(
-        pl.lit(None, dtype=LINE_SCHEMA[c]).alias(c) for c in missing).select(list(LINE_SCHEMA))
+        pl.lit(None, dtype=LINE_SCHEMA[c]).alias(c) for c in missing
+    ).select(list(LINE_SCHEMA))
     return pl.concat([lines, credit_lines]).sort("customer_id", "line_no")
 
 
@@ -83,12 +88,15 @@ def summarize_invoices(lines: pl.DataFrame) -> pl.DataFrame:
     zero = pl.lit(0).cast(MONEY)
     invoices = (
         lines.group_by("billing_period", "invoice_id", "customer_id", "currency")
-        .agg(pl.col("amount").filter(~credit).sum().cast(MONEY).alias("subtotal"),
-             pl.col("amount").filter(credit).sum().cast(MONEY).alias("credits"),
-             pl.len().cast(pl.Int64).alias("line_count"))
+        .agg(
+            pl.col("amount").filter(~credit).sum().cast(MONEY).alias("subtotal"),
+            pl.col("amount").filter(credit).sum().cast(MONEY).alias("credits"),
+            pl.len().cast(pl.Int64).alias("line_count"),
+        )
         .with_columns(pl.col("subtotal").fill_null(zero), pl.col("credits").fill_null(zero))
         .with_columns((pl.col("subtotal") + pl.col("credits")).cast(MONEY).alias("total"))
-        .select(list(INVOICE_SCHEMA)).sort("customer_id")
+        .select(list(INVOICE_SCHEMA))
+        .sort("customer_id")
     )
     negative = invoices.filter(pl.col("total") < 0)
     if negative.height:
@@ -110,10 +118,15 @@ def invoices_not_matching_lines(lines: pl.DataFrame, invoices: pl.DataFrame) -> 
 
 def amounts_off_minor_unit(lines: pl.DataFrame) -> pl.DataFrame:
     """Lines whose amount is not exact at its currency's minor unit (empty = pass)."""
-    units = {code: Decimal(1).scaleb(-minor_units_of(code))
-             for code in lines["currency"].unique().to_list()}
-    bad = [(invoice, line_no)
-           for invoice, line_no, code, amount in lines.select(
-               "invoice_id", "line_no", "currency", "amount").iter_rows()
-           if amount != amount.quantize(units[code], context=EXACT)]
+    units = {
+        code: Decimal(1).scaleb(-minor_units_of(code))
+        for code in lines["currency"].unique().to_list()
+    }
+    bad = [
+        (invoice, line_no)
+        for invoice, line_no, code, amount in lines.select(
+            "invoice_id", "line_no", "currency", "amount"
+        ).iter_rows()
+        if amount != amount.quantize(units[code], context=EXACT)
+    ]
     return pl.DataFrame(bad, schema={"invoice_id": pl.String, "line_no": pl.Int64}, orient="row")

@@ -21,17 +21,29 @@ import polars as pl
 
 from data_contracts import polars_schema
 from data_contracts.ingestion import CleanEvents
-from meter_pipeline.config.customers import Subscription
+from meter_pipeline.billing.usage_fold import Frame, Partial, UsageFold
 from meter_pipeline.calendar import landing_period
+from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.workers import Map
-from meter_pipeline.billing.usage_fold import Frame, Partial, UsageFold
 
-SUBSCRIPTION_SCHEMA = pl.Schema({"customer_id": pl.String, "plan_id": pl.String,
-                                 "subscription_start": pl.Date, "subscription_end": pl.Date})
+SUBSCRIPTION_SCHEMA = pl.Schema(
+    {
+        "customer_id": pl.String,
+        "plan_id": pl.String,
+        "subscription_start": pl.Date,
+        "subscription_end": pl.Date,
+    }
+)
 UNBILLED_COLUMNS = ["billing_period", "customer_id", "meter", "reason", "event_count", "quantity"]
-PERIOD_USAGE_COLUMNS = ["billing_period", "customer_id", "meter", "quantity", "event_count",
-                        "late_event_count"]
+PERIOD_USAGE_COLUMNS = [
+    "billing_period",
+    "customer_id",
+    "meter",
+    "quantity",
+    "event_count",
+    "late_event_count",
+]
 
 
 #: Events given whole (one frame) or in chunks (e.g. one frame per landing day); the results do
@@ -52,8 +64,9 @@ def _lazy(frame: Frame) -> pl.LazyFrame:
     return frame.lazy()
 
 
-def split_period_events(events: pl.DataFrame | pl.LazyFrame, period: str, grace_days: int
-                        ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def split_period_events(
+    events: pl.DataFrame | pl.LazyFrame, period: str, grace_days: int
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Split clean events into ``(billed, late_ignored)`` for ``period``.
 
     ``billed`` are the events with ``billing_period == period``; ``late_ignored`` the late events
@@ -62,8 +75,9 @@ def split_period_events(events: pl.DataFrame | pl.LazyFrame, period: str, grace_
     """
     lazy = _lazy(events)
     billed = lazy.filter(pl.col("billing_period") == period)
-    ignored = lazy.filter(pl.col("billing_period").is_null() & pl.col("late")
-                          & (landing_period(grace_days) == period))
+    ignored = lazy.filter(
+        pl.col("billing_period").is_null() & pl.col("late") & (landing_period(grace_days) == period)
+    )
     return billed, ignored
 
 
@@ -73,8 +87,11 @@ def period_usage_fold(meters: MetersConfig) -> UsageFold:
 
 
 def finish_period_usage(fold: UsageFold, period: str) -> pl.DataFrame:
-    return (fold.result().with_columns(pl.lit(period).alias("billing_period"))
-            .select(PERIOD_USAGE_COLUMNS))
+    return (
+        fold.result()
+        .with_columns(pl.lit(period).alias("billing_period"))
+        .select(PERIOD_USAGE_COLUMNS)
+    )
 
 
 def subscriptions_frame(subscriptions: Iterable[Subscription]) -> pl.DataFrame:
@@ -89,15 +106,27 @@ def _coverage(events: pl.LazyFrame, subscriptions: Iterable[Subscription]) -> pl
     overlap, so the one that started last on or before the day is the only candidate. Coverage
     is resolved once per (customer, day) — a small frame — so the events are never sorted."""
     subs = subscriptions_frame(subscriptions).sort("subscription_start")
-    days = (events.select("customer_id", "_event_date").unique().sort("_event_date")
-            .join_asof(subs.lazy(), left_on="_event_date", right_on="subscription_start",
-                       by="customer_id", strategy="backward", check_sortedness=False,
-                       coalesce=False))
+    days = (
+        events.select("customer_id", "_event_date")
+        .unique()
+        .sort("_event_date")
+        .join_asof(
+            subs.lazy(),
+            left_on="_event_date",
+            right_on="subscription_start",
+            by="customer_id",
+            strategy="backward",
+            check_sortedness=False,
+            coalesce=False,
+        )
+    )
     covered = pl.col("subscription_end").is_null() | (
-        pl.col("_event_date") <= pl.col("subscription_end"))
+        pl.col("_event_date") <= pl.col("subscription_end")
+    )
     covered = covered & pl.col("subscription_start").is_not_null()
     return days.select(
-        "customer_id", "_event_date",
+        "customer_id",
+        "_event_date",
         pl.when(covered).then(pl.col("plan_id")).alias("plan_id"),
         pl.when(covered).then(pl.col("subscription_start")).alias("subscription_start"),
     )
@@ -110,25 +139,30 @@ def assign_subscriptions(events: Frame, subscriptions: Iterable[Subscription]) -
     """Add plan_id and subscription_start of the subscription covering each event's UTC date
     (both null when none does)."""
     events = _lazy(events).with_columns(_EVENT_DATE)
-    return (events.join(_coverage(events, subscriptions), on=["customer_id", "_event_date"],
-                        how="left").drop("_event_date"))
+    return events.join(
+        _coverage(events, subscriptions), on=["customer_id", "_event_date"], how="left"
+    ).drop("_event_date")
 
 
 def uncovered_events(events: Frame, subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
     """The events no subscription covers (a semi-join on the few uncovered customer-days)."""
     events = _lazy(events).with_columns(_EVENT_DATE)
-    missing = (_coverage(events, subscriptions).filter(pl.col("plan_id").is_null())
-               .select("customer_id", "_event_date"))
-    return (events.join(missing, on=["customer_id", "_event_date"], how="semi")
-            .drop("_event_date"))
+    missing = (
+        _coverage(events, subscriptions)
+        .filter(pl.col("plan_id").is_null())
+        .select("customer_id", "_event_date")
+    )
+    return events.join(missing, on=["customer_id", "_event_date"], how="semi").drop("_event_date")
 
 
-def unbilled_events(billed: Frame, late_ignored: Frame,
-                    subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
+def unbilled_events(
+    billed: Frame, late_ignored: Frame, subscriptions: Iterable[Subscription]
+) -> pl.LazyFrame:
     """The events of ``billed`` that no subscription covers (reason ``no_subscription``) and the
     ``late_ignored`` events (reason ``late_ignored``)."""
-    uncovered = (uncovered_events(billed, subscriptions)
-                 .with_columns(pl.lit("no_subscription").alias("reason")))
+    uncovered = uncovered_events(billed, subscriptions).with_columns(
+        pl.lit("no_subscription").alias("reason")
+    )
     ignored = _lazy(late_ignored).with_columns(pl.lit("late_ignored").alias("reason"))
     return pl.concat([uncovered, ignored.select(uncovered.collect_schema().names())])
 
@@ -138,13 +172,19 @@ def unbilled_fold(meters: MetersConfig) -> UsageFold:
 
 
 def finish_unbilled_usage(fold: UsageFold, period: str) -> pl.DataFrame:
-    return (fold.result().with_columns(pl.lit(period).alias("billing_period"))
-            .select(UNBILLED_COLUMNS))
+    return (
+        fold.result().with_columns(pl.lit(period).alias("billing_period")).select(UNBILLED_COLUMNS)
+    )
 
 
-def period_usage_tables(days: Iterable[Frame], period: str, grace_days: int,
-                        subscriptions: Iterable[Subscription], meters: MetersConfig,
-                        map_: Map = map) -> tuple[pl.DataFrame, pl.DataFrame]:
+def period_usage_tables(
+    days: Iterable[Frame],
+    period: str,
+    grace_days: int,
+    subscriptions: Iterable[Subscription],
+    meters: MetersConfig,
+    map_: Map = map,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(period_usage, unbilled_usage)`` of ``period`` from the clean events of the landing days
     it reads, one day at a time (``map_`` may reduce several days at once): memory holds a
     day's events and the groups, not the month."""
@@ -153,8 +193,10 @@ def period_usage_tables(days: Iterable[Frame], period: str, grace_days: int,
 
     def reduce(day: Frame) -> tuple[Partial, Partial]:
         billed, ignored = split_period_events(day.lazy().collect(), period, grace_days)
-        return (usage.partial(billed),
-                unbilled.partial(unbilled_events(billed, ignored, subscriptions)))
+        return (
+            usage.partial(billed),
+            unbilled.partial(unbilled_events(billed, ignored, subscriptions)),
+        )
 
     for usage_part, unbilled_part in map_(reduce, chunks(days)):
         usage.merge(usage_part)

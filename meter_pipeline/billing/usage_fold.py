@@ -33,10 +33,15 @@ def unique_dimension_value(meters: Mapping[str, Meter]) -> pl.Expr:
     expr = pl.lit(None, dtype=pl.String)
     for meter in meters.values():
         if meter.unique_dimension:
-            value = pl.col("dimensions").list.eval(
-                pl.element().filter(pl.element().struct.field("key") == meter.unique_dimension)
-                .struct.field("value")
-            ).list.first()
+            value = (
+                pl.col("dimensions")
+                .list.eval(
+                    pl.element()
+                    .filter(pl.element().struct.field("key") == meter.unique_dimension)
+                    .struct.field("value")
+                )
+                .list.first()
+            )
             expr = pl.when(pl.col("meter") == meter.name).then(value).otherwise(expr)
     return expr
 
@@ -54,12 +59,15 @@ class UsageFold:
     the events; the column counts the events where it is true (e.g. late events).
     """
 
-    def __init__(self, meters: Mapping[str, Meter], by: Sequence[str],
-                 flags: Mapping[str, pl.Expr] | None = None) -> None:
+    def __init__(
+        self,
+        meters: Mapping[str, Meter],
+        by: Sequence[str],
+        flags: Mapping[str, pl.Expr] | None = None,
+    ) -> None:
         self.meters, self.by, self.flags = meters, list(by), dict(flags or {})
         self.latest_meters = [m.name for m in meters.values() if m.aggregation == "latest"]
-        self.unique_meters = [m.name for m in meters.values()
-                              if m.aggregation == "unique_count"]
+        self.unique_meters = [m.name for m in meters.values() if m.aggregation == "unique_count"]
         self.parts: list[Partial] = []
         self.pending_rows = 0
 
@@ -73,11 +81,17 @@ class UsageFold:
             pl.col("value").sum().alias("_sum"),
             pl.col("value").max().alias("_max"),
         )
-        latest = (lazy.filter(pl.col("meter").is_in(self.latest_meters)).group_by(by)
-                  .agg(_latest_of(pl.struct(*LATEST_ORDER, "value")).alias("_latest")))
-        uniques = (lazy.filter(pl.col("meter").is_in(self.unique_meters))
-                   .select(*by, unique_dimension_value(self.meters).alias("_unique"))
-                   .drop_nulls("_unique").unique())
+        latest = (
+            lazy.filter(pl.col("meter").is_in(self.latest_meters))
+            .group_by(by)
+            .agg(_latest_of(pl.struct(*LATEST_ORDER, "value")).alias("_latest"))
+        )
+        uniques = (
+            lazy.filter(pl.col("meter").is_in(self.unique_meters))
+            .select(*by, unique_dimension_value(self.meters).alias("_unique"))
+            .drop_nulls("_unique")
+            .unique()
+        )
         groups, latest, uniques = pl.collect_all([groups, latest, uniques])
         return groups, latest, uniques
 
@@ -95,14 +109,21 @@ class UsageFold:
     def _merge(self) -> None:
         """Merge the partials so far into one (partials are cheap to hold; merge in batches)."""
         if len(self.parts) > 1:
-            groups, latest, uniques = (pl.concat(frames) for frames in zip(*self.parts))
-            self.parts = [(
-                groups.group_by(self.by).agg(
-                    pl.col("_n").sum(), *[pl.col(name).sum() for name in self.flags],
-                    pl.col("_sum").sum(), pl.col("_max").max()),
-                latest.group_by(self.by).agg(_latest_of(pl.col("_latest"))),
-                uniques.unique(),
-            )]
+            groups, latest, uniques = (
+                pl.concat(frames) for frames in zip(*self.parts, strict=True)
+            )
+            self.parts = [
+                (
+                    groups.group_by(self.by).agg(
+                        pl.col("_n").sum(),
+                        *[pl.col(name).sum() for name in self.flags],
+                        pl.col("_sum").sum(),
+                        pl.col("_max").max(),
+                    ),
+                    latest.group_by(self.by).agg(_latest_of(pl.col("_latest"))),
+                    uniques.unique(),
+                )
+            ]
         self.pending_rows = sum(frame.height for frame in self.parts[0]) if self.parts else 0
 
     def result(self) -> pl.DataFrame:
@@ -115,26 +136,32 @@ class UsageFold:
         by = self.by
         kinds = pl.DataFrame(
             {"meter": list(self.meters), "_agg": [m.aggregation for m in self.meters.values()]},
-            schema={"meter": pl.String, "_agg": pl.String})
+            schema={"meter": pl.String, "_agg": pl.String},
+        )
         uniques = uniques.group_by(by).agg(pl.len().alias("_unique_count"))
         agg = pl.col("_agg")
         quantity = (
-            pl.when(agg == "count").then(pl.col("_n").cast(QUANTITY))
-            .when(agg == "sum").then(pl.col("_sum"))
-            .when(agg == "max").then(pl.col("_max"))
-            .when(agg == "latest").then(pl.col("_latest").struct.field("value"))
+            pl.when(agg == "count")
+            .then(pl.col("_n").cast(QUANTITY))
+            .when(agg == "sum")
+            .then(pl.col("_sum"))
+            .when(agg == "max")
+            .then(pl.col("_max"))
+            .when(agg == "latest")
+            .then(pl.col("_latest").struct.field("value"))
             .otherwise(pl.col("_unique_count").cast(QUANTITY))
         )
-        return (groups.join(latest, on=by, how="left", nulls_equal=True)
-                .join(uniques, on=by, how="left", nulls_equal=True)
-                .join(kinds, on="meter", how="left")
-                .with_columns(quantity.cast(QUANTITY).fill_null(0).alias("quantity"))
-                .select(*by, pl.col("_n").alias("event_count"), "quantity", *self.flags)
-                .sort(by))
+        return (
+            groups.join(latest, on=by, how="left", nulls_equal=True)
+            .join(uniques, on=by, how="left", nulls_equal=True)
+            .join(kinds, on="meter", how="left")
+            .with_columns(quantity.cast(QUANTITY).fill_null(0).alias("quantity"))
+            .select(*by, pl.col("_n").alias("event_count"), "quantity", *self.flags)
+            .sort(by)
+        )
 
 
-def aggregate_usage(events: Frame, meters: Mapping[str, Meter], by: Sequence[str]
-                    ) -> pl.LazyFrame:
+def aggregate_usage(events: Frame, meters: Mapping[str, Meter], by: Sequence[str]) -> pl.LazyFrame:
     """Group events by ``by`` (which must include ``meter``) into ``event_count`` and
     ``quantity``: the meter's aggregation, exact, as Decimal(38, 9).
 

@@ -76,8 +76,9 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def require_decimal(value: Any, file: str, key: str, *, positive: bool = False,
-                    max_scale: int | None = None) -> Decimal:
+def require_decimal(
+    value: Any, file: str, key: str, *, positive: bool = False, max_scale: int | None = None
+) -> Decimal:
     """Parse a non-negative decimal string exactly (positive when asked); else ConfigError."""
     if not isinstance(value, str):
         raise ConfigError(file, key, f'must be a decimal string such as "0.25", got {_kind(value)}')
@@ -89,15 +90,17 @@ def require_decimal(value: Any, file: str, key: str, *, positive: bool = False,
         raise ConfigError(file, key, f"must be {'> 0' if positive else '≥ 0'}, got {value!r}")
     if number.adjusted() >= 20:
         raise ConfigError(file, key, f"must be below 10^20, got {value!r}")
-    if max_scale is not None and \
-            number != number.quantize(Decimal(1).scaleb(-max_scale), context=EXACT):
+    if max_scale is not None and number != number.quantize(
+        Decimal(1).scaleb(-max_scale), context=EXACT
+    ):
         raise ConfigError(file, key, f"must have at most {max_scale} decimal places, got {value!r}")
     return number + _ZERO
 
 
 def _optional_decimal(raw: dict, name: str, file: str, where: str, **kw: Any) -> Decimal:
-    return _ZERO if raw.get(name) is None else require_decimal(raw[name], file, f"{where}{name}",
-                                                               **kw)
+    return (
+        _ZERO if raw.get(name) is None else require_decimal(raw[name], file, f"{where}{name}", **kw)
+    )
 
 
 def parse_tiers(raw: Any, file: str, where: str) -> tuple[Tier, ...]:
@@ -121,20 +124,32 @@ def parse_tiers(raw: Any, file: str, where: str) -> tuple[Tier, ...]:
                 raise ConfigError(file, f"{at}.up_to", "the last tier must have up_to: null")
             up_to = require_decimal(up_to, file, f"{at}.up_to", max_scale=9)
             if tiers and up_to <= tiers[-1].up_to:
-                raise ConfigError(file, f"{at}.up_to", f"tiers must be strictly increasing: "
-                                  f"{up_to} is not above {tiers[-1].up_to}")
-        tiers.append(Tier(up_to, _optional_decimal(item, "unit_price", file, f"{at}."),
-                          _optional_decimal(item, "flat_fee", file, f"{at}.")))
+                raise ConfigError(
+                    file,
+                    f"{at}.up_to",
+                    f"tiers must be strictly increasing: {up_to} is not above {tiers[-1].up_to}",
+                )
+        tiers.append(
+            Tier(
+                up_to,
+                _optional_decimal(item, "unit_price", file, f"{at}."),
+                _optional_decimal(item, "flat_fee", file, f"{at}."),
+            )
+        )
     return tuple(tiers)
 
 
 def _parse_filter(raw: Any, file: str, key: str) -> tuple[tuple[str, str], ...]:
     if raw is None:
         return ()
-    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                            for k, v in raw.items()):
-        raise ConfigError(file, key, "must be a mapping of dimension name to string value "
-                          '(quote numbers: {tier: "1"})')
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise ConfigError(
+            file,
+            key,
+            'must be a mapping of dimension name to string value (quote numbers: {tier: "1"})',
+        )
     return tuple(sorted(raw.items()))
 
 
@@ -145,12 +160,14 @@ def parse_charge(raw: Any, file: str, where: str, meters: Any) -> Charge:
     charge_id = require_str(raw.get("id"), file, f"{where}.id")
     meter = require_str(raw.get("meter"), file, f"{where}.meter")
     if meter not in meters:
-        raise ConfigError(file, f"{where}.meter", f"unknown meter {meter!r} (not in "
-                          "reference/meters.yaml)")
+        raise ConfigError(
+            file, f"{where}.meter", f"unknown meter {meter!r} (not in reference/meters.yaml)"
+        )
     model = raw.get("model")
     if model not in MODELS:
-        raise ConfigError(file, f"{where}.model", f"must be one of {', '.join(MODELS)}, "
-                          f"got {model!r}")
+        raise ConfigError(
+            file, f"{where}.model", f"must be one of {', '.join(MODELS)}, got {model!r}"
+        )
     required, optional = _MODEL_KEYS[model]
     reject_unknown_keys(raw, _COMMON | required | optional, file, f"{where}.")
     for key in sorted(required):
@@ -158,14 +175,20 @@ def parse_charge(raw: Any, file: str, where: str, meters: Any) -> Charge:
             raise ConfigError(file, f"{where}.{key}", f"is required by model {model}")
     at = f"{where}."
     return Charge(
-        id=charge_id, meter=meter, model=model,
+        id=charge_id,
+        meter=meter,
+        model=model,
         filter=_parse_filter(raw.get("filter"), file, f"{where}.filter"),
         free_units=_optional_decimal(raw, "free_units", file, at, max_scale=9),
         unit_price=_optional_decimal(raw, "unit_price", file, at, max_scale=9),
         tiers=parse_tiers(raw["tiers"], file, f"{where}.tiers") if "tiers" in required else (),
-        package_size=(require_decimal(raw["package_size"], file, f"{at}package_size",
-                                      positive=True, max_scale=9)
-                      if model == "package" else None),
+        package_size=(
+            require_decimal(
+                raw["package_size"], file, f"{at}package_size", positive=True, max_scale=9
+            )
+            if model == "package"
+            else None
+        ),
         package_price=_optional_decimal(raw, "package_price", file, at),
         rate=_optional_decimal(raw, "rate", file, at),
         fee_per_event=_optional_decimal(raw, "fee_per_event", file, at),

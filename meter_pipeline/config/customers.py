@@ -34,9 +34,13 @@ from meter_pipeline.grammar import DATE
 
 FILE = "reference/customers.csv"
 COLUMNS = ("customer_id", "customer_name", "plan_id", "start_date", "end_date")
-LAYOUT = CsvLayout(FILE, COLUMNS, no_header="the header {expected} is missing",
-                   missing="the header lacks column(s) {missing}",
-                   twice="the header names a column twice")
+LAYOUT = CsvLayout(
+    FILE,
+    COLUMNS,
+    no_header="the header {expected} is missing",
+    missing="the header lacks column(s) {missing}",
+    twice="the header names a column twice",
+)
 _DATE = re.compile(DATE + r"\Z")  # YYYY-MM-DD, as in an RFC 3339 timestamp
 
 
@@ -94,15 +98,22 @@ def _check_customer(subs: list[Subscription], pricing: PricingConfig) -> None:
     for sub in subs[1:]:
         other = pricing.plans[sub.plan_id].currency
         if other != currency:
-            raise ConfigError(FILE, f"row {sub.row}", f"customer {sub.customer_id!r} mixes "
-                              f"currencies: plan {sub.plan_id!r} is {other} but row {first.row} "
-                              f"is {currency}")
+            raise ConfigError(
+                FILE,
+                f"row {sub.row}",
+                f"customer {sub.customer_id!r} mixes "
+                f"currencies: plan {sub.plan_id!r} is {other} but row {first.row} "
+                f"is {currency}",
+            )
     ordered = sorted(subs, key=lambda s: (s.start_date, s.row))
     for before, after in pairwise(ordered):
         if before.end_date is None or after.start_date <= before.end_date:
             late, early = sorted((before, after), key=lambda s: s.row, reverse=True)
-            raise ConfigError(FILE, f"row {late.row}", f"subscription of customer "
-                              f"{after.customer_id!r} overlaps row {early.row}")
+            raise ConfigError(
+                FILE,
+                f"row {late.row}",
+                f"subscription of customer {after.customer_id!r} overlaps row {early.row}",
+            )
 
 
 def _subscriptions(rows: CsvRows, pricing: PricingConfig) -> tuple[Subscription, ...]:

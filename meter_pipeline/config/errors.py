@@ -83,14 +83,18 @@ def parse_csv_rows(text: str, layout: CsvLayout) -> CsvRows:
     RFC 4180 read strictly (a stray quote makes the file invalid), a UTF-8 byte order mark
     ignored, blank lines and rows of empty cells skipped wherever they are and not counted, the
     header row 0 and data rows from 1 (as in SPEC §3), cells taken as written, extra columns kept
-    (the loaders ignore them). The header must not name a column twice and must hold every column of the layout;
-    each row has as many cells as the header.
+    (the loaders ignore them). The header must not name a column twice and must hold every
+    column of the layout; each row has as many cells as the header.
     """
     rel = layout.rel
     try:
-        records = [cells for cells in csv.reader(io.StringIO(text.removeprefix("\ufeff"),
-                                                             newline=""), strict=True)
-                   if not _blank(cells)]
+        records = [
+            cells
+            for cells in csv.reader(
+                io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True
+            )
+            if not _blank(cells)
+        ]
     except csv.Error as exc:
         raise ConfigError(rel, "(file)", f"is not valid CSV ({exc})") from None
     expected = ",".join(layout.columns)
@@ -102,13 +106,15 @@ def parse_csv_rows(text: str, layout: CsvLayout) -> CsvRows:
         raise ConfigError(rel, "row 0", layout.twice.format(twice=", ".join(map(repr, dupes))))
     missing = [column for column in layout.columns if column not in header]
     if missing:
-        raise ConfigError(rel, "row 0", layout.missing.format(missing=", ".join(missing),
-                                                              expected=expected))
+        raise ConfigError(
+            rel, "row 0", layout.missing.format(missing=", ".join(missing), expected=expected)
+        )
     rows = []
     for number, cells in enumerate(records[1:], start=1):
         if len(cells) != len(header):
-            raise ConfigError(rel, f"row {number}", f"has {len(cells)} cells, the header has "
-                              f"{len(header)}")
+            raise ConfigError(
+                rel, f"row {number}", f"has {len(cells)} cells, the header has {len(header)}"
+            )
         rows.append((number, dict(zip(header, cells, strict=True))))
     return rows
 
@@ -121,8 +127,9 @@ def parse_duration_us(text: Any, file: str, key: str) -> int:
     """``"1h"`` → microseconds. An integer with s, m, h or d."""
     match = _DURATION.match(str(text)) if isinstance(text, (str, int)) else None
     if match is None or isinstance(text, bool):
-        raise ConfigError(file, key, f"must be an integer with s, m, h or d (e.g. 1h), "
-                          f"got {text!r}")
+        raise ConfigError(
+            file, key, f"must be an integer with s, m, h or d (e.g. 1h), got {text!r}"
+        )
     return int(match.group(1)) * _UNIT_US[match.group(2)]
 
 
@@ -141,5 +148,8 @@ def require_str(value: Any, file: str, key: str) -> str:
 def reject_unknown_keys(data: dict, allowed: set[str], file: str, where: str) -> None:
     for key in data:
         if key not in allowed:
-            raise ConfigError(file, f"{where}{key}", f"is not a known key (expected one of: "
-                              f"{', '.join(sorted(allowed))})")
+            raise ConfigError(
+                file,
+                f"{where}{key}",
+                f"is not a known key (expected one of: {', '.join(sorted(allowed))})",
+            )

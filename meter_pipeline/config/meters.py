@@ -56,8 +56,16 @@ class MetersConfig:
 
 
 _TOP = {"max_event_age_days", "future_tolerance", "dedup_window_days", "meters"}
-_METER = {"name", "aggregation", "unit", "required_dimensions", "unique_dimension",
-          "allow_negative", "value_property", "dimension_properties"}
+_METER = {
+    "name",
+    "aggregation",
+    "unit",
+    "required_dimensions",
+    "unique_dimension",
+    "allow_negative",
+    "value_property",
+    "dimension_properties",
+}
 
 
 def parse_meters(data: dict) -> MetersConfig:
@@ -67,8 +75,12 @@ def parse_meters(data: dict) -> MetersConfig:
     tolerance = parse_duration_us(data.get("future_tolerance", "1h"), FILE, "future_tolerance")
     window = require_int(data.get("dedup_window_days", 40), FILE, "dedup_window_days", minimum=1)
     if window <= age + 1:
-        raise ConfigError(FILE, "dedup_window_days", f"must be more than max_event_age_days + 1 "
-                          f"({age + 1}) so every retry of a valid event is caught, got {window}")
+        raise ConfigError(
+            FILE,
+            "dedup_window_days",
+            f"must be more than max_event_age_days + 1 "
+            f"({age + 1}) so every retry of a valid event is caught, got {window}",
+        )
     raw_meters = data.get("meters")
     if not isinstance(raw_meters, list) or not raw_meters:
         raise ConfigError(FILE, "meters", "must be a non-empty list of meters")
@@ -85,18 +97,23 @@ def parse_meters(data: dict) -> MetersConfig:
             raise ConfigError(FILE, f"{where}.name", f"meter {name!r} is defined twice")
         aggregation = raw.get("aggregation")
         if aggregation not in AGGREGATIONS:
-            raise ConfigError(FILE, f"{where}.aggregation",
-                              f"must be one of {', '.join(AGGREGATIONS)}, got {aggregation!r}")
+            raise ConfigError(
+                FILE,
+                f"{where}.aggregation",
+                f"must be one of {', '.join(AGGREGATIONS)}, got {aggregation!r}",
+            )
         dims = raw.get("required_dimensions", []) or []
         if not isinstance(dims, list) or not all(isinstance(d, str) and d for d in dims):
-            raise ConfigError(FILE, f"{where}.required_dimensions",
-                              "must be a list of dimension names")
+            raise ConfigError(
+                FILE, f"{where}.required_dimensions", "must be a list of dimension names"
+            )
         unique = raw.get("unique_dimension")
         if aggregation == "unique_count":
             unique = require_str(unique, FILE, f"{where}.unique_dimension")
         elif unique is not None:
-            raise ConfigError(FILE, f"{where}.unique_dimension",
-                              "is only allowed on unique_count meters")
+            raise ConfigError(
+                FILE, f"{where}.unique_dimension", "is only allowed on unique_count meters"
+            )
         unit = raw.get("unit")
         if unit is not None and not isinstance(unit, str):
             raise ConfigError(FILE, f"{where}.unit", f"must be a string, got {unit!r}")

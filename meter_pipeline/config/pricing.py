@@ -38,8 +38,18 @@ LATE_POLICIES = ("next_open_period", "ignore")
 ROUNDING = ("half_up", "half_even")
 MAX_MINOR_UNITS = 4
 
-__all__ = ["BillingRules", "Charge", "Plan", "PlatformFee", "PricingConfig", "Tier",
-           "load_billing_rules", "load_pricing", "minor_units_of", "parse_pricing"]
+__all__ = [
+    "BillingRules",
+    "Charge",
+    "Plan",
+    "PlatformFee",
+    "PricingConfig",
+    "Tier",
+    "load_billing_rules",
+    "load_pricing",
+    "minor_units_of",
+    "parse_pricing",
+]
 
 
 @dataclass(frozen=True)
@@ -82,8 +92,9 @@ def parse_billing_rules(data: dict) -> BillingRules:
     grace = require_int(data.get("grace_days", 3), FILE, "grace_days")
     late = data.get("late_events", "next_open_period")
     if late not in LATE_POLICIES:
-        raise ConfigError(FILE, "late_events", f"must be one of {', '.join(LATE_POLICIES)}, "
-                          f"got {late!r}")
+        raise ConfigError(
+            FILE, "late_events", f"must be one of {', '.join(LATE_POLICIES)}, got {late!r}"
+        )
     return BillingRules(grace, late)
 
 
@@ -94,23 +105,31 @@ def load_billing_rules(root: str | Path) -> BillingRules:
 
 def minor_units_of(currency: Any, file: str = FILE, key: str = "currency") -> int:
     """The ISO 4217 minor units of ``currency`` (USD 2, JPY 0, KWD 3); ConfigError otherwise."""
-    if not isinstance(currency, str) or not currency.isascii() or not currency.isupper() \
-            or len(currency) != 3:
-        raise ConfigError(file, key, f"must be an upper-case ISO 4217 code such as USD, "
-                          f"got {currency!r}")
+    if (
+        not isinstance(currency, str)
+        or not currency.isascii()
+        or not currency.isupper()
+        or len(currency) != 3
+    ):
+        raise ConfigError(
+            file, key, f"must be an upper-case ISO 4217 code such as USD, got {currency!r}"
+        )
     try:
         exponent = Currency(currency).exponent
     except ValueError:
         raise ConfigError(file, key, f"unknown ISO 4217 currency {currency!r}") from None
     if exponent is None or exponent > MAX_MINOR_UNITS:
-        raise ConfigError(file, key, f"currency {currency!r} has no usable minor unit "
-                          f"(0 to {MAX_MINOR_UNITS} decimals) for invoicing")
+        raise ConfigError(
+            file,
+            key,
+            f"currency {currency!r} has no usable minor unit "
+            f"(0 to {MAX_MINOR_UNITS} decimals) for invoicing",
+        )
     return exponent
 
 
 _TOP = {"grace_days", "late_events", "rounding", "plans"}
-_PLAN = {"id", "name", "description", "currency", "platform_fees", "minimum_commitment",
-         "charges"}
+_PLAN = {"id", "name", "description", "currency", "platform_fees", "minimum_commitment", "charges"}
 _FEE = {"service", "amount"}
 
 
@@ -132,8 +151,7 @@ def _parse_fees(raw: Any, where: str) -> tuple[PlatformFee, ...]:
         service = require_str(item.get("service"), FILE, f"{at}.service")
         if any(fee.service == service for fee in fees):
             raise ConfigError(FILE, f"{at}.service", f"service {service!r} has two platform fees")
-        fees.append(PlatformFee(service, require_decimal(item.get("amount"), FILE,
-                                                         f"{at}.amount")))
+        fees.append(PlatformFee(service, require_decimal(item.get("amount"), FILE, f"{at}.amount")))
     return tuple(fees)
 
 
@@ -151,11 +169,20 @@ def _parse_plan(raw: Any, where: str, meters: MetersConfig) -> Plan:
     for j, item in enumerate(_list(raw.get("charges"), f"{where}.charges")):
         charge = parse_charge(item, FILE, f"{where}.charges[{j}]", meters.meters)
         if any(c.id == charge.id for c in charges):
-            raise ConfigError(FILE, f"{where}.charges[{j}].id", f"charge id {charge.id!r} is "
-                              f"used twice in plan {plan_id!r}")
+            raise ConfigError(
+                FILE,
+                f"{where}.charges[{j}].id",
+                f"charge id {charge.id!r} is used twice in plan {plan_id!r}",
+            )
         charges.append(charge)
-    return Plan(plan_id, currency, minor, _parse_fees(raw.get("platform_fees"), where),
-                minimum, tuple(charges))
+    return Plan(
+        plan_id,
+        currency,
+        minor,
+        _parse_fees(raw.get("platform_fees"), where),
+        minimum,
+        tuple(charges),
+    )
 
 
 def parse_pricing(data: dict, meters: MetersConfig) -> PricingConfig:
@@ -164,8 +191,9 @@ def parse_pricing(data: dict, meters: MetersConfig) -> PricingConfig:
     rules = parse_billing_rules(data)
     rounding = data.get("rounding", "half_up")
     if rounding not in ROUNDING:
-        raise ConfigError(FILE, "rounding", f"must be one of {', '.join(ROUNDING)}, "
-                          f"got {rounding!r}")
+        raise ConfigError(
+            FILE, "rounding", f"must be one of {', '.join(ROUNDING)}, got {rounding!r}"
+        )
     plans: dict[str, Plan] = {}
     for i, raw in enumerate(_list(data.get("plans"), "plans")):
         plan = _parse_plan(raw, f"plans[{i}]", meters)

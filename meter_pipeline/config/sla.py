@@ -54,9 +54,19 @@ ALL_SERVICES = "*"
 SHORTFALL_ROUNDINGS = ("floor", "ceil", "exact")
 DEFAULT_CAUSES = ("customer_network", "third_party", "force_majeure", "suspension", "misuse")
 _PERIOD = re.compile(PERIOD_PATTERN)  # fullmatch: no newline may follow
-_TOP = {"services", "target_uptime_pct", "maintenance_notice_hours", "excused_causes",
-        "shortfall_rounding", "credit_per_point_pct", "max_credit_pct", "credit_schedule",
-        "require_claim", "claim_window_days", "min_coverage_pct"}
+_TOP = {
+    "services",
+    "target_uptime_pct",
+    "maintenance_notice_hours",
+    "excused_causes",
+    "shortfall_rounding",
+    "credit_per_point_pct",
+    "max_credit_pct",
+    "credit_schedule",
+    "require_claim",
+    "claim_window_days",
+    "min_coverage_pct",
+}
 
 
 @dataclass(frozen=True)
@@ -117,19 +127,20 @@ class SlaConfig:
     claims: tuple[SlaClaim, ...] = ()
 
 
-def _percent(value: Any, key: str, *, low: Decimal = Decimal(0), allow_low: bool = True
-             ) -> Decimal:
+def _percent(value: Any, key: str, *, low: Decimal = Decimal(0), allow_low: bool = True) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ConfigError(SLA_FILE, key, f"must be a decimal string in quotes (e.g. \"99.9\"), "
-                          f"got {value!r}")
+        raise ConfigError(
+            SLA_FILE, key, f'must be a decimal string in quotes (e.g. "99.9"), got {value!r}'
+        )
     try:
         number = parse_decimal(str(value))
     except ValueError:
         raise ConfigError(SLA_FILE, key, f"must be a decimal number, got {value!r}") from None
     if number > 100 or number < low or (number == low and not allow_low):
         bound = "≥" if allow_low else ">"
-        raise ConfigError(SLA_FILE, key, f"must be a percentage {bound} {low} and ≤ 100, "
-                          f"got {value!r}")
+        raise ConfigError(
+            SLA_FILE, key, f"must be a percentage {bound} {low} and ≤ 100, got {value!r}"
+        )
     return number
 
 
@@ -144,8 +155,9 @@ def _names(value: Any, key: str) -> tuple[str, ...]:
 
 def _ladder(value: Any, target: Decimal) -> tuple[LadderStep, ...]:
     if not isinstance(value, list) or not value:
-        raise ConfigError(SLA_FILE, "credit_schedule", "must be a non-empty list of "
-                          "{below, credit_pct} steps")
+        raise ConfigError(
+            SLA_FILE, "credit_schedule", "must be a non-empty list of {below, credit_pct} steps"
+        )
     steps = []
     for i, raw in enumerate(value):
         where = f"credit_schedule[{i}]"
@@ -157,16 +169,24 @@ def _ladder(value: Any, target: Decimal) -> tuple[LadderStep, ...]:
                 raise ConfigError(SLA_FILE, f"{where}.{key}", "is required")
         below = _percent(raw["below"], f"{where}.below", allow_low=False)
         if below > target:
-            raise ConfigError(SLA_FILE, f"{where}.below", f"must not exceed target_uptime_pct "
-                              f"({target}): it would credit a month that met the target")
+            raise ConfigError(
+                SLA_FILE,
+                f"{where}.below",
+                f"must not exceed target_uptime_pct "
+                f"({target}): it would credit a month that met the target",
+            )
         steps.append(LadderStep(below, _percent(raw["credit_pct"], f"{where}.credit_pct")))
     steps.sort(key=lambda s: s.below)
     for lower, higher in pairwise(steps):
         if lower.below == higher.below:
             raise ConfigError(SLA_FILE, "credit_schedule", f"names below {lower.below} twice")
         if lower.credit_pct < higher.credit_pct:
-            raise ConfigError(SLA_FILE, "credit_schedule", f"below {lower.below} gives less "
-                              f"credit than below {higher.below}: lower uptime must not earn less")
+            raise ConfigError(
+                SLA_FILE,
+                "credit_schedule",
+                f"below {lower.below} gives less "
+                f"credit than below {higher.below}: lower uptime must not earn less",
+            )
     return tuple(steps)
 
 
@@ -178,31 +198,40 @@ def parse_policy(data: dict) -> SlaPolicy:
     services = _names(data["services"], "services")
     if not services or ALL_SERVICES in services:
         raise ConfigError(SLA_FILE, "services", "must name at least one service, and not '*'")
-    target = _percent(data.get("target_uptime_pct", "99.9"), "target_uptime_pct",
-                      allow_low=False)
+    target = _percent(data.get("target_uptime_pct", "99.9"), "target_uptime_pct", allow_low=False)
     rounding = data.get("shortfall_rounding", "floor")
     if rounding not in SHORTFALL_ROUNDINGS:
-        raise ConfigError(SLA_FILE, "shortfall_rounding", f"must be one of "
-                          f"{', '.join(SHORTFALL_ROUNDINGS)}, got {rounding!r}")
+        raise ConfigError(
+            SLA_FILE,
+            "shortfall_rounding",
+            f"must be one of {', '.join(SHORTFALL_ROUNDINGS)}, got {rounding!r}",
+        )
     require_claim = data.get("require_claim", False)
     if not isinstance(require_claim, bool):
-        raise ConfigError(SLA_FILE, "require_claim", f"must be true or false, got "
-                          f"{require_claim!r}")
+        raise ConfigError(
+            SLA_FILE, "require_claim", f"must be true or false, got {require_claim!r}"
+        )
     return SlaPolicy(
         services=services,
         target_uptime_pct=target,
-        maintenance_notice_hours=require_int(data.get("maintenance_notice_hours", 48), SLA_FILE,
-                                             "maintenance_notice_hours"),
+        maintenance_notice_hours=require_int(
+            data.get("maintenance_notice_hours", 48), SLA_FILE, "maintenance_notice_hours"
+        ),
         excused_causes=_names(data.get("excused_causes", list(DEFAULT_CAUSES)), "excused_causes"),
         shortfall_rounding=rounding,
-        credit_per_point_pct=_percent(data.get("credit_per_point_pct", "1"),
-                                      "credit_per_point_pct"),
+        credit_per_point_pct=_percent(
+            data.get("credit_per_point_pct", "1"), "credit_per_point_pct"
+        ),
         max_credit_pct=_percent(data.get("max_credit_pct", "100"), "max_credit_pct"),
-        credit_schedule=(_ladder(data["credit_schedule"], target)
-                         if data.get("credit_schedule") is not None else None),
+        credit_schedule=(
+            _ladder(data["credit_schedule"], target)
+            if data.get("credit_schedule") is not None
+            else None
+        ),
         require_claim=require_claim,
-        claim_window_days=require_int(data.get("claim_window_days", 30), SLA_FILE,
-                                      "claim_window_days"),
+        claim_window_days=require_int(
+            data.get("claim_window_days", 30), SLA_FILE, "claim_window_days"
+        ),
         min_coverage_pct=_percent(data.get("min_coverage_pct", "99"), "min_coverage_pct"),
     )
 
@@ -210,8 +239,11 @@ def parse_policy(data: dict) -> SlaPolicy:
 def _time(cell: str, rel: str, where: str, column: str) -> dt.datetime:
     us = parse_rfc3339_us(cell)
     if us is None:
-        raise ConfigError(rel, where, f"{column} must be an RFC 3339 timestamp "
-                          f"(e.g. 2026-11-03T02:00:00Z), got {cell!r}")
+        raise ConfigError(
+            rel,
+            where,
+            f"{column} must be an RFC 3339 timestamp (e.g. 2026-11-03T02:00:00Z), got {cell!r}",
+        )
     return EPOCH + dt.timedelta(microseconds=us)
 
 
@@ -259,8 +291,7 @@ def parse_claims(rows: CsvRows, policy: SlaPolicy) -> tuple[SlaClaim, ...]:
         service = _service(cells["service"], policy, CLAIMS_FILE, where, star=False)
         period = cells["billing_period"]
         if not _PERIOD.fullmatch(period):
-            raise ConfigError(CLAIMS_FILE, where, f"billing_period must be YYYY-MM, got "
-                              f"{period!r}")
+            raise ConfigError(CLAIMS_FILE, where, f"billing_period must be YYYY-MM, got {period!r}")
         submitted = _time(cells["submitted_at"], CLAIMS_FILE, where, "submitted_at")
         out.append(SlaClaim(number, customer, service, period, submitted))
     return tuple(out)
@@ -276,5 +307,9 @@ def load_sla(root: str | Path) -> SlaConfig:
     maintenance = read_csv_rows(root, MAINTENANCE, required=False) or []
     excused = read_csv_rows(root, EXCUSED, required=False) or []
     claims = read_csv_rows(root, CLAIMS, required=False) or []
-    return SlaConfig(policy, parse_maintenance(maintenance, policy),
-                     parse_excused(excused, policy), parse_claims(claims, policy))
+    return SlaConfig(
+        policy,
+        parse_maintenance(maintenance, policy),
+        parse_excused(excused, policy),
+        parse_claims(claims, policy),
+    )

@@ -13,9 +13,16 @@ from data_contracts.ingestion import REASONS, IngestionAudit
 from meter_pipeline.io.records import LandingFile
 
 
-def build_audit(landing_date: dt.date, files: Sequence[LandingFile], skipped: Sequence[str],
-                unknown_fields: Counter, quarantined: pl.DataFrame, rows_duplicate: int,
-                rows_conflicting: int, rows_accepted: int) -> pl.DataFrame:
+def build_audit(
+    landing_date: dt.date,
+    files: Sequence[LandingFile],
+    skipped: Sequence[str],
+    unknown_fields: Counter,
+    quarantined: pl.DataFrame,
+    rows_duplicate: int,
+    rows_conflicting: int,
+    rows_accepted: int,
+) -> pl.DataFrame:
     """One row for the day: the four counts, counts per reason, files, skipped, unknown fields."""
     by_reason = Counter(quarantined.get_column("reason").to_list())
     row = {
@@ -26,8 +33,9 @@ def build_audit(landing_date: dt.date, files: Sequence[LandingFile], skipped: Se
         "rows_accepted": rows_accepted,
         "rows_conflicting": rows_conflicting,
         **{f"quarantined_{reason}": by_reason.get(reason, 0) for reason in REASONS},
-        "files": [{"path": f.path, "bytes": f.bytes, "sha256": f.sha256, "rows": f.rows}
-                  for f in files],
+        "files": [
+            {"path": f.path, "bytes": f.bytes, "sha256": f.sha256, "rows": f.rows} for f in files
+        ],
         "skipped_files": list(skipped),
         "unknown_fields": [{"name": name, "rows": n} for name, n in sorted(unknown_fields.items())],
     }
@@ -36,13 +44,18 @@ def build_audit(landing_date: dt.date, files: Sequence[LandingFile], skipped: Se
 
 def conservation_holds(audit: pl.DataFrame) -> bool:
     """rows_read = rows_quarantined + rows_duplicate + rows_accepted, on every row."""
-    return bool(audit.select(
-        (pl.col("rows_read") == pl.col("rows_quarantined") + pl.col("rows_duplicate")
-         + pl.col("rows_accepted")).all()
-    ).item())
+    return bool(
+        audit.select(
+            (
+                pl.col("rows_read")
+                == pl.col("rows_quarantined") + pl.col("rows_duplicate") + pl.col("rows_accepted")
+            ).all()
+        ).item()
+    )
 
 
 def audit_counts(audit: pl.DataFrame) -> dict[str, int]:
     """The counts of an audit row (rows_* and quarantined_*), to add up over days."""
-    return {k: v for k, v in audit.row(0, named=True).items()
-            if k.startswith(("rows_", "quarantined_"))}
+    return {
+        k: v for k, v in audit.row(0, named=True).items() if k.startswith(("rows_", "quarantined_"))
+    }

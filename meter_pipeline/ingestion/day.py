@@ -29,8 +29,7 @@ from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import event_dir, iter_event_files, list_landing
 from meter_pipeline.workers import Map, worker_map
 
-TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events",
-          "ingestion_audit")
+TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events", "ingestion_audit")
 HEAD_ROWS = 20
 
 
@@ -51,8 +50,7 @@ class DayWritten:
         return frame
 
 
-def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules
-               ) -> DayWritten:
+def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules) -> DayWritten:
     """Read, validate and deduplicate one landing day and write its five tables (and its event
     index) to the warehouse. The day's orchestration: the vectorised parse of a batch runs on
     :func:`~meter_pipeline.workers.worker_map`'s threads, and today's index is written while the
@@ -61,8 +59,9 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
         return _ingest_day(root, day, meters, rules, map_)
 
 
-def _ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules, map_: Map
-                ) -> DayWritten:
+def _ingest_day(
+    root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules, map_: Map
+) -> DayWritten:
     root, key = Path(root), day.isoformat()
     stamp = event_index.landing_stamp(root, day, meters)
     listing = list_landing(root, event_dir(root, key))
@@ -71,8 +70,9 @@ def _ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRu
     files, valids, quarantines = [], [], []
     raw_contract = CONTRACTS["raw_events"]
     written.note("raw_events", empty_frame(raw_contract))  # a day with no file has no raw row
-    with warehouse.PartitionWriter(root, "raw_events", key,
-                                   empty=empty_frame(raw_contract)) as raw_out:
+    with warehouse.PartitionWriter(
+        root, "raw_events", key, empty=empty_frame(raw_contract)
+    ) as raw_out:
         for info, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_):
             raw_out.write(written.note("raw_events", conform(parsed.raw, raw_contract)))
             files.append(info)
@@ -83,19 +83,33 @@ def _ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRu
     del valids
     quarantined = pl.concat([empty_frame(CONTRACTS["quarantined_events"]), *quarantines])
     with ThreadPoolExecutor(max_workers=1) as pool:  # today's index is written meanwhile
-        index_written = pool.submit(event_index.write_day_index, root, day, day_index(valid),
-                                    stamp)
+        index_written = pool.submit(event_index.write_day_index, root, day, day_index(valid), stamp)
         history = event_index.load_history(root, day, meters, valid, map_)  # days before today
         clean, duplicates = dedupe_events(valid, history, day)
         del valid, history
         index_written.result()
     clean = add_billing_period(
-        clean.with_columns(pl.lit(day, dtype=pl.Date).alias("landing_date")), day,
-        rules.grace_days, rules.late_events)
-    audit = build_audit(day, files, listing.skipped, unknown, quarantined, duplicates.height,
-                        int(duplicates.get_column("conflict").sum()), clean.height)
-    for name, frame in (("quarantined_events", quarantined), ("clean_events", clean),
-                        ("duplicate_events", duplicates), ("ingestion_audit", audit)):
+        clean.with_columns(pl.lit(day, dtype=pl.Date).alias("landing_date")),
+        day,
+        rules.grace_days,
+        rules.late_events,
+    )
+    audit = build_audit(
+        day,
+        files,
+        listing.skipped,
+        unknown,
+        quarantined,
+        duplicates.height,
+        int(duplicates.get_column("conflict").sum()),
+        clean.height,
+    )
+    for name, frame in (
+        ("quarantined_events", quarantined),
+        ("clean_events", clean),
+        ("duplicate_events", duplicates),
+        ("ingestion_audit", audit),
+    ):
         frame = conform(frame, CONTRACTS[name])
         warehouse.write_partition(root, name, key, written.note(name, frame))
     written.audit = frame  # the conformed audit row, written last

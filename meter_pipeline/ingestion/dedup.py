@@ -7,8 +7,9 @@ import datetime as dt
 import polars as pl
 
 
-def dedupe_events(valid: pl.DataFrame, history: pl.DataFrame, landing_date: dt.date
-                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def dedupe_events(
+    valid: pl.DataFrame, history: pl.DataFrame, landing_date: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a day's valid events (in arrival order) into (clean, duplicates).
 
     ``history`` holds the index rows (landing_date, event_id, payload_hash) of the previous
@@ -22,27 +23,34 @@ def dedupe_events(valid: pl.DataFrame, history: pl.DataFrame, landing_date: dt.d
         history.join(valid.select("event_id").unique(), on="event_id", how="semi")
         .sort("landing_date", maintain_order=True)
         .group_by("event_id", maintain_order=True)
-        .agg(pl.col("landing_date").first().alias("_hist_date"),
-             pl.col("payload_hash").first().alias("_hist_hash"))
+        .agg(
+            pl.col("landing_date").first().alias("_hist_date"),
+            pl.col("payload_hash").first().alias("_hist_hash"),
+        )
     )
     first_today = ids.is_first_distinct()
     duplicate = ~first_today | ids.is_in(first_seen.get_column("event_id").implode())
     clean = valid.filter(~duplicate)  # the day's rows are never joined, only masked
     # The few duplicate rows: compare each with the first copy in the window, or today's.
-    repeated = valid.filter(duplicate).select("event_id", "source_file", "line_number",
-                                              "payload_hash")
-    today_first = (valid.filter(first_today).select("event_id", "payload_hash")
-                   .join(repeated.select("event_id").unique(), on="event_id", how="semi")
-                   .rename({"payload_hash": "_today_hash"}))
+    repeated = valid.filter(duplicate).select(
+        "event_id", "source_file", "line_number", "payload_hash"
+    )
+    today_first = (
+        valid.filter(first_today)
+        .select("event_id", "payload_hash")
+        .join(repeated.select("event_id").unique(), on="event_id", how="semi")
+        .rename({"payload_hash": "_today_hash"})
+    )
     duplicates = (
         repeated.join(first_seen, on="event_id", how="left", maintain_order="left")
         .join(today_first, on="event_id", how="left", maintain_order="left")
         .select(
             pl.lit(landing_date, dtype=pl.Date).alias("landing_date"),
-            "event_id", "source_file", "line_number",
+            "event_id",
+            "source_file",
+            "line_number",
             pl.coalesce("_hist_date", pl.lit(landing_date)).alias("first_landing_date"),
-            (pl.col("payload_hash") != pl.coalesce("_hist_hash", "_today_hash"))
-            .alias("conflict"),
+            (pl.col("payload_hash") != pl.coalesce("_hist_hash", "_today_hash")).alias("conflict"),
         )
     )
     return clean, duplicates

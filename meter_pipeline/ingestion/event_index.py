@@ -32,13 +32,15 @@ COLUMN = "landing_date"
 
 def _stamp(root: Path, day: dt.date, config: MetersConfig) -> str:
     listing = list_landing(root, event_dir(root, day.isoformat()))
-    return json.dumps({"format": INDEX_FORMAT, "landing": fingerprint(listing),
-                       "meters": config.fingerprint()})
+    return json.dumps(
+        {"format": INDEX_FORMAT, "landing": fingerprint(listing), "meters": config.fingerprint()}
+    )
 
 
 def write_day_index(root: Path, day: dt.date, index: pl.DataFrame, stamp: str) -> None:
-    warehouse.write_partition(root, TABLE, day.isoformat(), index, column=COLUMN,
-                              metadata={"meter_pipeline.stamp": stamp})
+    warehouse.write_partition(
+        root, TABLE, day.isoformat(), index, column=COLUMN, metadata={"meter_pipeline.stamp": stamp}
+    )
 
 
 def landing_stamp(root: Path, day: dt.date, config: MetersConfig) -> str:
@@ -56,14 +58,17 @@ def ensure_day_index(root: Path, day: dt.date, config: MetersConfig, map_: Map =
         return  # nothing landed that day and nothing indexed: an empty index
     ctx, unknown = context_for(config, day), Counter()
     ids = ["event_id", "payload_hash"]
-    valid = [parsed.valid.select(ids)  # file by file, ids only kept
-             for _, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_)]
+    valid = [
+        parsed.valid.select(ids)  # file by file, ids only kept
+        for _, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_)
+    ]
     empty = pl.DataFrame(schema={name: INDEX_SCHEMA[name] for name in ids})
     write_day_index(root, day, day_index(pl.concat([empty, *valid])), stamp)
 
 
-def load_history(root: Path, day: dt.date, config: MetersConfig,
-                 ids: pl.DataFrame | None = None, map_: Map = map) -> pl.DataFrame:
+def load_history(
+    root: Path, day: dt.date, config: MetersConfig, ids: pl.DataFrame | None = None, map_: Map = map
+) -> pl.DataFrame:
     """Index rows (landing_date, event_id, id_hash, payload_hash) of the window of days before
     ``day``; with ``ids`` (a frame with an ``event_id`` column), only the rows whose id hash is
     one of theirs are read into memory: a first pass over the hash column alone finds them (a
@@ -73,11 +78,16 @@ def load_history(root: Path, day: dt.date, config: MetersConfig,
     for past in days:
         ensure_day_index(root, past, config, map_)
     schema = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})
-    history = warehouse.scan_partitions(root, TABLE, [d.isoformat() for d in days],
-                                        schema=schema, column=COLUMN)
+    history = warehouse.scan_partitions(
+        root, TABLE, [d.isoformat() for d in days], schema=schema, column=COLUMN
+    )
     if ids is not None:
         keys = ids.lazy().select(id_hash()).unique()
-        hits = (history.select("id_hash").join(keys, on="id_hash", how="semi").unique()
-                .collect(engine="streaming"))  # first pass: the hash column alone
+        hits = (
+            history.select("id_hash")
+            .join(keys, on="id_hash", how="semi")
+            .unique()
+            .collect(engine="streaming")
+        )  # first pass: the hash column alone
         history = history.filter(pl.col("id_hash").is_in(hits.get_column("id_hash").implode()))
     return history.collect(engine="streaming")

@@ -50,8 +50,7 @@ _RFC3339 = f"^{RFC3339_PATTERN}$"
 #: A value: the grammar's JSON number narrowed to no exponent, at most 20 integer digits (so
 #: |value| < 10^20 holds without a comparison) and 1–9 fraction digits (exact in Decimal(38, 9):
 #: nothing to round).
-_PLAIN_DECIMAL = (f"^{json_integer(VALUE_LIMIT.adjusted())}"
-                  f"(?:{json_fraction(QUANTITY.scale)})?$")
+_PLAIN_DECIMAL = f"^{json_integer(VALUE_LIMIT.adjusted())}(?:{json_fraction(QUANTITY.scale)})?$"
 #: Epoch milliseconds: the grammar's JSON integer narrowed to no sign and at most 15 digits
 #: (every instant in range has at most that many; ×1000 stays inside int64).
 _INTEGER = f"^{json_integer(MAX_MS_DIGITS, signed=False)}$"
@@ -79,10 +78,24 @@ def _rfc3339_us(g: pl.Expr) -> pl.Expr:
     om = g.struct.field("11").cast(pl.Int64).fill_null(0)
     sign = pl.when(g.struct.field("9") == "-").then(-1).otherwise(1)
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    dim = (pl.when(mo == 2).then(pl.when(leap).then(29).otherwise(28))
-           .when(mo.is_in([4, 6, 9, 11])).then(30).otherwise(31))
-    ok = ((y >= 1) & mo.is_between(1, 12) & (d >= 1) & (d <= dim) & (h <= 23) & (mi <= 59)
-          & (s <= 59) & (oh <= MAX_OFFSET_HOURS) & (om <= MAX_OFFSET_MINUTES))
+    dim = (
+        pl.when(mo == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(mo.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+    ok = (
+        (y >= 1)
+        & mo.is_between(1, 12)
+        & (d >= 1)
+        & (d <= dim)
+        & (h <= 23)
+        & (mi <= 59)
+        & (s <= 59)
+        & (oh <= MAX_OFFSET_HOURS)
+        & (om <= MAX_OFFSET_MINUTES)
+    )
     local = ((_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + s
     us = local * 1_000_000 + micro - sign * (oh * 60 + om) * 60_000_000
     return pl.when(ok & us.is_between(0, MAX_US, closed="left")).then(us)
@@ -95,32 +108,49 @@ def _unquote(text: pl.Expr) -> pl.Expr:
 def _fields(lines: pl.DataFrame) -> pl.DataFrame:
     """The lines whose whole text is a flat event object with no repeated field (under either
     name), one column per field holding the value's JSON text (null when absent)."""
-    shaped = (lines.filter(pl.col("text").str.contains(LINE))
-              .with_columns(pl.col("text").str.extract_all(_ITEM).alias("item")))
+    shaped = lines.filter(pl.col("text").str.contains(LINE)).with_columns(
+        pl.col("text").str.extract_all(_ITEM).alias("item")
+    )
     halves = pl.col("item").str.splitn(":", 2)  # a field name never holds ':'
-    items = (shaped.select("line_number", "item").explode("item")
-             .select("line_number",
-                     halves.struct.field("field_0").str.strip_chars(' \t"').replace(ALIASES)
-                     .alias("field"),
-                     halves.struct.field("field_1").str.strip_chars_start(" \t").alias("json")))
+    items = (
+        shaped.select("line_number", "item")
+        .explode("item")
+        .select(
+            "line_number",
+            halves.struct.field("field_0").str.strip_chars(' \t"').replace(ALIASES).alias("field"),
+            halves.struct.field("field_1").str.strip_chars_start(" \t").alias("json"),
+        )
+    )
     wide = items.pivot(on="field", index="line_number", values="json", aggregate_function="first")
-    missing = [pl.lit(None, dtype=pl.String).alias(name) for name in FIELDS
-               if name not in wide.columns]
+    missing = [
+        pl.lit(None, dtype=pl.String).alias(name) for name in FIELDS if name not in wide.columns
+    ]
     given = pl.sum_horizontal(*[pl.col(n).is_not_null() for n in FIELDS])
-    return (wide.with_columns(missing).select("line_number", *FIELDS)
-            .join(shaped.select("line_number", pl.col("item").list.len().alias("_n")),
-                  on="line_number")
-            .filter(given == pl.col("_n"))  # a field given twice (or under both names) is not
-            .drop("_n").sort("line_number"))
+    return (
+        wide.with_columns(missing)
+        .select("line_number", *FIELDS)
+        .join(shaped.select("line_number", pl.col("item").list.len().alias("_n")), on="line_number")
+        .filter(given == pl.col("_n"))  # a field given twice (or under both names) is not
+        .drop("_n")
+        .sort("line_number")
+    )
 
 
 def _dimensions(events: pl.DataFrame) -> pl.DataFrame:
     """(line_number, key, value) of every dimension of the lines, from flat string objects."""
-    return (events.select("line_number", pl.col("dimensions").str.extract_all(_PAIR).alias("p"))
-            .explode("p").drop_nulls("p")
-            .select("line_number", pl.col("p").str.extract_groups(
-                f'^"([^"]*)"{_WS}:{_WS}"([^"]*)"$').struct.rename_fields(["key", "value"])
-                .alias("kv")).unnest("kv"))
+    return (
+        events.select("line_number", pl.col("dimensions").str.extract_all(_PAIR).alias("p"))
+        .explode("p")
+        .drop_nulls("p")
+        .select(
+            "line_number",
+            pl.col("p")
+            .str.extract_groups(f'^"([^"]*)"{_WS}:{_WS}"([^"]*)"$')
+            .struct.rename_fields(["key", "value"])
+            .alias("kv"),
+        )
+        .unnest("kv")
+    )
 
 
 def fast_events(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
@@ -134,50 +164,79 @@ def fast_events(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
     negative_ok = [m.name for m in meters.values() if m.allow_negative]
     ids = ("event_id", "customer_id", "meter")
     stamp, value = pl.col("timestamp"), pl.col("value")
-    as_millis = pl.when(stamp.str.contains(_INTEGER)).then(stamp.cast(pl.Int64, strict=False)
-                                                          * 1000)
-    event_us = pl.when(stamp.str.starts_with('"')).then(_rfc3339_us(pl.col("_ts"))
-                                                         ).otherwise(as_millis)
+    as_millis = pl.when(stamp.str.contains(_INTEGER)).then(
+        stamp.cast(pl.Int64, strict=False) * 1000
+    )
+    event_us = (
+        pl.when(stamp.str.starts_with('"')).then(_rfc3339_us(pl.col("_ts"))).otherwise(as_millis)
+    )
     value_text = pl.when(value.str.starts_with('"')).then(_unquote(value)).otherwise(value)
     needs = pl.col("meter").is_in(value_meters)
     events = (
         _fields(lines)
-        .filter(*[pl.col(n).str.starts_with('"') for n in (*ids, "timestamp")
-                  if n != "timestamp"], pl.col("timestamp").is_not_null())
+        .filter(
+            *[pl.col(n).str.starts_with('"') for n in (*ids, "timestamp") if n != "timestamp"],
+            pl.col("timestamp").is_not_null(),
+        )
         .with_columns(*[_unquote(pl.col(n)).alias(n) for n in ids])
-        .filter(*[pl.col(n).str.len_chars().is_between(1, MAX_LEN) for n in ids],
-                pl.col("meter").is_in(list(meters)),
-                pl.col("dimensions").is_null() | pl.col("dimensions").str.starts_with("{"))
+        .filter(
+            *[pl.col(n).str.len_chars().is_between(1, MAX_LEN) for n in ids],
+            pl.col("meter").is_in(list(meters)),
+            pl.col("dimensions").is_null() | pl.col("dimensions").str.starts_with("{"),
+        )
         .with_columns(_unquote(stamp).str.extract_groups(_RFC3339).alias("_ts"))
         .with_columns(event_us.alias("event_us"), value_text.alias("value_text"))
-        .filter(pl.col("event_us").is_between(max(ctx.oldest_us, 0), min(ctx.future_us, MAX_US),
-                                              closed="left"),
-                ~needs | (pl.col("value_text").str.contains(_PLAIN_DECIMAL).fill_null(False)
-                          & (~pl.col("value_text").str.starts_with("-")
-                             | pl.col("meter").is_in(negative_ok)
-                             | ~pl.col("value_text").str.contains("[1-9]"))))
+        .filter(
+            pl.col("event_us").is_between(
+                max(ctx.oldest_us, 0), min(ctx.future_us, MAX_US), closed="left"
+            ),
+            ~needs
+            | (
+                pl.col("value_text").str.contains(_PLAIN_DECIMAL).fill_null(False)
+                & (
+                    ~pl.col("value_text").str.starts_with("-")
+                    | pl.col("meter").is_in(negative_ok)
+                    | ~pl.col("value_text").str.contains("[1-9]")
+                )
+            ),
+        )
     )
     dims = _dimensions(events)
-    required = pl.DataFrame([(m.name, d) for m in meters.values()
-                             for d in m.all_required_dimensions],
-                            schema={"meter": pl.String, "key": pl.String}, orient="row")
-    bad = pl.concat([
-        dims.group_by("line_number").agg(pl.col("key").n_unique() == pl.len()).filter(
-            ~pl.col("key")).select("line_number"),  # a repeated dimension key is malformed
-        dims.filter((pl.col("key").str.len_chars() > MAX_LEN)
-                    | (pl.col("value").str.len_chars() > MAX_LEN)).select("line_number"),
-        events.select("line_number", "meter").join(required, on="meter")
-        .join(dims.filter(pl.col("value") != ""), on=["line_number", "key"], how="anti")
-        .select("line_number"),
-    ])
+    required = pl.DataFrame(
+        [(m.name, d) for m in meters.values() for d in m.all_required_dimensions],
+        schema={"meter": pl.String, "key": pl.String},
+        orient="row",
+    )
+    bad = pl.concat(
+        [
+            dims.group_by("line_number")
+            .agg(pl.col("key").n_unique() == pl.len())
+            .filter(~pl.col("key"))
+            .select("line_number"),  # a repeated dimension key is malformed
+            dims.filter(
+                (pl.col("key").str.len_chars() > MAX_LEN)
+                | (pl.col("value").str.len_chars() > MAX_LEN)
+            ).select("line_number"),
+            events.select("line_number", "meter")
+            .join(required, on="meter")
+            .join(dims.filter(pl.col("value") != ""), on=["line_number", "key"], how="anti")
+            .select("line_number"),
+        ]
+    )
     events = events.join(bad, on="line_number", how="anti")
-    sorted_dims = (dims.join(events.select("line_number"), on="line_number", how="semi")
-                   .sort("line_number", "key")
-                   .group_by("line_number", maintain_order=True)
-                   .agg(pl.struct("key", "value").alias("dimensions")))
-    return events.select(
-        "line_number", *ids,
-        pl.col("event_us").cast(TIMESTAMP).alias("event_time"),
-        pl.when(needs).then(pl.col("value_text")).cast(QUANTITY).alias("value"),
-    ).join(sorted_dims, on="line_number", how="left", maintain_order="left").with_columns(
-        pl.col("dimensions").cast(DIMENSIONS).fill_null(pl.lit([], dtype=DIMENSIONS)))
+    sorted_dims = (
+        dims.join(events.select("line_number"), on="line_number", how="semi")
+        .sort("line_number", "key")
+        .group_by("line_number", maintain_order=True)
+        .agg(pl.struct("key", "value").alias("dimensions"))
+    )
+    return (
+        events.select(
+            "line_number",
+            *ids,
+            pl.col("event_us").cast(TIMESTAMP).alias("event_time"),
+            pl.when(needs).then(pl.col("value_text")).cast(QUANTITY).alias("value"),
+        )
+        .join(sorted_dims, on="line_number", how="left", maintain_order="left")
+        .with_columns(pl.col("dimensions").cast(DIMENSIONS).fill_null(pl.lit([], dtype=DIMENSIONS)))
+    )

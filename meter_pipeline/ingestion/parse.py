@@ -64,9 +64,15 @@ def _fast(lines: pl.DataFrame, ctx: ValidationContext, map_: Map = map) -> pl.Da
     return pl.concat(map_(lambda part: fast_events(part, ctx), slices))
 
 
-def parse_file(info: LandingFile, content: Content, ctx: ValidationContext,
-               landing_date: dt.date, unknown: Counter, fast: pl.DataFrame | None = None,
-               map_: Map = map) -> ParsedFile:
+def parse_file(
+    info: LandingFile,
+    content: Content,
+    ctx: ValidationContext,
+    landing_date: dt.date,
+    unknown: Counter,
+    fast: pl.DataFrame | None = None,
+    map_: Map = map,
+) -> ParsedFile:
     """Validate every row of one file, in line order; ``unknown`` counts unknown fields.
 
     A file's content is its rows, or (JSONL) a frame of its lines: plainly valid lines are then
@@ -79,25 +85,34 @@ def parse_file(info: LandingFile, content: Content, ctx: ValidationContext,
         fast = _fast(content, ctx, map_) if fast is None else fast
         rows = _rows(content.join(fast.select("line_number"), on="line_number", how="anti"))
         _, quarantined, valid = _parse_rows(info.path, rows, ctx, unknown)
-        raw = content.select(pl.lit(info.path).alias("source_file"), "line_number",
-                             pl.col("text").alias("raw_record"))
-        valid = pl.concat([valid, fast.select(pl.lit(info.path).alias("source_file"),
-                                              pl.all())]).sort("line_number")
+        raw = content.select(
+            pl.lit(info.path).alias("source_file"),
+            "line_number",
+            pl.col("text").alias("raw_record"),
+        )
+        valid = pl.concat(
+            [valid, fast.select(pl.lit(info.path).alias("source_file"), pl.all())]
+        ).sort("line_number")
     else:
         raw, quarantined, valid = _parse_rows(info.path, content, ctx, unknown)
     day = pl.lit(landing_date, dtype=pl.Date).alias("landing_date")
-    return ParsedFile(raw.with_columns(day).select(list(polars_schema(RawEvents))),
-                      quarantined.with_columns(day).select(
-                          list(polars_schema(QuarantinedEvents))),
-                      valid.with_columns(payload_digest().alias("payload_hash")))
+    return ParsedFile(
+        raw.with_columns(day).select(list(polars_schema(RawEvents))),
+        quarantined.with_columns(day).select(list(polars_schema(QuarantinedEvents))),
+        valid.with_columns(payload_digest().alias("payload_hash")),
+    )
 
 
 _FILE_KEY = 2**32  # within a batch, a line's key is file position × 2³² + line number
 
 
-def parse_files(files: Iterable[tuple[LandingFile, Content]], ctx: ValidationContext,
-                landing_date: dt.date, unknown: Counter, map_: Map = map
-                ) -> Iterator[tuple[LandingFile, ParsedFile]]:
+def parse_files(
+    files: Iterable[tuple[LandingFile, Content]],
+    ctx: ValidationContext,
+    landing_date: dt.date,
+    unknown: Counter,
+    map_: Map = map,
+) -> Iterator[tuple[LandingFile, ParsedFile]]:
     """:func:`parse_file` of each file, in order. Consecutive JSONL files share the calls of the
     vectorised path (it has a fixed cost per call) until they hold FAST_CHUNK_LINES lines; a
     big file is a batch of its own, cut into slices. Memory holds one batch at a time."""
@@ -114,21 +129,30 @@ def parse_files(files: Iterable[tuple[LandingFile, Content]], ctx: ValidationCon
     yield from _parse_batch(batch, ctx, landing_date, unknown, map_)
 
 
-def _parse_batch(batch: list[tuple[LandingFile, Content]], ctx: ValidationContext,
-                 landing_date: dt.date, unknown: Counter, map_: Map
-                 ) -> Iterator[tuple[LandingFile, ParsedFile]]:
-    frames = [(n, content) for n, (_, content) in enumerate(batch)
-              if isinstance(content, pl.DataFrame)]
+def _parse_batch(
+    batch: list[tuple[LandingFile, Content]],
+    ctx: ValidationContext,
+    landing_date: dt.date,
+    unknown: Counter,
+    map_: Map,
+) -> Iterator[tuple[LandingFile, ParsedFile]]:
+    frames = [
+        (n, content) for n, (_, content) in enumerate(batch) if isinstance(content, pl.DataFrame)
+    ]
     fast_of: dict[int, pl.DataFrame] = {}
     if frames:
-        keyed = pl.concat([content.select(
-            (pl.col("line_number") + n * _FILE_KEY).alias("line_number"), "text")
-            for n, content in frames])
-        fast = _fast(keyed, ctx, map_).with_columns((pl.col("line_number") // _FILE_KEY)
-                                              .alias("_file"),
-                                              pl.col("line_number") % _FILE_KEY)
-        fast_of = {n: part.drop("_file") for (n,), part
-                   in fast.partition_by("_file", as_dict=True).items()}
+        keyed = pl.concat(
+            [
+                content.select((pl.col("line_number") + n * _FILE_KEY).alias("line_number"), "text")
+                for n, content in frames
+            ]
+        )
+        fast = _fast(keyed, ctx, map_).with_columns(
+            (pl.col("line_number") // _FILE_KEY).alias("_file"), pl.col("line_number") % _FILE_KEY
+        )
+        fast_of = {
+            n: part.drop("_file") for (n,), part in fast.partition_by("_file", as_dict=True).items()
+        }
         empty = fast.clear().drop("_file")
     for n, (info, content) in enumerate(batch):
         given = fast_of.get(n, empty) if isinstance(content, pl.DataFrame) else None
@@ -140,13 +164,15 @@ def _rows(lines: pl.DataFrame) -> list[RawRow]:
     return [RawRow(n, text, *parse_json_object(text)) for n, text in lines.iter_rows()]
 
 
-def _parse_rows(path: str, rows: list[RawRow], ctx: ValidationContext, unknown: Counter
-                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _parse_rows(
+    path: str, rows: list[RawRow], ctx: ValidationContext, unknown: Counter
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The per-row path: each row validated exactly by :func:`validate_fields`."""
     raw_cols: dict[str, list] = {"line_number": [], "raw_record": []}
     q_cols: dict[str, list] = {"line_number": [], "reason": [], "detail": [], "raw_record": []}
-    v_cols: dict[str, list] = {name: [] for name in EVENT_SCHEMA
-                               if name not in ("dimensions", "source_file")}
+    v_cols: dict[str, list] = {
+        name: [] for name in EVENT_SCHEMA if name not in ("dimensions", "source_file")
+    }
     dims: list[tuple[tuple[str, str], ...]] = []
     for row in rows:
         raw_cols["line_number"].append(row.line_number)
@@ -173,22 +199,42 @@ def _parse_rows(path: str, rows: list[RawRow], ctx: ValidationContext, unknown: 
             q_cols["raw_record"].append(row.raw_record)
     source = pl.lit(path, dtype=pl.String).alias("source_file")
     raw = pl.DataFrame(raw_cols, schema={"line_number": pl.Int64, "raw_record": pl.String})
-    quarantined = pl.DataFrame(q_cols, schema={"line_number": pl.Int64, "reason": pl.String,
-                                               "detail": pl.String, "raw_record": pl.String})
-    return (raw.select(source, pl.all()), quarantined.select(source, pl.all()),
-            _valid_frame(v_cols, dims).select(source, pl.all()).select(list(EVENT_SCHEMA)))
+    quarantined = pl.DataFrame(
+        q_cols,
+        schema={
+            "line_number": pl.Int64,
+            "reason": pl.String,
+            "detail": pl.String,
+            "raw_record": pl.String,
+        },
+    )
+    return (
+        raw.select(source, pl.all()),
+        quarantined.select(source, pl.all()),
+        _valid_frame(v_cols, dims).select(source, pl.all()).select(list(EVENT_SCHEMA)),
+    )
 
 
 def payload_digest() -> pl.Expr:
     """A stable 64-bit digest (xxHash64) of what a re-send must repeat to not be a conflict:
     customer, meter, UTC instant, Decimal value (null for count/unique_count) and dimensions."""
-    dims = pl.col("dimensions").list.eval(
-        pl.concat_str(pl.element().struct.field("key"), pl.lit("\x1d"),
-                      pl.element().struct.field("value"))).list.join("\x1e")
+    dims = (
+        pl.col("dimensions")
+        .list.eval(
+            pl.concat_str(
+                pl.element().struct.field("key"), pl.lit("\x1d"), pl.element().struct.field("value")
+            )
+        )
+        .list.join("\x1e")
+    )
     text = pl.concat_str(
-        pl.col("customer_id"), pl.col("meter"),
+        pl.col("customer_id"),
+        pl.col("meter"),
         pl.col("event_time").dt.epoch("us").cast(pl.String),
-        pl.col("value").cast(pl.String).fill_null("\x00"), dims, separator="\x1f")
+        pl.col("value").cast(pl.String).fill_null("\x00"),
+        dims,
+        separator="\x1f",
+    )
     return text.nchash.xxhash64()  # the namespace polars_hash registers
 
 
@@ -202,16 +248,23 @@ def dimensions_series(dims: list[tuple[tuple[str, str], ...]]) -> pl.Series:
             keys.append(key)
             values.append(value)
         offsets.append(len(keys))
-    structs = pa.StructArray.from_arrays([pa.array(keys, pa.large_string()),
-                                          pa.array(values, pa.large_string())], ["key", "value"])
+    structs = pa.StructArray.from_arrays(
+        [pa.array(keys, pa.large_string()), pa.array(values, pa.large_string())], ["key", "value"]
+    )
     lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), structs)
     return pl.Series("dimensions", lists).cast(DIMENSIONS)
 
 
 def _valid_frame(cols: dict[str, list], dims: list) -> pl.DataFrame:
     times = pl.Series("event_time", cols.pop("event_time"), dtype=pl.Int64)
-    frame = pl.DataFrame(cols, schema={k: v for k, v in EVENT_SCHEMA.items()
-                                       if k not in ("event_time", "dimensions", "source_file")})
+    frame = pl.DataFrame(
+        cols,
+        schema={
+            k: v
+            for k, v in EVENT_SCHEMA.items()
+            if k not in ("event_time", "dimensions", "source_file")
+        },
+    )
     return frame.with_columns(times.cast(TIMESTAMP), dimensions_series(dims))
 
 
@@ -223,5 +276,8 @@ def id_hash() -> pl.Expr:
 def day_index(valid: pl.DataFrame) -> pl.DataFrame:
     """The compact index of a day: each valid event_id's first occurrence, its id hash and
     payload hash."""
-    return (valid.filter(pl.col("event_id").is_first_distinct())
-            .select("event_id", id_hash(), "payload_hash").select(list(INDEX_SCHEMA)))
+    return (
+        valid.filter(pl.col("event_id").is_first_distinct())
+        .select("event_id", id_hash(), "payload_hash")
+        .select(list(INDEX_SCHEMA))
+    )

@@ -18,11 +18,26 @@ from meter_pipeline.grammar import MAX_LEN, epoch_ms_to_us, in_range, parse_rfc3
 from meter_pipeline.io.records import JsonNumber, ParquetInt, TzTimestampUs
 from meter_pipeline.money import VALUE_LIMIT, is_json_number, to_quantity
 
-__all__ = ["ALIASES", "KNOWN_FIELDS", "MAX_LEN", "REASONS", "REQUIRED", "Event", "Rejection",
-           "ValidationContext", "context_for", "validate_fields"]
+__all__ = [
+    "ALIASES",
+    "KNOWN_FIELDS",
+    "MAX_LEN",
+    "REASONS",
+    "REQUIRED",
+    "Event",
+    "Rejection",
+    "ValidationContext",
+    "context_for",
+    "validate_fields",
+]
 
-ALIASES = {"uniqueId": "event_id", "customerId": "customer_id", "meterApiName": "meter",
-           "meterTimeInMillis": "timestamp", "meterValue": "value"}
+ALIASES = {
+    "uniqueId": "event_id",
+    "customerId": "customer_id",
+    "meterApiName": "meter",
+    "meterTimeInMillis": "timestamp",
+    "meterValue": "value",
+}
 _NAMES = {canonical: (canonical, alias) for alias, canonical in ALIASES.items()}
 _NAMES["dimensions"] = ("dimensions",)
 KNOWN_FIELDS = frozenset(ALIASES) | frozenset(_NAMES)
@@ -63,8 +78,11 @@ Rejection = tuple[str, str]
 
 def _present(fields: dict[str, Any], canonical: str) -> list[tuple[str, Any]]:
     """Values of a field under its native and alias names; null and "" count as absent."""
-    return [(name, fields[name]) for name in _NAMES[canonical]
-            if name in fields and fields[name] is not None and not _is_empty_str(fields[name])]
+    return [
+        (name, fields[name])
+        for name in _NAMES[canonical]
+        if name in fields and fields[name] is not None and not _is_empty_str(fields[name])
+    ]
 
 
 def _is_empty_str(value: Any) -> bool:
@@ -89,7 +107,8 @@ def _type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     return {dict: "object", list: "array", float: "floating-point number"}.get(
-        type(value), getattr(value, "what", type(value).__name__))
+        type(value), getattr(value, "what", type(value).__name__)
+    )
 
 
 def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | Rejection:
@@ -100,8 +119,10 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
             return "missing_field", f"{name} is missing"
     for name in REQUIRED:
         if len(found[name]) > 1:
-            return "invalid_type", f"{name} is given under both names {found[name][0][0]} and " \
-                                   f"{found[name][1][0]}"
+            return (
+                "invalid_type",
+                f"{name} is given under both names {found[name][0][0]} and {found[name][1][0]}",
+            )
     ids = {}
     for name in ("event_id", "customer_id", "meter"):
         value = found[name][0][1]
@@ -109,10 +130,15 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
             return "invalid_type", f"{name} must be a string, got {_type_name(value)}"
         ids[name] = value
     stamp = found["timestamp"][0][1]
-    if not (type(stamp) is str or isinstance(stamp, (ParquetInt, TzTimestampUs))
-            or (isinstance(stamp, JsonNumber) and stamp.is_int)):
-        return "invalid_type", f"timestamp must be a string or integer epoch milliseconds, " \
-                               f"got {_type_name(stamp)}"
+    if not (
+        type(stamp) is str
+        or isinstance(stamp, (ParquetInt, TzTimestampUs))
+        or (isinstance(stamp, JsonNumber) and stamp.is_int)
+    ):
+        return (
+            "invalid_type",
+            f"timestamp must be a string or integer epoch milliseconds, got {_type_name(stamp)}",
+        )
     dims: dict[str, str] = {}
     if found["dimensions"]:
         raw_dims = found["dimensions"][0][1]
@@ -122,8 +148,10 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
             text = _dimension_text(value)
             if text is None:
                 got = "null" if value is None else _type_name(value)
-                return "invalid_type", f"dimension {key!r} must be a string, number or " \
-                                       f"boolean, got {got}"
+                return (
+                    "invalid_type",
+                    f"dimension {key!r} must be a string, number or boolean, got {got}",
+                )
             dims[key] = text
     meter = ctx.meters.get(ids["meter"])
     needs_value = meter is not None and meter.needs_value
@@ -131,10 +159,13 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
     if len(values) > 1:
         return "invalid_type", "value is given under both names value and meterValue"
     raw_value = values[0][1] if values else None
-    if raw_value is not None and not (type(raw_value) is str or isinstance(
-            raw_value, (JsonNumber, Decimal))):
-        return "invalid_type", f"value must be a number or a string holding one, " \
-                               f"got {_type_name(raw_value)}"
+    if raw_value is not None and not (
+        type(raw_value) is str or isinstance(raw_value, (JsonNumber, Decimal))
+    ):
+        return (
+            "invalid_type",
+            f"value must be a number or a string holding one, got {_type_name(raw_value)}",
+        )
     for name, value in ids.items():
         if len(value) > MAX_LEN:
             return "field_too_long", f"{name} has {len(value)} characters (at most {MAX_LEN})"
@@ -150,8 +181,10 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
     if type(stamp) is str:
         us = parse_rfc3339_us(stamp)
         if us is None:
-            return "invalid_timestamp", f"timestamp {stamp[:64]!r} is not an RFC 3339 instant " \
-                                        "in 1970–9999"
+            return (
+                "invalid_timestamp",
+                f"timestamp {stamp[:64]!r} is not an RFC 3339 instant in 1970–9999",
+            )
     elif isinstance(stamp, TzTimestampUs):
         us = int(stamp) if in_range(int(stamp)) else None
         if us is None:
@@ -163,8 +196,10 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
     if us < ctx.oldest_us:
         return "too_old", "event time is older than max_event_age_days before the landing date"
     if us >= ctx.future_us:
-        return "future_timestamp", "event time is at or after the end of the landing day " \
-                                   "plus future_tolerance"
+        return (
+            "future_timestamp",
+            "event time is at or after the end of the landing day plus future_tolerance",
+        )
     value = None
     if needs_value:
         try:
@@ -172,14 +207,17 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
         except ValueError as exc:
             return "invalid_value", str(exc)
         if exact < 0 and not meter.allow_negative:
-            return "negative_value", f"value {_short(exact)} is negative and meter {meter.name} " \
-                                     "does not allow_negative"
+            return (
+                "negative_value",
+                f"value {_short(exact)} is negative and meter {meter.name} does not allow_negative",
+            )
         value = to_quantity(exact)
     for name in meter.all_required_dimensions:
         if dims.get(name, "") == "":
             return "missing_dimension", f"dimension {name!r} is required by meter {meter.name}"
-    return Event(ids["event_id"], ids["customer_id"], meter.name, us, value,
-                 tuple(sorted(dims.items())))
+    return Event(
+        ids["event_id"], ids["customer_id"], meter.name, us, value, tuple(sorted(dims.items()))
+    )
 
 
 def _short(value: Decimal) -> str:

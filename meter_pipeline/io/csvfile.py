@@ -85,8 +85,7 @@ def read_csv(data: bytes) -> Iterator[RawRow]:
         elif error is not None:
             yield RawRow(number, raw, None, error)
         elif len(cells) != len(header):
-            yield RawRow(number, raw, None,
-                         f"has {len(cells)} cells, the header has {len(header)}")
+            yield RawRow(number, raw, None, f"has {len(cells)} cells, the header has {len(header)}")
         else:
             yield RawRow(number, raw, _fields(header, cells))
 
@@ -98,7 +97,7 @@ def _fields(header: list[str], cells: list[str]) -> dict:
         if cell == "":
             continue
         if name.startswith(DIM_PREFIX):
-            dims[name[len(DIM_PREFIX):]] = cell
+            dims[name[len(DIM_PREFIX) :]] = cell
         elif name == "dimensions":
             fields["dimensions"] = _dimension_cell(cell)
         elif name in TIMESTAMP_NAMES and cell.isascii() and cell.isdigit():

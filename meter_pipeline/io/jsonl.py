@@ -82,7 +82,7 @@ def parse_json_object(text: str) -> tuple[dict | None, str | None]:
 
 def strip_bom(data: bytes) -> bytes:
     """The file's bytes without a leading byte order mark."""
-    return data[len(BOM):] if data.startswith(BOM) else data
+    return data[len(BOM) :] if data.startswith(BOM) else data
 
 
 def physical_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -103,12 +103,19 @@ def jsonl_lines(data: bytes) -> pl.DataFrame | None:
     except pl.exceptions.ComputeError:  # not valid UTF-8
         return None
     line = pl.col("text")
-    lines = (text.str.split("\n").explode().to_frame().with_row_index("line_number", offset=1)
-             .with_columns(pl.col("line_number").cast(pl.Int64)))
+    lines = (
+        text.str.split("\n")
+        .explode()
+        .to_frame()
+        .with_row_index("line_number", offset=1)
+        .with_columns(pl.col("line_number").cast(pl.Int64))
+    )
     if b"\r" in data:  # only then pay for rewriting the lines
-        lines = lines.with_columns(pl.when(line.str.ends_with("\r"))
-                                   .then(line.str.slice(0, line.str.len_chars() - 1))
-                                   .otherwise(line))
+        lines = lines.with_columns(
+            pl.when(line.str.ends_with("\r"))
+            .then(line.str.slice(0, line.str.len_chars() - 1))
+            .otherwise(line)
+        )
     return lines.filter(~line.str.contains(_BLANK_LINE))  # blank: no row
 
 

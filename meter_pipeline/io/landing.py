@@ -52,8 +52,9 @@ class LandingListing:
     skipped: list[str] = field(default_factory=list)
 
 
-def list_landing(root: Path, folder: Path,
-                 formats: dict[str, tuple[Reader, bool]] = EVENT_FORMATS) -> LandingListing:
+def list_landing(
+    root: Path, folder: Path, formats: dict[str, tuple[Reader, bool]] = EVENT_FORMATS
+) -> LandingListing:
     """List a landing folder. Paths are relative to the data root, with ``/`` separators."""
     listing = LandingListing()
     if not folder.is_dir():
@@ -78,8 +79,9 @@ def fingerprint(listing: LandingListing) -> list[list]:
     return out
 
 
-def read_event_file(rel: str, path: Path, reader: Reader, gzipped: bool
-                    ) -> tuple[LandingFile, list[RawRow] | pl.DataFrame]:
+def read_event_file(
+    rel: str, path: Path, reader: Reader, gzipped: bool
+) -> tuple[LandingFile, list[RawRow] | pl.DataFrame]:
     """Like :func:`read_landing_file`, but a readable JSONL file comes back as a frame of its
     lines, for the vectorised fast path."""
     info, data = _open(rel, path, gzipped)
@@ -92,8 +94,9 @@ def read_event_file(rel: str, path: Path, reader: Reader, gzipped: bool
     return info, lines
 
 
-def iter_event_files(listing: LandingListing
-                     ) -> Iterator[tuple[LandingFile, list[RawRow] | pl.DataFrame]]:
+def iter_event_files(
+    listing: LandingListing,
+) -> Iterator[tuple[LandingFile, list[RawRow] | pl.DataFrame]]:
     """:func:`read_event_file` of every listed file, in listing order; the next file is read in
     the background while the caller works on the current one (reading, hashing and splitting
     lines release the GIL), so at most two files are in memory."""
@@ -108,8 +111,9 @@ def iter_event_files(listing: LandingListing
             yield ahead.result()
 
 
-def read_landing_file(rel: str, path: Path, reader: Reader, gzipped: bool
-                      ) -> tuple[LandingFile, list[RawRow]]:
+def read_landing_file(
+    rel: str, path: Path, reader: Reader, gzipped: bool
+) -> tuple[LandingFile, list[RawRow]]:
     """Read one file whole. A file that cannot be read at all is one malformed row, line 0."""
     info, data = _open(rel, path, gzipped)
     return _rows(info, data, reader)
@@ -125,8 +129,9 @@ def _open(rel: str, path: Path, gzipped: bool) -> tuple[LandingFile, bytes | Raw
         return info, RawRow(0, None, None, f"file cannot be decompressed ({exc})")
 
 
-def _rows(info: LandingFile, data: bytes | RawRow, reader: Reader
-          ) -> tuple[LandingFile, list[RawRow]]:
+def _rows(
+    info: LandingFile, data: bytes | RawRow, reader: Reader
+) -> tuple[LandingFile, list[RawRow]]:
     if isinstance(data, RawRow):
         rows = [data]
     else:

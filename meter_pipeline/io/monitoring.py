@@ -17,17 +17,18 @@ from pathlib import Path
 
 import polars as pl
 
+from data_contracts.base import TIMESTAMP
+from meter_pipeline.grammar import parse_rfc3339_us
 from meter_pipeline.io.csvfile import read_csv
 from meter_pipeline.io.landing import list_landing, read_landing_file
 from meter_pipeline.io.records import LandingFile
-from data_contracts.base import TIMESTAMP
-from meter_pipeline.grammar import parse_rfc3339_us
 
 MONITORING_FORMATS = {".csv": (read_csv, False), ".csv.gz": (read_csv, True)}
 PROBE_FIELDS = ("checked_at", "service", "region", "status")
 #: Probe rows as read from the exports, before filtering and deduplication.
-RAW_PROBE_SCHEMA = pl.Schema({"service": pl.String, "region": pl.String, "checked_at": TIMESTAMP,
-                              "status": pl.String})
+RAW_PROBE_SCHEMA = pl.Schema(
+    {"service": pl.String, "region": pl.String, "checked_at": TIMESTAMP, "status": pl.String}
+)
 
 
 @dataclass
@@ -71,5 +72,9 @@ def read_monitoring_day(root: str | Path, day: dt.date) -> MonitoringDay:
     probes = pl.DataFrame(
         {**columns, "checked_at": pl.Series(columns["checked_at"], dtype=pl.Int64)}
     ).with_columns(pl.col("checked_at").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
-    return MonitoringDay(probes.select(RAW_PROBE_SCHEMA.names()).cast(dict(RAW_PROBE_SCHEMA)),
-                         unreadable, files, listing.skipped)
+    return MonitoringDay(
+        probes.select(RAW_PROBE_SCHEMA.names()).cast(dict(RAW_PROBE_SCHEMA)),
+        unreadable,
+        files,
+        listing.skipped,
+    )

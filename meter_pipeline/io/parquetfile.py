@@ -21,17 +21,27 @@ def _column_values(column: pa.ChunkedArray) -> list:
     t = column.type
     if pa.types.is_timestamp(t):
         if t.tz is None:
-            return [None if v is None else BadType("TIMESTAMP without time zone")
-                    for v in pc.cast(column, pa.int64()).to_pylist()]
+            return [
+                None if v is None else BadType("TIMESTAMP without time zone")
+                for v in pc.cast(column, pa.int64()).to_pylist()
+            ]
         ints = pc.cast(column, pa.int64()).to_pylist()
         per_us = {"s": 1_000_000, "ms": 1000, "us": 1, "ns": None}[t.unit]
-        return [None if v is None else
-                TzTimestampUs(v // 1000 if per_us is None else v * per_us) for v in ints]
+        return [
+            None if v is None else TzTimestampUs(v // 1000 if per_us is None else v * per_us)
+            for v in ints
+        ]
     if pa.types.is_int64(t):  # SPEC: INT64 epoch milliseconds; other integers are not listed
         return [None if v is None else ParquetInt(v) for v in column.to_pylist()]
-    if (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
-            or pa.types.is_decimal(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
-            or pa.types.is_null(t)):
+    if (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_string_view(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_null(t)
+    ):
         return column.to_pylist()
     if pa.types.is_map(t) and _is_string(t.key_type) and _is_string(t.item_type):
         return [None if v is None else dict(v) for v in column.to_pylist()]
@@ -82,7 +92,7 @@ def read_parquet(data: bytes) -> Iterator[RawRow]:
             if value is None or value == "":
                 continue
             if name.startswith(DIM_PREFIX):
-                dims[name[len(DIM_PREFIX):]] = value
+                dims[name[len(DIM_PREFIX) :]] = value
             elif name == "dimensions" and isinstance(value, str):
                 obj, _ = parse_json_object(value)
                 fields[name] = obj if obj is not None else BadType("dimensions not a JSON object")

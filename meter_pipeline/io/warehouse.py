@@ -67,8 +67,15 @@ class PartitionWriter:
     column is dropped from the file. With no frame written, ``empty`` (a frame of the schema) is.
     """
 
-    def __init__(self, root: str | Path, table: str, key: str, *, column: str | None = None,
-                 empty: pl.DataFrame | None = None):
+    def __init__(
+        self,
+        root: str | Path,
+        table: str,
+        key: str,
+        *,
+        column: str | None = None,
+        empty: pl.DataFrame | None = None,
+    ):
         self.column = column or PARTITION_COLUMN[table]
         self.folder = partition_dir(root, table, key, self.column)
         self.path = self.folder / PART_FILE
@@ -104,8 +111,15 @@ class PartitionWriter:
             self.tmp.unlink(missing_ok=True)
 
 
-def write_partition(root: str | Path, table: str, key: str, frame: pl.DataFrame,
-                    *, column: str | None = None, metadata: dict[str, str] | None = None) -> Path:
+def write_partition(
+    root: str | Path,
+    table: str,
+    key: str,
+    frame: pl.DataFrame,
+    *,
+    column: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> Path:
     """Replace one partition atomically with ``frame``; the partition column is dropped."""
     column = column or PARTITION_COLUMN[table]
     folder = partition_dir(root, table, key, column)
@@ -116,8 +130,9 @@ def write_partition(root: str | Path, table: str, key: str, frame: pl.DataFrame,
     return folder / PART_FILE
 
 
-def read_metadata(root: str | Path, table: str, key: str, column: str | None = None
-                  ) -> dict[str, str] | None:
+def read_metadata(
+    root: str | Path, table: str, key: str, column: str | None = None
+) -> dict[str, str] | None:
     """The key/value metadata of a partition file, or None when the partition does not exist."""
     path = partition_dir(root, table, key, column) / PART_FILE
     if not path.exists():
@@ -126,8 +141,13 @@ def read_metadata(root: str | Path, table: str, key: str, column: str | None = N
     return {k.decode(): v.decode() for k, v in raw.items() if k != b"ARROW:schema"}
 
 
-def scan_partitions(root: str | Path, table: str, keys: Iterable[str],
-                    schema: pl.Schema | None = None, column: str | None = None) -> pl.LazyFrame:
+def scan_partitions(
+    root: str | Path,
+    table: str,
+    keys: Iterable[str],
+    schema: pl.Schema | None = None,
+    column: str | None = None,
+) -> pl.LazyFrame:
     """Lazily read the given partitions (missing ones are empty), partition column restored.
 
     ``schema`` defaults to the table's contract; pass one for internal tables.
@@ -136,15 +156,19 @@ def scan_partitions(root: str | Path, table: str, keys: Iterable[str],
     if schema is None:
         schema = polars_schema(CONTRACTS[table])
     file_schema = pl.Schema({k: v for k, v in schema.items() if k != column})
-    paths = [path for key in keys
-             if (path := partition_dir(root, table, key, column) / PART_FILE).exists()]
+    paths = [
+        path
+        for key in keys
+        if (path := partition_dir(root, table, key, column) / PART_FILE).exists()
+    ]
     if not paths:
         return pl.DataFrame(schema=schema).lazy()
     # The partition column comes from the folder names (Hive style); a literal column added per
     # file instead would make the streaming engine hold far more memory.
     hive = {column: schema[column]} if column in schema else None
-    return pl.scan_parquet(paths, schema=file_schema, hive_partitioning=hive is not None,
-                           hive_schema=hive).select(list(schema))
+    return pl.scan_parquet(
+        paths, schema=file_schema, hive_partitioning=hive is not None, hive_schema=hive
+    ).select(list(schema))
 
 
 def existing_keys(root: str | Path, table: str, column: str | None = None) -> list[str]:
@@ -153,5 +177,8 @@ def existing_keys(root: str | Path, table: str, column: str | None = None) -> li
     if not folder.is_dir():
         return []
     prefix = f"{column}="
-    return sorted(p.name[len(prefix):] for p in folder.iterdir()
-                  if p.name.startswith(prefix) and (p / PART_FILE).exists())
+    return sorted(
+        p.name[len(prefix) :]
+        for p in folder.iterdir()
+        if p.name.startswith(prefix) and (p / PART_FILE).exists()
+    )

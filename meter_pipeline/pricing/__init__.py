@@ -41,12 +41,22 @@ def apply_free_units(aggregate: Decimal, free_units: Decimal) -> tuple[Decimal, 
         return billable - free + Decimal(0), free + Decimal(0)
 
 
-def price_charge(charge: Charge, aggregate_quantity: Decimal, event_count: int
-                 ) -> tuple[Decimal, Decimal, Decimal]:
+def price_charge(
+    charge: Charge, aggregate_quantity: Decimal, event_count: int
+) -> tuple[Decimal, Decimal, Decimal]:
     """Price one charge: ``(quantity, free_quantity, exact_amount)``, the amount not rounded."""
     quantity, free = apply_free_units(aggregate_quantity, charge.free_units)
     return quantity, free, MODELS[charge.model](charge, quantity, event_count)
 
 
-__all__ = ["MODELS", "PriceFunction", "apply_free_units", "price_charge", "price_graduated",
-           "price_package", "price_per_unit", "price_percentage", "price_volume"]
+__all__ = [
+    "MODELS",
+    "PriceFunction",
+    "apply_free_units",
+    "price_charge",
+    "price_graduated",
+    "price_package",
+    "price_per_unit",
+    "price_percentage",
+    "price_volume",
+]

@@ -41,10 +41,10 @@ import polars as pl
 
 from data_contracts.base import polars_schema
 from data_contracts.sla import SlaCredits
+from meter_pipeline.calendar import last_landing_day, midnight, next_period, period_bounds
 from meter_pipeline.config.sla import SlaClaim, SlaConfig, SlaPolicy
 from meter_pipeline.money import EXACT, round_money
 from meter_pipeline.sla.uptime import shown_pct, uptime_exact
-from meter_pipeline.calendar import last_landing_day, midnight, next_period, period_bounds
 
 CREDIT_SCHEMA = polars_schema(SlaCredits)
 
@@ -60,9 +60,11 @@ def credit_pct(uptime: Fraction, policy: SlaPolicy) -> Fraction:
     if shortfall <= 0:
         return Fraction(0)
     points = {"floor": math.floor, "ceil": math.ceil, "exact": lambda f: f}[
-        policy.shortfall_rounding](shortfall)
-    return min(Fraction(points) * Fraction(policy.credit_per_point_pct),
-               Fraction(policy.max_credit_pct))
+        policy.shortfall_rounding
+    ](shortfall)
+    return min(
+        Fraction(points) * Fraction(policy.credit_per_point_pct), Fraction(policy.max_credit_pct)
+    )
 
 
 def credit_amount(fee: Decimal, pct: Fraction, minor_units: int, rounding: str) -> Decimal:
@@ -92,17 +94,27 @@ def resolving_period(earned_period: str, window_days: int, grace_days: int) -> s
     return period
 
 
-def is_claimed(claims: Iterable[SlaClaim], customer_id: str, service: str, earned_period: str,
-               window_days: int) -> bool:
+def is_claimed(
+    claims: Iterable[SlaClaim], customer_id: str, service: str, earned_period: str, window_days: int
+) -> bool:
     start, end = claim_window(earned_period, window_days)
-    return any(c.customer_id == customer_id and c.service == service
-               and c.billing_period == earned_period and start <= c.submitted_at < end
-               for c in claims)
+    return any(
+        c.customer_id == customer_id
+        and c.service == service
+        and c.billing_period == earned_period
+        and start <= c.submitted_at < end
+        for c in claims
+    )
 
 
-def earned_credits(period: str, uptime: pl.DataFrame, invoice_lines: pl.DataFrame,
-                   policy: SlaPolicy, minor_units: Mapping[str, int], rounding: str
-                   ) -> pl.DataFrame:
+def earned_credits(
+    period: str,
+    uptime: pl.DataFrame,
+    invoice_lines: pl.DataFrame,
+    policy: SlaPolicy,
+    minor_units: Mapping[str, int],
+    rounding: str,
+) -> pl.DataFrame:
     """Credits earned in ``period``: one row per invoiced customer × service (``CREDIT_SCHEMA``).
 
     ``uptime``: the period's uptime table (service, minutes, down_minutes, excused_minutes).
@@ -110,21 +122,29 @@ def earned_credits(period: str, uptime: pl.DataFrame, invoice_lines: pl.DataFram
     lines excluded or ignored. ``minor_units``: currency → minor units; ``rounding``: half_up or
     half_even (pricing.yaml).
     """
-    exact = {s: uptime_exact(m, d, e) for s, m, d, e in uptime.select(
-        "service", "minutes", "down_minutes", "excused_minutes").iter_rows()}
+    exact = {
+        s: uptime_exact(m, d, e)
+        for s, m, d, e in uptime.select(
+            "service", "minutes", "down_minutes", "excused_minutes"
+        ).iter_rows()
+    }
     missing = sorted(set(policy.services) - set(exact))
     if missing:
         raise ValueError(f"uptime of {period} has no row for service(s) {', '.join(missing)}")
     lines = invoice_lines.filter(pl.col("kind") != "sla_credit")
     currencies = lines.group_by("customer_id").agg(pl.col("currency").unique().sort())
-    fees = (lines.filter(pl.col("kind") == "platform_fee").group_by("customer_id", "service")
-            .agg(pl.col("amount").sum()))
+    fees = (
+        lines.filter(pl.col("kind") == "platform_fee")
+        .group_by("customer_id", "service")
+        .agg(pl.col("amount").sum())
+    )
     fee_of = {(c, s): Decimal(a) for c, s, a in fees.iter_rows()}
     rows = []
     for customer, currency_list in sorted(currencies.iter_rows()):
         if len(currency_list) != 1:
-            raise ValueError(f"{period}: invoice lines of {customer} mix currencies "
-                             f"{currency_list}")
+            raise ValueError(
+                f"{period}: invoice lines of {customer} mix currencies {currency_list}"
+            )
         currency = currency_list[0]
         if currency not in minor_units:
             raise ValueError(f"{period}: no minor units given for currency {currency!r}")
@@ -132,15 +152,27 @@ def earned_credits(period: str, uptime: pl.DataFrame, invoice_lines: pl.DataFram
             pct = credit_pct(exact[service], policy)
             fee = fee_of.get((customer, service), Decimal(0))
             amount = credit_amount(fee, pct, minor_units[currency], rounding)
-            status = ("none" if amount == 0 else "pending" if policy.require_claim
-                      else "granted")
-            rows.append((period, customer, service, period, currency, shown_pct(exact[service]),
-                         shown_pct(pct), fee, amount, status))
+            status = "none" if amount == 0 else "pending" if policy.require_claim else "granted"
+            rows.append(
+                (
+                    period,
+                    customer,
+                    service,
+                    period,
+                    currency,
+                    shown_pct(exact[service]),
+                    shown_pct(pct),
+                    fee,
+                    amount,
+                    status,
+                )
+            )
     return pl.DataFrame(rows, schema=CREDIT_SCHEMA, orient="row")
 
 
-def resolved_credits(period: str, previous_ledger: pl.DataFrame, config: SlaConfig,
-                     grace_days: int) -> pl.DataFrame:
+def resolved_credits(
+    period: str, previous_ledger: pl.DataFrame, config: SlaConfig, grace_days: int
+) -> pl.DataFrame:
     """Pending credits of the previous ledger that ``period`` resolves: granted or unclaimed."""
     window = config.policy.claim_window_days
     pending = previous_ledger.filter((pl.col("status") == "pending") & (pl.col("carried") > 0))
@@ -148,17 +180,36 @@ def resolved_credits(period: str, previous_ledger: pl.DataFrame, config: SlaConf
     for r in pending.iter_rows(named=True):
         if resolving_period(r["earned_period"], window, grace_days) > period:
             continue
-        claimed = is_claimed(config.claims, r["customer_id"], r["service"],
-                             r["earned_period"], window)
-        rows.append((period, r["customer_id"], r["service"], r["earned_period"], r["currency"],
-                     r["uptime_pct"], r["credit_pct"], r["fee_amount"], r["amount"],
-                     "granted" if claimed else "unclaimed"))
+        claimed = is_claimed(
+            config.claims, r["customer_id"], r["service"], r["earned_period"], window
+        )
+        rows.append(
+            (
+                period,
+                r["customer_id"],
+                r["service"],
+                r["earned_period"],
+                r["currency"],
+                r["uptime_pct"],
+                r["credit_pct"],
+                r["fee_amount"],
+                r["amount"],
+                "granted" if claimed else "unclaimed",
+            )
+        )
     return pl.DataFrame(rows, schema=CREDIT_SCHEMA, orient="row")
 
 
-def sla_credits(period: str, uptime: pl.DataFrame, invoice_lines: pl.DataFrame,
-                previous_ledger: pl.DataFrame, config: SlaConfig, grace_days: int,
-                minor_units: Mapping[str, int], rounding: str) -> pl.DataFrame:
+def sla_credits(
+    period: str,
+    uptime: pl.DataFrame,
+    invoice_lines: pl.DataFrame,
+    previous_ledger: pl.DataFrame,
+    config: SlaConfig,
+    grace_days: int,
+    minor_units: Mapping[str, int],
+    rounding: str,
+) -> pl.DataFrame:
     """The ``sla_credits`` partition of ``period``: earned rows plus resolved pending credits,
     sorted by customer_id, earned_period, service."""
     earned = earned_credits(period, uptime, invoice_lines, config.policy, minor_units, rounding)

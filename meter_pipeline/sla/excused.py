@@ -21,8 +21,15 @@ import polars as pl
 from meter_pipeline.config.sla import ALL_SERVICES, SlaConfig
 
 TIMESTAMP = pl.Datetime("us", "UTC")
-INTERVAL_SCHEMA = pl.Schema({"service": pl.String(), "start": TIMESTAMP, "end": TIMESTAMP,
-                             "source": pl.String(), "source_row": pl.Int64()})
+INTERVAL_SCHEMA = pl.Schema(
+    {
+        "service": pl.String(),
+        "start": TIMESTAMP,
+        "end": TIMESTAMP,
+        "source": pl.String(),
+        "source_row": pl.Int64(),
+    }
+)
 MINUTE = dt.timedelta(minutes=1)
 
 
@@ -30,31 +37,43 @@ def excused_intervals(config: SlaConfig) -> pl.DataFrame:
     """The intervals that excuse downtime, one row per service (``*`` expanded), sorted."""
     policy = config.policy
     notice = dt.timedelta(hours=policy.maintenance_notice_hours)
-    rows = [(w.service, w.start, w.end, "maintenance", w.row) for w in config.maintenance
-            if w.start - w.announced_at >= notice]
-    rows += [(i.service, i.start, i.end, "incident", i.row) for i in config.excused_downtime
-             if i.cause in policy.excused_causes]
-    expanded = [(service, *rest) for (named, *rest) in rows
-                for service in (policy.services if named == ALL_SERVICES else (named,))]
-    return (pl.DataFrame(expanded, schema=INTERVAL_SCHEMA, orient="row")
-            .sort("service", "start", "end", "source", "source_row"))
+    rows = [
+        (w.service, w.start, w.end, "maintenance", w.row)
+        for w in config.maintenance
+        if w.start - w.announced_at >= notice
+    ]
+    rows += [
+        (i.service, i.start, i.end, "incident", i.row)
+        for i in config.excused_downtime
+        if i.cause in policy.excused_causes
+    ]
+    expanded = [
+        (service, *rest)
+        for (named, *rest) in rows
+        for service in (policy.services if named == ALL_SERVICES else (named,))
+    ]
+    return pl.DataFrame(expanded, schema=INTERVAL_SCHEMA, orient="row").sort(
+        "service", "start", "end", "source", "source_row"
+    )
 
 
 def not_excusing(config: SlaConfig) -> dict[str, int]:
     """Reference rows that excuse nothing under the policy (for metadata)."""
     notice = dt.timedelta(hours=config.policy.maintenance_notice_hours)
     return {
-        "maintenance_announced_late": sum(w.start - w.announced_at < notice
-                                          for w in config.maintenance),
-        "incidents_cause_not_excused": sum(i.cause not in config.policy.excused_causes
-                                           for i in config.excused_downtime),
+        "maintenance_announced_late": sum(
+            w.start - w.announced_at < notice for w in config.maintenance
+        ),
+        "incidents_cause_not_excused": sum(
+            i.cause not in config.policy.excused_causes for i in config.excused_downtime
+        ),
     }
 
 
 def excused_minutes(down_minutes: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFrame:
     """The ``(service, minute)`` rows of ``down_minutes`` that an interval excuses, each once."""
     down = down_minutes.select("service", "minute").unique()
-    hits = (down.join(intervals.select("service", "start", "end"), on="service")
-            .filter((pl.col("start") < pl.col("minute") + MINUTE)
-                    & (pl.col("end") > pl.col("minute"))))
+    hits = down.join(intervals.select("service", "start", "end"), on="service").filter(
+        (pl.col("start") < pl.col("minute") + MINUTE) & (pl.col("end") > pl.col("minute"))
+    )
     return hits.select("service", "minute").unique().sort("service", "minute")

@@ -37,9 +37,15 @@ from meter_pipeline.calendar import period_bounds, previous_period
 
 KEY = ("customer_id", "service", "earned_period")
 LEDGER_SCHEMA = polars_schema(SlaCreditLedger)
-CREDIT_LINE_SCHEMA = pl.Schema({"customer_id": pl.String(), "service": pl.String(),
-                                "earned_period": pl.String(), "currency": pl.String(),
-                                "amount": MONEY})
+CREDIT_LINE_SCHEMA = pl.Schema(
+    {
+        "customer_id": pl.String(),
+        "service": pl.String(),
+        "earned_period": pl.String(),
+        "currency": pl.String(),
+        "amount": MONEY,
+    }
+)
 _DETAILS = ("currency", "uptime_pct", "credit_pct", "fee_amount")
 
 
@@ -54,8 +60,9 @@ def subscription_ends(subscriptions: Iterable) -> dict[str, dt.date | None]:
     ends: dict[str, dt.date | None] = {}
     for sub in subscriptions:
         known = ends.get(sub.customer_id, dt.date.min)
-        ends[sub.customer_id] = (None if known is None or sub.end_date is None
-                                 else max(known, sub.end_date))
+        ends[sub.customer_id] = (
+            None if known is None or sub.end_date is None else max(known, sub.end_date)
+        )
     return ends
 
 
@@ -69,29 +76,42 @@ def _opening_rows(period: str, previous: pl.DataFrame, credits: pl.DataFrame) ->
     prev_key = previous_period(period)
     stray = previous.filter(pl.col("billing_period") != prev_key)
     if stray.height:
-        raise ValueError(f"the previous ledger of {period} must be {prev_key}'s, got rows of "
-                         f"{sorted(set(stray.get_column('billing_period')))}")
-    rows = {tuple(r[k] for k in KEY): {**r, "opening": r["carried"]}
-            for r in previous.filter(pl.col("carried") > 0).iter_rows(named=True)}
+        raise ValueError(
+            f"the previous ledger of {period} must be {prev_key}'s, got rows of "
+            f"{sorted(set(stray.get_column('billing_period')))}"
+        )
+    rows = {
+        tuple(r[k] for k in KEY): {**r, "opening": r["carried"]}
+        for r in previous.filter(pl.col("carried") > 0).iter_rows(named=True)
+    }
     for c in credits.filter(pl.col("earned_period") < period).iter_rows(named=True):
         row = rows.get(tuple(c[k] for k in KEY))
         if row is None or row["status"] != "pending":
-            raise ValueError(f"{period}: sla_credits resolves {c['customer_id']}/{c['service']}/"
-                             f"{c['earned_period']}, which is not pending in the previous ledger")
+            raise ValueError(
+                f"{period}: sla_credits resolves {c['customer_id']}/{c['service']}/"
+                f"{c['earned_period']}, which is not pending in the previous ledger"
+            )
         row["status"] = c["status"]
-    for c in credits.filter((pl.col("earned_period") == period)
-                            & pl.col("status").is_in(["granted", "pending"])
-                            & (pl.col("credit_amount") > 0)).iter_rows(named=True):
+    for c in credits.filter(
+        (pl.col("earned_period") == period)
+        & pl.col("status").is_in(["granted", "pending"])
+        & (pl.col("credit_amount") > 0)
+    ).iter_rows(named=True):
         rows[tuple(c[k] for k in KEY)] = {
             **{k: c[k] for k in (*KEY, *_DETAILS, "status")},
-            "amount": c["credit_amount"], "opening": c["credit_amount"]}
-    return sorted(rows.values(), key=lambda r: (r["customer_id"], r["earned_period"],
-                                                r["service"]))
+            "amount": c["credit_amount"],
+            "opening": c["credit_amount"],
+        }
+    return sorted(rows.values(), key=lambda r: (r["customer_id"], r["earned_period"], r["service"]))
 
 
-def credit_ledger(period: str, previous_ledger: pl.DataFrame, credits: pl.DataFrame,
-                  invoice_lines: pl.DataFrame, subscription_ends: Mapping[str, dt.date | None]
-                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def credit_ledger(
+    period: str,
+    previous_ledger: pl.DataFrame,
+    credits: pl.DataFrame,
+    invoice_lines: pl.DataFrame,
+    subscription_ends: Mapping[str, dt.date | None],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ledger partition of ``period`` and the ``sla_credit`` lines of its invoices.
 
     ``previous_ledger``: the ledger partition of the month before (``LEDGER_SCHEMA``; use
@@ -120,14 +140,23 @@ def credit_ledger(period: str, previous_ledger: pl.DataFrame, credits: pl.DataFr
             capacity[customer] = capacity.get(customer, Decimal(0)) - applied
         left = balance - applied
         keep = row["status"] == "pending" or (row["status"] == "granted" and stays_after)
-        ledger.append({**row, "billing_period": period, "applied": applied,
-                       "carried": left if keep else Decimal(0),
-                       "forfeited": Decimal(0) if keep else left})
+        ledger.append(
+            {
+                **row,
+                "billing_period": period,
+                "applied": applied,
+                "carried": left if keep else Decimal(0),
+                "forfeited": Decimal(0) if keep else left,
+            }
+        )
         if applied > 0:
-            lines.append((customer, row["service"], row["earned_period"], row["currency"],
-                          -applied))
-    return (pl.DataFrame(ledger, schema=LEDGER_SCHEMA),
-            pl.DataFrame(lines, schema=CREDIT_LINE_SCHEMA, orient="row"))
+            lines.append(
+                (customer, row["service"], row["earned_period"], row["currency"], -applied)
+            )
+    return (
+        pl.DataFrame(ledger, schema=LEDGER_SCHEMA),
+        pl.DataFrame(lines, schema=CREDIT_LINE_SCHEMA, orient="row"),
+    )
 
 
 def ledger_problems(ledger: pl.DataFrame, previous_ledger: pl.DataFrame) -> list[str]:
@@ -143,16 +172,25 @@ def ledger_problems(ledger: pl.DataFrame, previous_ledger: pl.DataFrame) -> list
         key = "/".join(r[k] for k in KEY)
         parts = (r["applied"], r["carried"], r["forfeited"])
         if min(parts) < 0 or r["opening"] != sum(parts):
-            problems.append(f"{key}: opening {r['opening']} ≠ applied {r['applied']} + carried "
-                            f"{r['carried']} + forfeited {r['forfeited']}")
+            problems.append(
+                f"{key}: opening {r['opening']} ≠ applied {r['applied']} + carried "
+                f"{r['carried']} + forfeited {r['forfeited']}"
+            )
         if r["earned_period"] == r["billing_period"] and r["opening"] != r["amount"]:
             problems.append(f"{key}: opening {r['opening']} ≠ earned amount {r['amount']}")
-    opened = {tuple(r[k] for k in KEY): r["opening"]
-              for r in ledger.iter_rows(named=True) if r["earned_period"] != r["billing_period"]}
-    carried = {tuple(r[k] for k in KEY): r["carried"]
-               for r in previous_ledger.filter(pl.col("carried") > 0).iter_rows(named=True)}
+    opened = {
+        tuple(r[k] for k in KEY): r["opening"]
+        for r in ledger.iter_rows(named=True)
+        if r["earned_period"] != r["billing_period"]
+    }
+    carried = {
+        tuple(r[k] for k in KEY): r["carried"]
+        for r in previous_ledger.filter(pl.col("carried") > 0).iter_rows(named=True)
+    }
     for credit in sorted(opened.keys() | carried.keys()):
         if opened.get(credit) != carried.get(credit):
-            problems.append(f"{'/'.join(credit)}: carried in {carried.get(credit)}, opened with "
-                            f"{opened.get(credit)}")
+            problems.append(
+                f"{'/'.join(credit)}: carried in {carried.get(credit)}, opened with "
+                f"{opened.get(credit)}"
+            )
     return problems

@@ -45,20 +45,28 @@ class IgnoredProbes:
     unknown_services: list[str] = field(default_factory=list)
 
     def as_metadata(self) -> dict[str, int | str]:
-        return {"ignored_unknown_service_rows": self.unknown_service,
-                "ignored_other_status_rows": self.other_status,
-                "ignored_unreadable_rows": self.unreadable,
-                "unknown_services": ", ".join(self.unknown_services)}
+        return {
+            "ignored_unknown_service_rows": self.unknown_service,
+            "ignored_other_status_rows": self.other_status,
+            "ignored_unreadable_rows": self.unreadable,
+            "unknown_services": ", ".join(self.unknown_services),
+        }
 
 
 def merge_probe_results(results: pl.DataFrame) -> pl.DataFrame:
     """One row per probe: ``down`` when any copy is down. Idempotent; order does not matter."""
-    return (results.group_by(list(PROBE_KEY)).agg(pl.col("down").any())
-            .select(RESULT_SCHEMA.names()).cast(RESULT_SCHEMA).sort(list(PROBE_KEY)))
+    return (
+        results.group_by(list(PROBE_KEY))
+        .agg(pl.col("down").any())
+        .select(RESULT_SCHEMA.names())
+        .cast(RESULT_SCHEMA)
+        .sort(list(PROBE_KEY))
+    )
 
 
-def probe_results(raw: pl.DataFrame, services: Iterable[str], unreadable: int = 0
-                  ) -> tuple[pl.DataFrame, IgnoredProbes]:
+def probe_results(
+    raw: pl.DataFrame, services: Iterable[str], unreadable: int = 0
+) -> tuple[pl.DataFrame, IgnoredProbes]:
     """Raw probe rows (``RAW_PROBE_SCHEMA``) → deduplicated results and what was ignored.
 
     A row of an unknown service is counted there whatever its status; a row of a known service
@@ -86,9 +94,14 @@ def probe_minutes(results: pl.DataFrame) -> pl.DataFrame:
     return (
         results.group_by("service", pl.col("checked_at").dt.truncate("1m").alias("minute"))
         .agg(probes=pl.len().cast(pl.Int64), down_probes=pl.col("down").sum().cast(pl.Int64))
-        .with_columns(status=pl.when(pl.col("down_probes") * 2 > pl.col("probes"))
-                      .then(pl.lit("down")).otherwise(pl.lit("up")))
-        .select(MINUTE_SCHEMA.names()).cast(MINUTE_SCHEMA).sort("service", "minute")
+        .with_columns(
+            status=pl.when(pl.col("down_probes") * 2 > pl.col("probes"))
+            .then(pl.lit("down"))
+            .otherwise(pl.lit("up"))
+        )
+        .select(MINUTE_SCHEMA.names())
+        .cast(MINUTE_SCHEMA)
+        .sort("service", "minute")
     )
 
 
@@ -106,14 +119,21 @@ def month_probe_minutes(day_results: pl.DataFrame, period: str) -> pl.DataFrame:
     several of those days counts once.
     """
     start, end = month_start_instant(period), month_end_instant(period)
-    inside = day_results.select(RESULT_SCHEMA.names()).cast(RESULT_SCHEMA).filter(
-        (pl.col("checked_at") >= start) & (pl.col("checked_at") < end))
+    inside = (
+        day_results.select(RESULT_SCHEMA.names())
+        .cast(RESULT_SCHEMA)
+        .filter((pl.col("checked_at") >= start) & (pl.col("checked_at") < end))
+    )
     return probe_minutes(merge_probe_results(inside))
 
 
-def probe_day(raw: pl.DataFrame, services: Iterable[str], landing_date: dt.date,
-              unreadable: int = 0) -> tuple[pl.DataFrame, pl.DataFrame, IgnoredProbes]:
+def probe_day(
+    raw: pl.DataFrame, services: Iterable[str], landing_date: dt.date, unreadable: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame, IgnoredProbes]:
     """One landing day's ``(probe_results, probe_minutes, ignored)``, partition column first."""
     results, ignored = probe_results(raw, services, unreadable)
-    return (with_landing_date(results, landing_date),
-            with_landing_date(probe_minutes(results), landing_date), ignored)
+    return (
+        with_landing_date(results, landing_date),
+        with_landing_date(probe_minutes(results), landing_date),
+        ignored,
+    )

@@ -25,9 +25,9 @@ import polars as pl
 
 from data_contracts.base import polars_schema
 from data_contracts.sla import Uptime
+from meter_pipeline.calendar import minutes_in_month
 from meter_pipeline.config.sla import SlaPolicy
 from meter_pipeline.sla.excused import excused_minutes
-from meter_pipeline.calendar import minutes_in_month
 
 UPTIME_SCHEMA = polars_schema(Uptime)
 _SHOWN = 10_000  # 4 fractional digits
@@ -36,8 +36,10 @@ _SHOWN = 10_000  # 4 fractional digits
 def uptime_exact(minutes: int, down_minutes: int, excused_minutes: int) -> Fraction:
     """The exact uptime percentage from the uptime table's integer columns."""
     if minutes <= 0 or not 0 <= excused_minutes <= down_minutes <= minutes:
-        raise ValueError(f"inconsistent minute counts: minutes={minutes}, "
-                         f"down={down_minutes}, excused={excused_minutes}")
+        raise ValueError(
+            f"inconsistent minute counts: minutes={minutes}, "
+            f"down={down_minutes}, excused={excused_minutes}"
+        )
     return Fraction(100 * (minutes - (down_minutes - excused_minutes)), minutes)
 
 
@@ -51,13 +53,16 @@ def shown_pct(value: Fraction | Decimal) -> Decimal:
 
 def low_coverage(uptime: pl.DataFrame, min_coverage_pct: Decimal) -> pl.DataFrame:
     """Warning-check helper: services whose exact coverage is below ``min_coverage_pct``."""
-    below = [Fraction(100 * (m - n), m) < Fraction(min_coverage_pct)
-             for m, n in uptime.select("minutes", "no_data_minutes").iter_rows()]
+    below = [
+        Fraction(100 * (m - n), m) < Fraction(min_coverage_pct)
+        for m, n in uptime.select("minutes", "no_data_minutes").iter_rows()
+    ]
     return uptime.filter(pl.Series(below, dtype=pl.Boolean))
 
 
-def compute_uptime(period: str, month_minutes: pl.DataFrame, policy: SlaPolicy,
-                   intervals: pl.DataFrame) -> pl.DataFrame:
+def compute_uptime(
+    period: str, month_minutes: pl.DataFrame, policy: SlaPolicy, intervals: pl.DataFrame
+) -> pl.DataFrame:
     """One row per service of sla.yaml (``UPTIME_SCHEMA``), sorted by service.
 
     ``month_minutes``: the month's probe minutes (service, minute, probes, down_probes, status),
@@ -80,8 +85,18 @@ def compute_uptime(period: str, month_minutes: pl.DataFrame, policy: SlaPolicy,
         n_down = by_service["down"].get(service, 0)
         n_excused = by_service["excused"].get(service, 0)
         exact = uptime_exact(minutes, n_down, n_excused)
-        rows.append((period, service, minutes, n_down, n_excused, minutes - with_data,
-                     shown_pct(exact), shown_pct(policy.target_uptime_pct),
-                     exact >= Fraction(policy.target_uptime_pct),
-                     shown_pct(Fraction(100 * with_data, minutes))))
+        rows.append(
+            (
+                period,
+                service,
+                minutes,
+                n_down,
+                n_excused,
+                minutes - with_data,
+                shown_pct(exact),
+                shown_pct(policy.target_uptime_pct),
+                exact >= Fraction(policy.target_uptime_pct),
+                shown_pct(Fraction(100 * with_data, minutes)),
+            )
+        )
     return pl.DataFrame(rows, schema=UPTIME_SCHEMA, orient="row")

@@ -20,12 +20,66 @@ def frame(model, rows):
 
 
 GOOD_LINES = [
-    (NOV, "2026-11-acme", "acme", 1, "platform_fee", "p", dt.date(2026, 1, 1), None,
-     "cloud_meter", None, None, None, None, None, 30, D("300.00"), "USD", None),
-    (NOV, "2026-11-acme", "acme", 2, "usage", "p", dt.date(2026, 1, 1), "api", None, "api_calls",
-     D("500"), D("1000"), D("0.002"), 1500, None, D("1.00"), "USD", None),
-    (NOV, "2026-11-acme", "acme", 3, "sla_credit", None, None, None, "cloud_meter", None, None,
-     None, None, None, None, D("-15.00"), "USD", "2026-10"),
+    (
+        NOV,
+        "2026-11-acme",
+        "acme",
+        1,
+        "platform_fee",
+        "p",
+        dt.date(2026, 1, 1),
+        None,
+        "cloud_meter",
+        None,
+        None,
+        None,
+        None,
+        None,
+        30,
+        D("300.00"),
+        "USD",
+        None,
+    ),
+    (
+        NOV,
+        "2026-11-acme",
+        "acme",
+        2,
+        "usage",
+        "p",
+        dt.date(2026, 1, 1),
+        "api",
+        None,
+        "api_calls",
+        D("500"),
+        D("1000"),
+        D("0.002"),
+        1500,
+        None,
+        D("1.00"),
+        "USD",
+        None,
+    ),
+    (
+        NOV,
+        "2026-11-acme",
+        "acme",
+        3,
+        "sla_credit",
+        None,
+        None,
+        None,
+        "cloud_meter",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        D("-15.00"),
+        "USD",
+        "2026-10",
+    ),
 ]
 GOOD_INVOICE = [(NOV, "2026-11-acme", "acme", "USD", D("301.00"), D("-15.00"), D("286.00"), 3)]
 
@@ -49,8 +103,9 @@ def test_good_frames_pass():
     conform(frame(InvoiceLines, GOOD_LINES), InvoiceLines)
     conform(frame(Invoices, GOOD_INVOICE), Invoices)
     conform(frame(PeriodUsage, [(NOV, "acme", "api_calls", D(3), 3, 1)]), PeriodUsage)
-    conform(frame(UnbilledUsage, [(NOV, "x", "api_calls", "no_subscription", 1, D(1))]),
-            UnbilledUsage)
+    conform(
+        frame(UnbilledUsage, [(NOV, "x", "api_calls", "no_subscription", 1, D(1))]), UnbilledUsage
+    )
 
 
 def replace(rows, index, **changes):
@@ -58,39 +113,72 @@ def replace(rows, index, **changes):
     row = list(rows[index])
     for name, value in changes.items():
         row[names.index(name)] = value
-    return [*rows[:index], tuple(row), *rows[index + 1:]]
+    return [*rows[:index], tuple(row), *rows[index + 1 :]]
 
 
-@pytest.mark.parametrize("rows, check", [
-    pytest.param(replace(GOOD_LINES, 0, kind="discount"), "isin",
-                 id="an unknown line kind fails"),
-    pytest.param(replace(GOOD_LINES, 2, amount=D("15.00")), "credits_negative_others_not",
-                 id="a positive credit line fails"),
-    pytest.param(replace(GOOD_LINES, 1, amount=D("-1.00")), "credits_negative_others_not",
-                 id="a negative usage line fails"),
-    pytest.param(replace(GOOD_LINES, 0, quantity=D(1), free_quantity=D(0)),
-                 "quantity_only_on_usage", id="a quantity on a platform fee line fails"),
-    pytest.param(replace(GOOD_LINES, 1, quantity=None), "quantity_only_on_usage",
-                 id="a usage line without quantity fails"),
-    pytest.param(replace(GOOD_LINES, 0, line_no=0), "greater_than_or_equal_to",
-                 id="line numbers start at 1"),
-    pytest.param(replace(GOOD_LINES, 0, billing_period="2026-11-01"), "str_matches",
-                 id="a billing period that is not YYYY-MM fails"),
-])
+@pytest.mark.parametrize(
+    "rows, check",
+    [
+        pytest.param(
+            replace(GOOD_LINES, 0, kind="discount"), "isin", id="an unknown line kind fails"
+        ),
+        pytest.param(
+            replace(GOOD_LINES, 2, amount=D("15.00")),
+            "credits_negative_others_not",
+            id="a positive credit line fails",
+        ),
+        pytest.param(
+            replace(GOOD_LINES, 1, amount=D("-1.00")),
+            "credits_negative_others_not",
+            id="a negative usage line fails",
+        ),
+        pytest.param(
+            replace(GOOD_LINES, 0, quantity=D(1), free_quantity=D(0)),
+            "quantity_only_on_usage",
+            id="a quantity on a platform fee line fails",
+        ),
+        pytest.param(
+            replace(GOOD_LINES, 1, quantity=None),
+            "quantity_only_on_usage",
+            id="a usage line without quantity fails",
+        ),
+        pytest.param(
+            replace(GOOD_LINES, 0, line_no=0),
+            "greater_than_or_equal_to",
+            id="line numbers start at 1",
+        ),
+        pytest.param(
+            replace(GOOD_LINES, 0, billing_period="2026-11-01"),
+            "str_matches",
+            id="a billing period that is not YYYY-MM fails",
+        ),
+    ],
+)
 def test_bad_invoice_lines_fail(rows, check):
     with pytest.raises(pandera.errors.SchemaErrors, match=check):
         conform(frame(InvoiceLines, rows), InvoiceLines)
 
 
-@pytest.mark.parametrize("row, check", [
-    pytest.param((NOV, "i", "c", "USD", D("1"), D("-2"), D("-1"), 1), "greater_than_or_equal_to",
-                 id="a negative total fails"),
-    pytest.param((NOV, "i", "c", "USD", D("3"), D("1"), D("4"), 1), "less_than_or_equal_to",
-                 id="positive credits fail"),
-    pytest.param((NOV, "i", "c", "USD", D("3"), D("-1"), D("3"), 1),
-                 "total_is_subtotal_plus_credits", id="a total that is not subtotal + credits "
-                                                      "fails"),
-])
+@pytest.mark.parametrize(
+    "row, check",
+    [
+        pytest.param(
+            (NOV, "i", "c", "USD", D("1"), D("-2"), D("-1"), 1),
+            "greater_than_or_equal_to",
+            id="a negative total fails",
+        ),
+        pytest.param(
+            (NOV, "i", "c", "USD", D("3"), D("1"), D("4"), 1),
+            "less_than_or_equal_to",
+            id="positive credits fail",
+        ),
+        pytest.param(
+            (NOV, "i", "c", "USD", D("3"), D("-1"), D("3"), 1),
+            "total_is_subtotal_plus_credits",
+            id="a total that is not subtotal + credits fails",
+        ),
+    ],
+)
 def test_bad_invoices_fail(row, check):
     with pytest.raises(pandera.errors.SchemaErrors, match=check):
         conform(frame(Invoices, [row]), Invoices)

@@ -1,8 +1,8 @@
 """Two months of landing days backfilled through the CLI, billed, and checked against a second
 implementation (issue 3, Acceptance: the end-to-end test).
 
-The data root is generated (seeded) by :mod:`tests.helpers.billing_reference`: about a thousand events
-in JSONL, gzipped NDJSON and CSV over landing days 2026-08-01 … 2026-10-03, with late events,
+The data root is generated (seeded) by :mod:`tests.helpers.billing_reference`: about a thousand
+events in JSONL, gzipped NDJSON and CSV over landing days 2026-08-01 … 2026-10-03, with late events,
 duplicates (same file, two files, next day, a conflicting re-send, a retry after the month
 closed), bad rows, a plan change mid-month in USD and in JPY, a mid-month start, a customer that
 never sends anything, minimums that trigger and one that does not, all five charge models with a
@@ -51,16 +51,36 @@ pytestmark = pytest.mark.slow
 
 SEED = 20260801
 MONTHLY_TABLES = ("period_usage", "unbilled_usage", "invoice_lines", "invoices")
-LINE_COLUMNS = ("invoice_id", "customer_id", "line_no", "kind", "plan_id", "subscription_start",
-                "charge_id", "service", "meter", "quantity", "free_quantity", "unit_price",
-                "event_count", "amount", "currency")
-INVOICE_COLUMNS = ("invoice_id", "customer_id", "currency", "subtotal", "credits", "total",
-                   "line_count")
+LINE_COLUMNS = (
+    "invoice_id",
+    "customer_id",
+    "line_no",
+    "kind",
+    "plan_id",
+    "subscription_start",
+    "charge_id",
+    "service",
+    "meter",
+    "quantity",
+    "free_quantity",
+    "unit_price",
+    "event_count",
+    "amount",
+    "currency",
+)
+INVOICE_COLUMNS = (
+    "invoice_id",
+    "customer_id",
+    "currency",
+    "subtotal",
+    "credits",
+    "total",
+    "line_count",
+)
 
 
 def backfill_args(root: Path, start: dt.date, end: dt.date) -> list[str]:
-    return ["backfill", "--root", str(root), "--start", start.isoformat(), "--end",
-            end.isoformat()]
+    return ["backfill", "--root", str(root), "--start", start.isoformat(), "--end", end.isoformat()]
 
 
 def cli_in_process(root: Path, start: dt.date, end: dt.date) -> int:
@@ -73,8 +93,14 @@ def cli_subprocess(root: Path, start: dt.date, end: dt.date) -> subprocess.Compl
     script = Path(sys.executable).with_name("meter-pipeline")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "meter_pipeline.cli"]
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    return subprocess.run(command + backfill_args(root, start, end), cwd=root.parent, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        command + backfill_args(root, start, end),
+        cwd=root.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def monthly_files(root: Path) -> tuple[dict[str, bytes], dict[str, int]]:
@@ -82,18 +108,22 @@ def monthly_files(root: Path) -> tuple[dict[str, bytes], dict[str, int]]:
     partition is replaced by a new file, so a new inode shows it was written again)."""
     files = sorted((root / "warehouse").glob("*/billing_period=*/*"))
     paths = [f.relative_to(root).as_posix() for f in files]
-    return ({p: f.read_bytes() for p, f in zip(paths, files)},
-            {p: f.stat().st_ino for p, f in zip(paths, files)})
+    return (
+        {p: f.read_bytes() for p, f in zip(paths, files, strict=True)},
+        {p: f.stat().st_ino for p, f in zip(paths, files, strict=True)},
+    )
 
 
 def query(root: Path, table: str, sql: str) -> list[dict[str, Any]]:
     """``sql`` with ``{t}`` standing for the table read with Hive partitioning."""
-    source = (f"read_parquet('{root}/warehouse/{table}/*/*.parquet', hive_partitioning=true, "
-              "hive_types_autocast=false)")
+    source = (
+        f"read_parquet('{root}/warehouse/{table}/*/*.parquet', hive_partitioning=true, "
+        "hive_types_autocast=false)"
+    )
     with duckdb.connect() as con:
         result = con.execute(sql.format(t=source))
         names = [d[0] for d in result.description]
-        return [dict(zip(names, row)) for row in result.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
 @dataclass
@@ -112,18 +142,29 @@ class Snapshot:
         invoices, lines, usage, unbilled = {}, {}, {}, {}
         for period in PERIODS:
             where = f"where billing_period = '{period}'"
-            invoices[period] = query(root, "invoices", f"select {', '.join(INVOICE_COLUMNS)} "
-                                     f"from {{t}} {where} order by customer_id")
-            lines[period] = query(root, "invoice_lines", f"select {', '.join(LINE_COLUMNS)} "
-                                  f"from {{t}} {where} order by customer_id, line_no")
+            invoices[period] = query(
+                root,
+                "invoices",
+                f"select {', '.join(INVOICE_COLUMNS)} from {{t}} {where} order by customer_id",
+            )
+            lines[period] = query(
+                root,
+                "invoice_lines",
+                f"select {', '.join(LINE_COLUMNS)} "
+                f"from {{t}} {where} order by customer_id, line_no",
+            )
             usage[period] = {
-                (r["customer_id"], r["meter"]): {k: r[k] for k in
-                                                 ("quantity", "event_count", "late_event_count")}
-                for r in query(root, "period_usage", f"select * from {{t}} {where}")}
+                (r["customer_id"], r["meter"]): {
+                    k: r[k] for k in ("quantity", "event_count", "late_event_count")
+                }
+                for r in query(root, "period_usage", f"select * from {{t}} {where}")
+            }
             unbilled[period] = {
-                (r["customer_id"], r["meter"], r["reason"]): {k: r[k] for k in
-                                                              ("event_count", "quantity")}
-                for r in query(root, "unbilled_usage", f"select * from {{t}} {where}")}
+                (r["customer_id"], r["meter"], r["reason"]): {
+                    k: r[k] for k in ("event_count", "quantity")
+                }
+                for r in query(root, "unbilled_usage", f"select * from {{t}} {where}")
+            }
         return cls(*monthly_files(root), invoices, lines, usage, unbilled)
 
 
@@ -136,7 +177,7 @@ class Runs:
     first: Snapshot
     second: Snapshot
     third: Snapshot
-    reference: dict[str, dict]        # period -> reference billing before the late file
+    reference: dict[str, dict]  # period -> reference billing before the late file
     reference_after: dict[str, dict]  # period -> reference billing after it
     ingestion: dict
     ingestion_after: dict
@@ -163,10 +204,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     ingestion = reference_ingestion(scenario.rows)
     ingestion_after = reference_ingestion(scenario.rows + scenario.late_rows)
     return Runs(
-        root, scenario, codes, proc.stderr[-3000:], first, second, third,
+        root,
+        scenario,
+        codes,
+        proc.stderr[-3000:],
+        first,
+        second,
+        third,
         {p: reference_billing(ingestion["clean"], p) for p in PERIODS},
         {p: reference_billing(ingestion_after["clean"], p) for p in PERIODS},
-        ingestion, ingestion_after)
+        ingestion,
+        ingestion_after,
+    )
 
 
 def test_every_backfill_exits_zero(runs: Runs):
@@ -177,10 +226,14 @@ def test_every_backfill_exits_zero(runs: Runs):
 # Ingestion agrees with the ground truth the generator kept (what billing starts from)
 # ----------------------------------------------------------------------------------------------
 
+
 def test_ingestion_audit_counts_match_the_ground_truth(runs: Runs):
-    rows = query(runs.root, "ingestion_audit",
-                 "select landing_date, rows_read, rows_quarantined, rows_duplicate, rows_accepted "
-                 "from {t} order by landing_date")
+    rows = query(
+        runs.root,
+        "ingestion_audit",
+        "select landing_date, rows_read, rows_quarantined, rows_duplicate, rows_accepted "
+        "from {t} order by landing_date",
+    )
     got = {dt.date.fromisoformat(str(r.pop("landing_date"))): r for r in rows}
     expected = runs.ingestion_after["counts"]
     assert {day: got[day] for day in expected} == expected
@@ -188,21 +241,30 @@ def test_ingestion_audit_counts_match_the_ground_truth(runs: Runs):
 
 
 def test_quarantine_duplicates_and_billing_periods_match_the_ground_truth(runs: Runs):
-    quarantined = {(r["source_file"], r["line_number"], r["reason"]) for r in query(
-        runs.root, "quarantined_events", "select source_file, line_number, reason from {t}")}
+    quarantined = {
+        (r["source_file"], r["line_number"], r["reason"])
+        for r in query(
+            runs.root, "quarantined_events", "select source_file, line_number, reason from {t}"
+        )
+    }
     assert quarantined == runs.ingestion_after["quarantined"]
 
-    duplicates = {(r["event_id"], r["source_file"], r["line_number"], r["first_landing_date"],
-                   r["conflict"]) for r in query(
-        runs.root, "duplicate_events",
-        "select event_id, source_file, line_number, first_landing_date, conflict from {t}")}
+    duplicates = {
+        (r["event_id"], r["source_file"], r["line_number"], r["first_landing_date"], r["conflict"])
+        for r in query(
+            runs.root,
+            "duplicate_events",
+            "select event_id, source_file, line_number, first_landing_date, conflict from {t}",
+        )
+    }
     assert duplicates == runs.ingestion_after["duplicates"]
     assert sum(d[-1] for d in duplicates) == 1  # the one conflicting re-send
 
-    clean = {(r["event_id"], r["billing_period"], r["late"]) for r in query(
-        runs.root, "clean_events", "select event_id, billing_period, late from {t}")}
-    expected = {(c.event.event_id, c.billing_period, c.late)
-                for c in runs.ingestion_after["clean"]}
+    clean = {
+        (r["event_id"], r["billing_period"], r["late"])
+        for r in query(runs.root, "clean_events", "select event_id, billing_period, late from {t}")
+    }
+    expected = {(c.event.event_id, c.billing_period, c.late) for c in runs.ingestion_after["clean"]}
     assert clean == expected
 
 
@@ -210,14 +272,18 @@ def test_quarantine_duplicates_and_billing_periods_match_the_ground_truth(runs: 
 # Billing agrees with the reference implementation, exactly
 # ----------------------------------------------------------------------------------------------
 
+
 def expected_invoices(reference: dict) -> list[dict]:
-    return [{k: inv[k] for k in INVOICE_COLUMNS}
-            for _, inv in sorted(reference["invoices"].items())]
+    return [
+        {k: inv[k] for k in INVOICE_COLUMNS} for _, inv in sorted(reference["invoices"].items())
+    ]
 
 
 def expected_lines(reference: dict) -> list[dict]:
-    return sorted(({k: line[k] for k in LINE_COLUMNS} for line in reference["lines"]),
-                  key=lambda line: (line["customer_id"], line["line_no"]))
+    return sorted(
+        ({k: line[k] for k in LINE_COLUMNS} for line in reference["lines"]),
+        key=lambda line: (line["customer_id"], line["line_no"]),
+    )
 
 
 @pytest.mark.parametrize("period", PERIODS)
@@ -242,9 +308,11 @@ def test_period_usage_and_unbilled_usage_match_the_reference(runs: Runs, period:
 
 
 def amounts(lines: list[dict], customer: str, **match: Any) -> list[tuple]:
-    return [(line["kind"], line["charge_id"] or line["service"], line["amount"])
-            for line in lines if line["customer_id"] == customer
-            and all(line[k] == v for k, v in match.items())]
+    return [
+        (line["kind"], line["charge_id"] or line["service"], line["amount"])
+        for line in lines
+        if line["customer_id"] == customer and all(line[k] == v for k, v in match.items())
+    ]
 
 
 def test_a_few_invoices_worked_out_by_hand(runs: Runs):
@@ -253,13 +321,17 @@ def test_a_few_invoices_worked_out_by_hand(runs: Runs):
     aug, sep = runs.first.lines["2026-08"], runs.first.lines["2026-09"]
     # golf starts 08-10 (22 of 31 days) and sends nothing: 49 × 22/31 = 34.774… → 34.77; the
     # tier-1 flat fee is charged at zero usage; minimum 150 × 22/31 = 106.4516… − 37.27 → 69.18.
-    assert amounts(aug, "golf") == [("platform_fee", "cloud_meter", D("34.77")),
-                                    ("usage", "api", D("0")), ("usage", "tokens", D("2.50")),
-                                    ("minimum_commitment", None, D("69.18"))]
+    assert amounts(aug, "golf") == [
+        ("platform_fee", "cloud_meter", D("34.77")),
+        ("usage", "api", D("0")),
+        ("usage", "tokens", D("2.50")),
+        ("minimum_commitment", None, D("69.18")),
+    ]
     # beta starts 08-12: 300 × 20/31 = 193.548… → 193.55; 200 × 20/31 = 129.032… → 129.03.
     assert amounts(aug, "beta", kind="platform_fee") == [
-        ("platform_fee", "cloud_meter", D("193.55")), ("platform_fee", "billing_meter",
-                                                       D("129.03"))]
+        ("platform_fee", "cloud_meter", D("193.55")),
+        ("platform_fee", "billing_meter", D("129.03")),
+    ]
     # hotel ended 08-10; two late August events bill in September with no fee and no minimum:
     # 1 call is inside 20 free units; 777 tokens = 2.50 + 777 × 0.0009 = 3.1993 → 3.20.
     assert amounts(sep, "hotel") == [("usage", "api", D("0")), ("usage", "tokens", D("3.20"))]
@@ -267,13 +339,19 @@ def test_a_few_invoices_worked_out_by_hand(runs: Runs):
     # = 1.50 + 4200 × 0.0013 = 6.96; 1 call = 1 package of 25 = 5.00; recovered 100.04 × 0.25
     # + 1 × 0.015 = 25.025 → 25.03 (half up); latest seats 12 × 7.50 = 90.00.
     assert amounts(sep, "acme", plan_id="growth") == [
-        ("usage", "api", D("0")), ("usage", "tokens_large", D("6.96")),
-        ("usage", "tokens_small", D("0")), ("usage", "storage", D("0")),
-        ("usage", "exports", D("5.00")), ("usage", "recovered", D("25.03")),
-        ("usage", "seats", D("90.00")), ("usage", "users", D("0"))]
+        ("usage", "api", D("0")),
+        ("usage", "tokens_large", D("6.96")),
+        ("usage", "tokens_small", D("0")),
+        ("usage", "storage", D("0")),
+        ("usage", "exports", D("5.00")),
+        ("usage", "recovered", D("25.03")),
+        ("usage", "seats", D("90.00")),
+        ("usage", "users", D("0")),
+    ]
     # After 2500 more recovered lands on 09-10: 2600.04 × 0.25 + 2 × 0.015 = 650.04.
-    assert ("usage", "recovered", D("650.04")) in amounts(runs.third.lines["2026-09"], "acme",
-                                                           plan_id="growth")
+    assert ("usage", "recovered", D("650.04")) in amounts(
+        runs.third.lines["2026-09"], "acme", plan_id="growth"
+    )
     # kyoto (JPY) falls short of its ¥30,000 minimum in August: the invoice is exactly ¥30,000.
     kyoto = [i for i in runs.first.invoices["2026-08"] if i["customer_id"] == "kyoto"]
     assert [(i["currency"], i["total"]) for i in kyoto] == [("JPY", D("30000"))]
@@ -285,22 +363,27 @@ def test_the_scenario_exercises_every_case(runs: Runs):
     lines = aug["lines"] + sep["lines"]
 
     def of(ref, customer, **match):
-        return [line for line in ref["lines"] if line["customer_id"] == customer
-                and all(line[k] == v for k, v in match.items())]
+        return [
+            line
+            for line in ref["lines"]
+            if line["customer_id"] == customer and all(line[k] == v for k, v in match.items())
+        ]
 
     # Plan changes: two subscriptions on one invoice (USD in August, JPY in September).
     assert {line["plan_id"] for line in of(aug, "acme")} == {"growth", "enterprise"}
     assert {line["plan_id"] for line in of(sep, "kyoto")} == {"jp_basic", "jp_pro"}
     assert sep["invoices"]["kyoto"]["currency"] == "JPY"
     # Mid-month start: prorated fee (beta: 20 of 31 days of 300.00 = 193.548… → 193.55).
-    assert of(aug, "beta", kind="platform_fee", service="cloud_meter")[0]["amount"] == \
-        Decimal("193.55")
+    assert of(aug, "beta", kind="platform_fee", service="cloud_meter")[0]["amount"] == Decimal(
+        "193.55"
+    )
     # Minimums that trigger (golf never sends anything) and one that does not (acme enterprise).
     assert of(aug, "golf", kind="minimum_commitment") and of(sep, "golf", kind="minimum_commitment")
     assert not of(sep, "acme", kind="minimum_commitment", plan_id="enterprise")
     # Late events: acme's ended growth plan and hotel bill them in September with no fee.
-    assert of(sep, "acme", plan_id="growth") and not of(sep, "acme", plan_id="growth",
-                                                        kind="platform_fee")
+    assert of(sep, "acme", plan_id="growth") and not of(
+        sep, "acme", plan_id="growth", kind="platform_fee"
+    )
     assert {line["kind"] for line in of(sep, "hotel")} == {"usage"}
     assert sum(u["late_event_count"] for u in sep["period_usage"].values()) >= 6
     # Usage without a subscription: ghost always, foxtrot before 09-05, delta after 09-15.
@@ -309,18 +392,24 @@ def test_the_scenario_exercises_every_case(runs: Runs):
     assert "ghost" not in aug["invoices"] and "ghost" not in sep["invoices"]
     # Every model; a graduated quantity past its second bound; free units larger than usage.
     assert any(line["charge_id"] == "tokens_large" and line["quantity"] > 20000 for line in lines)
-    assert any(line["kind"] == "usage" and line["quantity"] == 0 and line["free_quantity"] > 0
-               for line in lines)
+    assert any(
+        line["kind"] == "usage" and line["quantity"] == 0 and line["free_quantity"] > 0
+        for line in lines
+    )
     assert any(line["charge_id"] == "storage" and line["quantity"] > 100 for line in lines)
     # Amounts exactly half a minor unit, where half_up decides.
-    halves = [a for a, cur in aug["exact_amounts"] + sep["exact_amounts"]
-              if (a * (100 if cur == "USD" else 1)) % 1 == Decimal("0.5")]
+    halves = [
+        a
+        for a, cur in aug["exact_amounts"] + sep["exact_amounts"]
+        if (a * (100 if cur == "USD" else 1)) % 1 == Decimal("0.5")
+    ]
     assert halves
 
 
 # ----------------------------------------------------------------------------------------------
 # Re-runs: idempotent, and a closed month never changes
 # ----------------------------------------------------------------------------------------------
+
 
 def test_rerunning_the_backfill_changes_no_byte_of_any_monthly_partition(runs: Runs):
     files = runs.first.files
@@ -345,9 +434,14 @@ def test_a_file_landing_after_august_closed_leaves_august_and_bills_september(ru
     late_ids = {row.event.event_id for row in runs.scenario.late_rows if row.event}
     late_file = runs.scenario.late_rows[0].source_file
     assert late_file.startswith(f"landing/events/{LATE_FILE_DAY.isoformat()}/")
-    billed = {r["event_id"]: (r["billing_period"], r["late"]) for r in query(
-        runs.root, "clean_events",
-        f"select event_id, billing_period, late from {{t}} where source_file = '{late_file}'")}
+    billed = {
+        r["event_id"]: (r["billing_period"], r["late"])
+        for r in query(
+            runs.root,
+            "clean_events",
+            f"select event_id, billing_period, late from {{t}} where source_file = '{late_file}'",
+        )
+    }
     assert billed == {i: ("2026-09", True) for i in late_ids if i != "dup-same"}
 
     reference = runs.reference_after["2026-09"]
@@ -358,4 +452,3 @@ def test_a_file_landing_after_august_closed_leaves_august_and_bills_september(ru
     assert after.invoices["2026-09"] != before.invoices["2026-09"]
     # The reference for August does not move either (the late events are not August's).
     assert expected_invoices(runs.reference_after["2026-08"]) == before.invoices["2026-08"]
-

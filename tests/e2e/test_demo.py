@@ -16,17 +16,30 @@ import pytest
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-KNOWN_METERS = {"api_calls", "llm_tokens", "storage_gb", "seats", "active_users",
-                "agent_conversations", "bot_tickets", "recovered_amount",
-                "chargebacks_prevented", "screened_value"}
+KNOWN_METERS = {
+    "api_calls",
+    "llm_tokens",
+    "storage_gb",
+    "seats",
+    "active_users",
+    "agent_conversations",
+    "bot_tickets",
+    "recovered_amount",
+    "chargebacks_prevented",
+    "screened_value",
+}
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo") / "data"
-    proc = subprocess.run([str(Path(sys.executable).parent / "meter-pipeline"), "demo",
-                           "--root", str(root)], capture_output=True, text=True, timeout=600,
-                          cwd=REPO)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "meter-pipeline"), "demo", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return root, proc.stdout
 
@@ -45,17 +58,23 @@ def billed_events(root: Path, period: str) -> list[dict]:
                     event = json.loads(line)
                 except json.JSONDecodeError:
                     continue
-                if not all(k in event for k in ("event_id", "customer_id", "meter",
-                                                "timestamp")) or event["meter"] not in KNOWN_METERS:
+                if (
+                    not all(k in event for k in ("event_id", "customer_id", "meter", "timestamp"))
+                    or event["meter"] not in KNOWN_METERS
+                ):
                     continue
                 if event["event_id"] in seen:
                     continue
                 seen.add(event["event_id"])
                 day = dt.date.fromisoformat(event["timestamp"][:10])
-                month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - \
-                    dt.timedelta(days=1)
-                bills = (f"{day:%Y-%m}" if landing <= month_end + dt.timedelta(days=3)
-                         else f"{landing - dt.timedelta(days=3):%Y-%m}")
+                month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(
+                    day=1
+                ) - dt.timedelta(days=1)
+                bills = (
+                    f"{day:%Y-%m}"
+                    if landing <= month_end + dt.timedelta(days=3)
+                    else f"{landing - dt.timedelta(days=3):%Y-%m}"
+                )
                 if bills == period:
                     events.append(event)
     return events
@@ -67,8 +86,13 @@ def cents(amount: Decimal) -> Decimal:
 
 def test_demo_prints_the_summary_with_invoices_uptime_and_credits(demo):
     _, out = demo
-    for heading in ("== meter-pipeline demo ==", "Invoices", "Uptime", "SLA credits granted",
-                    "duckdb -c"):
+    for heading in (
+        "== meter-pipeline demo ==",
+        "Invoices",
+        "Uptime",
+        "SLA credits granted",
+        "duckdb -c",
+    ):
         assert heading in out
     assert "2026-09  cloud_meter" in out and "NO" in out  # the September outage
 
@@ -77,15 +101,20 @@ def test_outcome_based_invoices_match_a_count_by_hand(demo):
     root, _ = demo
     events = billed_events(root, "2026-09")
     agent = [e for e in events if e["customer_id"] == "cust_015"]
-    conversations = len({e["dimensions"]["conversation_id"] for e in agent
-                         if e["meter"] == "agent_conversations"})
-    resolved = sum(1 for e in agent if e["meter"] == "bot_tickets"
-                   and e["dimensions"]["outcome"] == "resolved")
+    conversations = len(
+        {e["dimensions"]["conversation_id"] for e in agent if e["meter"] == "agent_conversations"}
+    )
+    resolved = sum(
+        1 for e in agent if e["meter"] == "bot_tickets" and e["dimensions"]["outcome"] == "resolved"
+    )
     risk = [e for e in events if e["customer_id"] == "cust_021"]
     recovered = sum(Decimal(e["value"]) for e in risk if e["meter"] == "recovered_amount")
     prevented = sum(1 for e in risk if e["meter"] == "chargebacks_prevented")
-    approved = sum(Decimal(e["value"]) for e in risk if e["meter"] == "screened_value"
-                   and e["dimensions"]["decision"] == "approved")
+    approved = sum(
+        Decimal(e["value"])
+        for e in risk
+        if e["meter"] == "screened_value" and e["dimensions"]["decision"] == "approved"
+    )
     expected = {
         ("cust_015", "conversations"): cents(conversations * Decimal("2.00")),
         ("cust_015", "resolutions"): cents(resolved * Decimal("0.99")),
@@ -97,17 +126,23 @@ def test_outcome_based_invoices_match_a_count_by_hand(demo):
         f"select customer_id, charge_id, amount from read_parquet("
         f"'{root}/warehouse/invoice_lines/*/*.parquet', hive_partitioning=true) where "
         "billing_period = '2026-09' and kind = 'usage' and customer_id in "
-        "('cust_015', 'cust_021')").fetchall()
+        "('cust_015', 'cust_021')"
+    ).fetchall()
     assert {(c, charge): amount for c, charge, amount in lines} == expected
-    totals = dict(duckdb.sql(
-        f"select customer_id, total from read_parquet('{root}/warehouse/invoices/*/*.parquet', "
-        "hive_partitioning=true) where billing_period = '2026-09' and customer_id in "
-        "('cust_015', 'cust_021')").fetchall())
+    totals = dict(
+        duckdb.sql(
+            f"select customer_id, total from read_parquet('{root}/warehouse/invoices/*/*.parquet', "
+            "hive_partitioning=true) where billing_period = '2026-09' and customer_id in "
+            "('cust_015', 'cust_021')"
+        ).fetchall()
+    )
     by_customer = defaultdict(Decimal)
     for (customer, _), amount in expected.items():
         by_customer[customer] += amount
-    assert totals == {"cust_015": by_customer["cust_015"] + Decimal("99.00"),
-                      "cust_021": by_customer["cust_021"] + Decimal("150.00")}
+    assert totals == {
+        "cust_015": by_customer["cust_015"] + Decimal("99.00"),
+        "cust_021": by_customer["cust_021"] + Decimal("150.00"),
+    }
     readme = (REPO / "README.md").read_text()
     for total in totals.values():  # the README's worked example shows these very amounts
         assert f"{total:,.2f}" in readme
@@ -116,8 +151,12 @@ def test_outcome_based_invoices_match_a_count_by_hand(demo):
 def test_rerunning_the_demo_changes_no_table(demo, tmp_path):
     root, _ = demo
     before = {p: p.read_bytes() for p in (root / "warehouse").rglob("*.parquet")}
-    proc = subprocess.run([str(Path(sys.executable).parent / "meter-pipeline"), "demo",
-                           "--root", str(root)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "meter-pipeline"), "demo", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0
     after = {p: p.read_bytes() for p in (root / "warehouse").rglob("*.parquet")}
     assert after == before

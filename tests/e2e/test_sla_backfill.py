@@ -177,6 +177,7 @@ NO_PROBES = ("billing_meter", dt.date(2026, 8, 16))
 
 # --- the data root --------------------------------------------------------------------------------
 
+
 def _minute(text: str) -> int:
     """Minutes since BASE 00:00 UTC."""
     t = dt.datetime.fromisoformat(text)
@@ -204,8 +205,11 @@ def _probe_rows(day: dt.date, lo: int, hi: int, down: dict, status=None) -> list
             prefix = f"{day}T"
             suffix = f":{second}Z,{service},{region},"
             for k in range(lo, hi):
-                state = status(service, region, k) if status else (
-                    "down" if offset + k in down_here else "up")
+                state = (
+                    status(service, region, k)
+                    if status
+                    else ("down" if offset + k in down_here else "up")
+                )
                 rows.append(f"{prefix}{HM[k]}{suffix}{state}\n")
     return rows
 
@@ -216,17 +220,25 @@ def _write(path: Path, header: str, rows: list[str]) -> None:
 
 
 def _event(eid: str, customer: str, when: str) -> str:
-    return json.dumps({"event_id": eid, "customer_id": customer, "meter": "api_calls",
-                       "timestamp": f"{when}Z"})
+    return json.dumps(
+        {"event_id": eid, "customer_id": customer, "meter": "api_calls", "timestamp": f"{when}Z"}
+    )
 
 
-EVENT_TIMES = {"acme": ["08:00", "12:00", "16:00"], "bigco": ["09:30", "21:45"],
-               "kaisha": ["06:00", "10:00", "14:00", "18:00"],
-               "dora": ["07:00", "09:00", "11:00", "13:00", "15:00"], "ende": ["20:00"]}
-ACTIVE = {"acme": (dt.date(2026, 1, 1), None), "bigco": (dt.date(2026, 3, 1), None),
-          "kaisha": (dt.date(2026, 6, 15), dt.date(2026, 9, 1)),
-          "dora": (dt.date(2026, 8, 10), None),
-          "ende": (dt.date(2026, 7, 1), dt.date(2026, 9, 30))}
+EVENT_TIMES = {
+    "acme": ["08:00", "12:00", "16:00"],
+    "bigco": ["09:30", "21:45"],
+    "kaisha": ["06:00", "10:00", "14:00", "18:00"],
+    "dora": ["07:00", "09:00", "11:00", "13:00", "15:00"],
+    "ende": ["20:00"],
+}
+ACTIVE = {
+    "acme": (dt.date(2026, 1, 1), None),
+    "bigco": (dt.date(2026, 3, 1), None),
+    "kaisha": (dt.date(2026, 6, 15), dt.date(2026, 9, 1)),
+    "dora": (dt.date(2026, 8, 10), None),
+    "ende": (dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+}
 
 
 def _day_events(day: dt.date) -> list[str]:
@@ -234,17 +246,24 @@ def _day_events(day: dt.date) -> list[str]:
     for customer, times in EVENT_TIMES.items():
         start, end = ACTIVE[customer]
         if start <= day and (end is None or day <= end):
-            lines += [_event(f"{customer}-{day}-{i}", customer, f"{day}T{t}:00")
-                      for i, t in enumerate(times)]
+            lines += [
+                _event(f"{customer}-{day}-{i}", customer, f"{day}T{t}:00")
+                for i, t in enumerate(times)
+            ]
     return lines
 
 
 def build_root(root: Path) -> None:
     ref = root / "reference"
     ref.mkdir(parents=True)
-    for name, text in (("meters.yaml", METERS), ("pricing.yaml", PRICING),
-                       ("customers.csv", CUSTOMERS), ("sla.yaml", SLA),
-                       ("maintenance.csv", MAINTENANCE), ("excused_downtime.csv", EXCUSED)):
+    for name, text in (
+        ("meters.yaml", METERS),
+        ("pricing.yaml", PRICING),
+        ("customers.csv", CUSTOMERS),
+        ("sla.yaml", SLA),
+        ("maintenance.csv", MAINTENANCE),
+        ("excused_downtime.csv", EXCUSED),
+    ):
         (ref / name).write_text(text)
 
     header = "checked_at,service,region,status"
@@ -255,30 +274,46 @@ def build_root(root: Path) -> None:
         # each day's probes in two exports: 00:00–11:59 lands that day, 11:50–23:59 the next
         # (ten minutes of the same probes in both)
         _write(mon / f"{day}" / f"probes-{day}-am.csv", header, _probe_rows(day, 0, 720, down))
-        _write(mon / f"{day + dt.timedelta(days=1)}" / f"probes-{day}-pm.csv", header,
-               _probe_rows(day, 710, 1440, down))
+        _write(
+            mon / f"{day + dt.timedelta(days=1)}" / f"probes-{day}-pm.csv",
+            header,
+            _probe_rows(day, 710, 1440, down),
+        )
         day += dt.timedelta(days=1)
     # an early export landed on 07-31 says 08-01 00:00–00:04 was down (08-01's says up)
-    _write(mon / "2026-07-31" / "early.csv", header,
-           _probe_rows(dt.date(2026, 8, 1), 0, 5, down, lambda s, r, k: "down"
-                       if s == "cloud_meter" else "up"))
+    _write(
+        mon / "2026-07-31" / "early.csv",
+        header,
+        _probe_rows(
+            dt.date(2026, 8, 1), 0, 5, down, lambda s, r, k: "down" if s == "cloud_meter" else "up"
+        ),
+    )
     # a re-sent export on 08-25: eu-west disagrees 10:00–10:09 (minute stays up), both
     # regions disagree 10:10–10:12 (minute down); the rest are identical copies
 
     def resend(service: str, region: str, k: int) -> str:
-        if service == "cloud_meter" and (600 <= k < 610 and region == "eu-west"
-                                         or 610 <= k < 613):
+        if service == "cloud_meter" and (600 <= k < 610 and region == "eu-west" or 610 <= k < 613):
             return "down"
         return "up"
-    _write(mon / "2026-08-25" / "probes-2026-08-25-resend.csv", header,
-           _probe_rows(dt.date(2026, 8, 25), 600, 660, down, resend))
+
+    _write(
+        mon / "2026-08-25" / "probes-2026-08-25-resend.csv",
+        header,
+        _probe_rows(dt.date(2026, 8, 25), 600, 660, down, resend),
+    )
     # ignored rows: a service not in sla.yaml, a status neither up nor down, an extra column.
     # Three "degraded" probes in 06:00 (both regions up) and in 06:01 (both down): counted as
     # down they would make 06:00 down, counted as up they would make 06:01 up
-    _write(mon / "2026-08-05" / "extra.csv", "checked_at,service,region,status,latency_ms",
-           ["2026-08-05T06:00:50Z,status_page,eu-west,down,12\n"]
-           + [f"2026-08-05T06:0{m}:50Z,cloud_meter,{r},degraded,900\n"
-              for m in (0, 1) for r in ("ap-south", "sa-east", "af-south")])
+    _write(
+        mon / "2026-08-05" / "extra.csv",
+        "checked_at,service,region,status,latency_ms",
+        ["2026-08-05T06:00:50Z,status_page,eu-west,down,12\n"]
+        + [
+            f"2026-08-05T06:0{m}:50Z,cloud_meter,{r},degraded,900\n"
+            for m in (0, 1)
+            for r in ("ap-south", "sa-east", "af-south")
+        ],
+    )
 
     events = root / "landing" / "events"
     day = START
@@ -297,20 +332,23 @@ def build_root(root: Path) -> None:
 
 # --- reading the warehouse ---------------------------------------------------------------------
 
+
 def read_table(root: Path, table: str) -> list[dict]:
     path = root / "warehouse" / table / "*" / "*.parquet"
     con = duckdb.connect()
     try:
         cur = con.execute(
             f"select * from read_parquet('{path}', hive_partitioning = true, "
-            f"hive_types = {{'billing_period': VARCHAR}})")
+            f"hive_types = {{'billing_period': VARCHAR}})"
+        )
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     finally:
         con.close()
 
 
 # --- the test ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
@@ -322,8 +360,10 @@ def run(tmp_path_factory):
         mp.delenv("DAGSTER_HOME", raising=False)
         code = main(["backfill", "--root", str(root), "--start", f"{START}", "--end", f"{END}"])
     expected = Reference(root).run(PERIODS)
-    tables = {name: read_table(root, name) for name in
-              ("uptime", "sla_credits", "sla_credit_ledger", "invoice_lines", "invoices")}
+    tables = {
+        name: read_table(root, name)
+        for name in ("uptime", "sla_credits", "sla_credit_ledger", "invoice_lines", "invoices")
+    }
     return code, tables, expected
 
 
@@ -336,9 +376,15 @@ def test_backfill_succeeds(run):
 def test_scenario_is_the_one_designed(run):
     """The independent reference sees the minutes the scenario was built to have."""
     _, _, expected = run
-    unexcused = {(p, s): (u["down_minutes"] - u["excused_minutes"], u["excused_minutes"],
-                          u["no_data_minutes"])
-                 for p in PERIODS for s, u in expected[p]["uptime"].items()}
+    unexcused = {
+        (p, s): (
+            u["down_minutes"] - u["excused_minutes"],
+            u["excused_minutes"],
+            u["no_data_minutes"],
+        )
+        for p in PERIODS
+        for s, u in expected[p]["uptime"].items()
+    }
     assert unexcused == {
         ("2026-08", "cloud_meter"): (2770, 181, 0),
         ("2026-08", "billing_meter"): (491, 31, 1440),
@@ -358,17 +404,27 @@ def test_uptime_matches_reference(run):
     assert set(got) == {(p, s) for p in PERIODS for s in SERVICES}
     for (period, service), row in got.items():
         ref = expected[period]["uptime"][service]
-        assert (row["minutes"], row["down_minutes"], row["excused_minutes"],
-                row["no_data_minutes"]) == (ref["minutes"], ref["down_minutes"],
-                                            ref["excused_minutes"], ref["no_data_minutes"]), \
-            (period, service)
+        assert (
+            row["minutes"],
+            row["down_minutes"],
+            row["excused_minutes"],
+            row["no_data_minutes"],
+        ) == (
+            ref["minutes"],
+            ref["down_minutes"],
+            ref["excused_minutes"],
+            ref["no_data_minutes"],
+        ), (period, service)
         assert row["uptime_pct"] == shown(ref["exact"]), (period, service)
         assert row["coverage_pct"] == shown(ref["coverage"]), (period, service)
         assert row["target_pct"] == D("99.9")
         assert row["met"] == (ref["exact"] >= Fraction(D("99.9"))), (period, service)
     assert got[("2026-08", "billing_meter")]["coverage_pct"] == D("96.7741")
     assert [got[(p, "cloud_meter")]["uptime_pct"] for p in PERIODS] == [
-        D("93.7948"), D("94.8981"), D("97.6254")]
+        D("93.7948"),
+        D("94.8981"),
+        D("97.6254"),
+    ]
 
 
 def _credit_key(r: dict) -> tuple:
@@ -379,10 +435,14 @@ def test_sla_credits_match_reference(run):
     _, tables, expected = run
     columns = ("currency", "uptime_pct", "credit_pct", "fee_amount", "credit_amount", "status")
     for period in PERIODS:
-        got = {_credit_key(r): tuple(r[c] for c in columns)
-               for r in tables["sla_credits"] if r["billing_period"] == period}
-        want = {_credit_key(r): tuple(r[c] for c in columns)
-                for r in expected[period]["sla_credits"]}
+        got = {
+            _credit_key(r): tuple(r[c] for c in columns)
+            for r in tables["sla_credits"]
+            if r["billing_period"] == period
+        }
+        want = {
+            _credit_key(r): tuple(r[c] for c in columns) for r in expected[period]["sla_credits"]
+        }
         assert got == want, period
     by = {(r["billing_period"], *_credit_key(r)): r for r in tables["sla_credits"]}
     # hand-worked: 6 % of 299.70 = 17.982; 5 % of 299.70 = 14.985 → 14.99 (half up);
@@ -397,18 +457,24 @@ def test_sla_credits_match_reference(run):
     assert by[("2026-09", "kaisha", "billing_meter", "2026-09")]["fee_amount"] == D("412")
     dora = by[("2026-08", "dora", "cloud_meter", "2026-08")]
     assert (dora["credit_pct"], dora["credit_amount"], dora["status"]) == (6, 0, "none")
-    assert not any(r["customer_id"] == "kaisha" and r["billing_period"] == "2026-10"
-                   for r in tables["sla_credits"])
+    assert not any(
+        r["customer_id"] == "kaisha" and r["billing_period"] == "2026-10"
+        for r in tables["sla_credits"]
+    )
 
 
 def test_ledger_matches_reference_and_balances(run):
     _, tables, expected = run
     columns = ("status", "currency", "amount", "opening", "applied", "carried", "forfeited")
     for period in PERIODS:
-        got = {_credit_key(r): tuple(r[c] for c in columns)
-               for r in tables["sla_credit_ledger"] if r["billing_period"] == period}
-        want = {_credit_key(r): tuple(r[c] for c in columns[2:])
-                for r in expected[period]["ledger"]}
+        got = {
+            _credit_key(r): tuple(r[c] for c in columns)
+            for r in tables["sla_credit_ledger"]
+            if r["billing_period"] == period
+        }
+        want = {
+            _credit_key(r): tuple(r[c] for c in columns[2:]) for r in expected[period]["ledger"]
+        }
         assert {k: v[2:] for k, v in got.items()} == want, period
         assert {v[0] for v in got.values()} <= {"granted"}
     # earned = applied + carried + forfeited over each credit's life
@@ -425,7 +491,10 @@ def test_ledger_matches_reference_and_balances(run):
     # bigco: 240.00 earned in August, 61.21 applied in September, 61.24 in October
     aug = [by[(p, "bigco", "cloud_meter", "2026-08")] for p in PERIODS]
     assert [(r["applied"], r["carried"]) for r in aug] == [
-        (0, D("240.00")), (D("61.21"), D("178.79")), (D("61.24"), D("117.55"))]
+        (0, D("240.00")),
+        (D("61.21"), D("178.79")),
+        (D("61.24"), D("117.55")),
+    ]
     for service in SERVICES:  # September's credits wait behind August's
         oct_row = by[("2026-10", "bigco", service, "2026-09")]
         assert oct_row["applied"] == 0 and oct_row["carried"] > 0
@@ -436,8 +505,10 @@ def test_ledger_matches_reference_and_balances(run):
         k = by[("2026-09", "kaisha", service, "2026-09")]
         assert (k["amount"], k["applied"], k["forfeited"]) == (amount, 0, amount)
     for customer in ("kaisha", "ende"):  # left: nothing outstanding in October
-        assert not any(r["customer_id"] == customer and r["billing_period"] == "2026-10"
-                       for r in tables["sla_credit_ledger"])
+        assert not any(
+            r["customer_id"] == customer and r["billing_period"] == "2026-10"
+            for r in tables["sla_credit_ledger"]
+        )
     # ende: August's 6 % of 40.00 fits September's invoice; September's credits are forfeited
     assert by[("2026-09", "ende", "cloud_meter", "2026-08")]["applied"] == D("2.40")
     for service, amount in (("cloud_meter", D("2.00")), ("billing_meter", D("0.80"))):
@@ -448,37 +519,57 @@ def test_ledger_matches_reference_and_balances(run):
 def test_credit_lines_on_next_invoices(run):
     _, tables, expected = run
     for period in PERIODS:
-        lines = sorted((r for r in tables["invoice_lines"] if r["billing_period"] == period),
-                       key=lambda r: (r["customer_id"], r["line_no"]))
+        lines = sorted(
+            (r for r in tables["invoice_lines"] if r["billing_period"] == period),
+            key=lambda r: (r["customer_id"], r["line_no"]),
+        )
         by_customer = defaultdict(list)
         for r in lines:
             by_customer[r["customer_id"]].append(r)
         assert set(by_customer) == set(expected[period]["invoices"]), period
         for customer, rows in by_customer.items():
-            fees = sorted((r["plan_id"], r["service"], r["amount"]) for r in rows
-                          if r["kind"] == "platform_fee")
-            assert fees == sorted(expected[period]["invoices"][customer]["fees"]), \
-                (period, customer)
+            fees = sorted(
+                (r["plan_id"], r["service"], r["amount"])
+                for r in rows
+                if r["kind"] == "platform_fee"
+            )
+            assert fees == sorted(expected[period]["invoices"][customer]["fees"]), (
+                period,
+                customer,
+            )
             credit_rows = [r for r in rows if r["kind"] == "sla_credit"]
-            assert [(r["service"], r["earned_period"], r["amount"]) for r in credit_rows] == \
-                expected[period]["credit_lines"].get(customer, []), (period, customer)
+            assert [
+                (r["service"], r["earned_period"], r["amount"]) for r in credit_rows
+            ] == expected[period]["credit_lines"].get(customer, []), (period, customer)
             # credit lines come last, in the currency of the invoice
-            assert rows[len(rows) - len(credit_rows):] == credit_rows
+            assert rows[len(rows) - len(credit_rows) :] == credit_rows
             assert all(r["currency"] == rows[0]["currency"] for r in rows)
     # the credits earned in August are the lines of September's invoices
-    sep = {(r["customer_id"], r["service"]): r["amount"] for r in tables["invoice_lines"]
-           if r["billing_period"] == "2026-09" and r["kind"] == "sla_credit"}
-    assert sep == {("acme", "cloud_meter"): D("-17.98"), ("bigco", "cloud_meter"): D("-61.21"),
-                   ("kaisha", "cloud_meter"): D("-1531"), ("ende", "cloud_meter"): D("-2.40")}
+    sep = {
+        (r["customer_id"], r["service"]): r["amount"]
+        for r in tables["invoice_lines"]
+        if r["billing_period"] == "2026-09" and r["kind"] == "sla_credit"
+    }
+    assert sep == {
+        ("acme", "cloud_meter"): D("-17.98"),
+        ("bigco", "cloud_meter"): D("-61.21"),
+        ("kaisha", "cloud_meter"): D("-1531"),
+        ("ende", "cloud_meter"): D("-2.40"),
+    }
 
 
 def test_invoices_match_reference(run):
     _, tables, expected = run
     for period in PERIODS:
-        got = {r["customer_id"]: (r["currency"], r["subtotal"], r["credits"], r["total"])
-               for r in tables["invoices"] if r["billing_period"] == period}
-        want = {c: (t["currency"], t["subtotal"], t["credits"], t["total"])
-                for c, t in expected[period]["totals"].items()}
+        got = {
+            r["customer_id"]: (r["currency"], r["subtotal"], r["credits"], r["total"])
+            for r in tables["invoices"]
+            if r["billing_period"] == period
+        }
+        want = {
+            c: (t["currency"], t["subtotal"], t["credits"], t["total"])
+            for c, t in expected[period]["totals"].items()
+        }
         assert got == want, period
         assert all(total >= 0 for *_, total in got.values())
     totals = {(r["billing_period"], r["customer_id"]): r["total"] for r in tables["invoices"]}

@@ -23,19 +23,37 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 GROUPS = {
-    "ingestion": ["raw_events", "quarantined_events", "clean_events", "duplicate_events",
-                  "ingestion_audit", "daily_usage"],
+    "ingestion": [
+        "raw_events",
+        "quarantined_events",
+        "clean_events",
+        "duplicate_events",
+        "ingestion_audit",
+        "daily_usage",
+    ],
     "monitoring": ["probe_results", "probe_minutes"],
-    "billing": ["period_usage", "unbilled_usage", "invoice_lines", "invoices", "sla_credits",
-                "sla_credit_ledger"],
+    "billing": [
+        "period_usage",
+        "unbilled_usage",
+        "invoice_lines",
+        "invoices",
+        "sla_credits",
+        "sla_credit_ledger",
+    ],
     "sla": ["uptime"],
 }
 DAILY = GROUPS["ingestion"] + GROUPS["monitoring"]
 MONTHLY = GROUPS["billing"] + GROUPS["sla"]
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 LAUNCH = """mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $backfillParams) {
@@ -57,8 +75,12 @@ STATUS = """query BackfillStatus($id: String!) {
 def find_chromium() -> str | None:
     """``$CHROMIUM``, else Debian's ``/usr/bin/chromium``, else ``chromium`` or
     ``chromium-browser`` on PATH."""
-    candidates = [os.environ.get("CHROMIUM"), DEBIAN_CHROMIUM, shutil.which("chromium"),
-                  shutil.which("chromium-browser")]
+    candidates = [
+        os.environ.get("CHROMIUM"),
+        DEBIAN_CHROMIUM,
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ]
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
@@ -68,8 +90,10 @@ def chromium() -> str:
     ``CI=true``: CI installs Chromium, so a skip there would hide a broken install."""
     path = find_chromium()
     if path is None:
-        reason = ("Chromium not found ($CHROMIUM, /usr/bin/chromium, chromium or "
-                  "chromium-browser on PATH); install Debian's package: apt-get install chromium")
+        reason = (
+            "Chromium not found ($CHROMIUM, /usr/bin/chromium, chromium or "
+            "chromium-browser on PATH); install Debian's package: apt-get install chromium"
+        )
         if running_in_ci():
             pytest.fail(f"CI=true and {reason}", pytrace=False)
         pytest.skip(reason)
@@ -90,9 +114,22 @@ class DagsterDev:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log.open("w")
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml",
-             "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "dev",
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_until_up(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
@@ -107,8 +144,9 @@ class DagsterDev:
 
     def graphql(self, query: str, variables: dict) -> dict:
         body = json.dumps({"query": query, "variables": variables}).encode()
-        request = urllib.request.Request(self.url + "/graphql", data=body,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + "/graphql", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)["data"]
 
@@ -143,14 +181,24 @@ def dagster_dev(tmp_path):
 def launch_ranged_backfill(server: DagsterDev) -> str:
     """What the UI sends for "Materialize → backfill" over a range of each asset's partitions:
     the landing days of August (and the day before, for early probe exports), then August."""
-    by_asset = [{"assetKey": {"path": [asset]},
-                 "partitions": {"range": {"start": "2026-07-31", "end": "2026-09-03"}}}
-                for asset in DAILY]
-    by_asset += [{"assetKey": {"path": [asset]},
-                  "partitions": {"range": {"start": "2026-08", "end": "2026-08"}}}
-                 for asset in MONTHLY]
-    result = server.graphql(LAUNCH, {"backfillParams": {"partitionsByAssets": by_asset,
-                                                        "title": "browser test backfill"}})
+    by_asset = [
+        {
+            "assetKey": {"path": [asset]},
+            "partitions": {"range": {"start": "2026-07-31", "end": "2026-09-03"}},
+        }
+        for asset in DAILY
+    ]
+    by_asset += [
+        {
+            "assetKey": {"path": [asset]},
+            "partitions": {"range": {"start": "2026-08", "end": "2026-08"}},
+        }
+        for asset in MONTHLY
+    ]
+    result = server.graphql(
+        LAUNCH,
+        {"backfillParams": {"partitionsByAssets": by_asset, "title": "browser test backfill"}},
+    )
     launched = result["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     return launched["backfillId"]
@@ -173,20 +221,22 @@ def screenshot_groups(server: DagsterDev, out: Path, chromium: str) -> dict[str,
 
     seen: dict[str, list[str]] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                     args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             for group, assets in GROUPS.items():
-                page.goto(f"{server.url}/locations/meter_pipeline/asset-groups/{group}",
-                          wait_until="networkidle")
+                page.goto(
+                    f"{server.url}/locations/meter_pipeline/asset-groups/{group}",
+                    wait_until="networkidle",
+                )
                 skip = page.get_by_role("button", name="Skip")  # the first-visit newsletter
                 if skip.count():
                     skip.first.click()
                 page.get_by_text(assets[0], exact=True).first.wait_for(timeout=30_000)
                 page.screenshot(path=str(out / f"asset-graph-{group}.png"))
-                seen[group] = [a for a in assets
-                               if page.get_by_text(a, exact=True).first.is_visible()]
+                seen[group] = [
+                    a for a in assets if page.get_by_text(a, exact=True).first.is_visible()
+                ]
         finally:
             browser.close()
     return seen
@@ -201,7 +251,8 @@ def test_ui_backfill_then_asset_graph_in_chromium(chromium, dagster_dev, tmp_pat
     invoices = duckdb.sql(
         f"select billing_period, count(*), count(distinct currency), min(total) >= 0 "
         f"from read_parquet('{root}/warehouse/invoices/*/*.parquet', hive_partitioning=true) "
-        "group by all").fetchall()
+        "group by all"
+    ).fetchall()
     assert invoices == [("2026-08", 30, 2, True)]  # every subscribed demo customer, USD + JPY
     audit_days = duckdb.sql(
         f"select count(*) from read_parquet('{root}/warehouse/ingestion_audit/*/*.parquet')"
@@ -213,4 +264,5 @@ def test_ui_backfill_then_asset_graph_in_chromium(chromium, dagster_dev, tmp_pat
     seen = screenshot_groups(server, shots, chromium)
     assert seen == GROUPS
     assert sorted(p.name for p in shots.glob("*.png")) == sorted(
-        f"asset-graph-{g}.png" for g in GROUPS)
+        f"asset-graph-{g}.png" for g in GROUPS
+    )

@@ -29,35 +29,53 @@ from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import Meter, MetersConfig
 from meter_pipeline.config.pricing import Plan, PlatformFee, PricingConfig
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 D = Decimal
 _ids = itertools.count(1)
 
-METERS = MetersConfig({m.name: m for m in (
-    Meter("api_calls", "count", "call"),
-    Meter("llm_tokens", "sum", "token", ("model",)),
-    Meter("storage_gb", "max"),
-    Meter("seats", "latest"),
-    Meter("active_users", "unique_count", unique_dimension="user_id"),
-    Meter("recovered_amount", "sum", "USD"),
-)})
+METERS = MetersConfig(
+    {
+        m.name: m
+        for m in (
+            Meter("api_calls", "count", "call"),
+            Meter("llm_tokens", "sum", "token", ("model",)),
+            Meter("storage_gb", "max"),
+            Meter("seats", "latest"),
+            Meter("active_users", "unique_count", unique_dimension="user_id"),
+            Meter("recovered_amount", "sum", "USD"),
+        )
+    }
+)
 
 
-def event(customer: str, meter: str, when: str, value: str | None = None,
-          dims: dict[str, str] | None = None, *, period: str | None = "auto", late: bool = False,
-          landing: str | None = None) -> dict[str, Any]:
+def event(
+    customer: str,
+    meter: str,
+    when: str,
+    value: str | None = None,
+    dims: dict[str, str] | None = None,
+    *,
+    period: str | None = "auto",
+    late: bool = False,
+    landing: str | None = None,
+) -> dict[str, Any]:
     """One clean event; ``when`` is ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``. ``period="auto"``
     bills it in its event month (pass a period for a late event, None for an ignored one)."""
     time = dt.datetime.fromisoformat(when if "T" in when else f"{when}T12:00")
     time = time.replace(tzinfo=UTC)
     number = next(_ids)
     return {
-        "event_id": f"e{number}", "customer_id": customer, "meter": meter, "event_time": time,
+        "event_id": f"e{number}",
+        "customer_id": customer,
+        "meter": meter,
+        "event_time": time,
         "value": None if value is None else D(value),
         "dimensions": [{"key": k, "value": v} for k, v in sorted((dims or {}).items())],
         "landing_date": dt.date.fromisoformat(landing) if landing else time.date(),
         "billing_period": time.strftime("%Y-%m") if period == "auto" else period,
-        "late": late, "source_file": "landing/events/x.jsonl", "line_number": number,
+        "late": late,
+        "source_file": "landing/events/x.jsonl",
+        "line_number": number,
     }
 
 
@@ -82,24 +100,45 @@ def charge(id: str, meter: str, model: str, **kw: Any) -> Charge:
     return Charge(id, meter, model, **values)
 
 
-def plan(id: str, *charges: Charge, currency: str = "USD", minor_units: int = 2,
-         fees: dict[str, str] | None = None, minimum: str | None = None) -> Plan:
-    return Plan(id, currency, minor_units,
-                tuple(PlatformFee(s, D(a)) for s, a in (fees or {}).items()),
-                None if minimum is None else D(minimum), tuple(charges))
+def plan(
+    id: str,
+    *charges: Charge,
+    currency: str = "USD",
+    minor_units: int = 2,
+    fees: dict[str, str] | None = None,
+    minimum: str | None = None,
+) -> Plan:
+    return Plan(
+        id,
+        currency,
+        minor_units,
+        tuple(PlatformFee(s, D(a)) for s, a in (fees or {}).items()),
+        None if minimum is None else D(minimum),
+        tuple(charges),
+    )
 
 
-def pricing(*plans: Plan, rounding: str = "half_up", late_events: str = "next_open_period",
-            grace_days: int = 3) -> PricingConfig:
+def pricing(
+    *plans: Plan,
+    rounding: str = "half_up",
+    late_events: str = "next_open_period",
+    grace_days: int = 3,
+) -> PricingConfig:
     return PricingConfig(grace_days, late_events, rounding, {p.id: p for p in plans})
 
 
 def sub(customer: str, plan_id: str, start: str, end: str | None = None) -> Subscription:
-    return Subscription(customer, customer.title(), plan_id, dt.date.fromisoformat(start),
-                        None if end is None else dt.date.fromisoformat(end))
+    return Subscription(
+        customer,
+        customer.title(),
+        plan_id,
+        dt.date.fromisoformat(start),
+        None if end is None else dt.date.fromisoformat(end),
+    )
 
 
 # Whole-frame forms of the month close's pieces, for tests (the close itself folds day by day).
+
 
 def build_invoices(period: str, events, pricing, subscriptions, meters, credits=None):
     """``(invoice_lines, invoices)`` of ``period``; ``credits`` as in append_credit_lines."""
@@ -128,9 +167,14 @@ def life_imbalances(history: pl.DataFrame) -> pl.DataFrame:
     last carried balance (must be empty)."""
     key = ["customer_id", "service", "earned_period"]
     last = pl.col("carried").sort_by("billing_period").last()
-    return (history.group_by(key)
-            .agg(pl.col("amount").first(), applied=pl.col("applied").sum(),
-                 forfeited=pl.col("forfeited").sum(), carried=last)
-            .filter(pl.col("amount") != pl.col("applied") + pl.col("forfeited")
-                    + pl.col("carried"))
-            .sort(key))
+    return (
+        history.group_by(key)
+        .agg(
+            pl.col("amount").first(),
+            applied=pl.col("applied").sum(),
+            forfeited=pl.col("forfeited").sum(),
+            carried=last,
+        )
+        .filter(pl.col("amount") != pl.col("applied") + pl.col("forfeited") + pl.col("carried"))
+        .sort(key)
+    )

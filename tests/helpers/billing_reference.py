@@ -34,14 +34,14 @@ from typing import Any
 
 import yaml
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 D = Decimal
 DAY = dt.timedelta(days=1)
 
 LANDING_START = dt.date(2026, 8, 1)
-LANDING_END = dt.date(2026, 10, 3)       # August and September close (09-03, 10-03)
+LANDING_END = dt.date(2026, 10, 3)  # August and September close (09-03, 10-03)
 PERIODS = ("2026-08", "2026-09")
-LATE_FILE_DAY = dt.date(2026, 9, 10)     # after August's last landing day: the later delivery
+LATE_FILE_DAY = dt.date(2026, 9, 10)  # after August's last landing day: the later delivery
 
 METERS_YAML = """\
 max_event_age_days: 35
@@ -182,18 +182,37 @@ kyoto,Kyoto KK,jp_basic,2026-08-01,2026-09-17
 kyoto,Kyoto KK,jp_pro,2026-09-18,
 """
 
-CSV_HEADER = ["event_id", "customer_id", "meter", "timestamp", "value", "dimensions.model",
-              "dimensions.region", "dimensions.user_id"]
-NATIVE = {"event_id": "event_id", "customer_id": "customer_id", "meter": "meter",
-          "timestamp": "timestamp", "value": "value"}
-AMBERFLO = {"event_id": "uniqueId", "customer_id": "customerId", "meter": "meterApiName",
-            "timestamp": "meterTimeInMillis", "value": "meterValue"}
+CSV_HEADER = [
+    "event_id",
+    "customer_id",
+    "meter",
+    "timestamp",
+    "value",
+    "dimensions.model",
+    "dimensions.region",
+    "dimensions.user_id",
+]
+NATIVE = {
+    "event_id": "event_id",
+    "customer_id": "customer_id",
+    "meter": "meter",
+    "timestamp": "timestamp",
+    "value": "value",
+}
+AMBERFLO = {
+    "event_id": "uniqueId",
+    "customer_id": "customerId",
+    "meter": "meterApiName",
+    "timestamp": "meterTimeInMillis",
+    "value": "meterValue",
+}
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # ----------------------------------------------------------------------------------------------
 # The scenario: ground truth as Python objects, and the files that carry it
 # ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Event:
@@ -202,8 +221,8 @@ class Event:
     event_id: str
     customer: str
     meter: str
-    time: dt.datetime                  # UTC, microseconds
-    value_text: str | None = None      # as the sender wrote it (JSON number text)
+    time: dt.datetime  # UTC, microseconds
+    value_text: str | None = None  # as the sender wrote it (JSON number text)
     dims: tuple[tuple[str, str], ...] = ()
 
 
@@ -212,12 +231,12 @@ class Row:
     """One data row of a landing file: a valid event, or a bad row with its expected reason."""
 
     landing: dt.date
-    file: str                          # file name inside landing/events/<landing>/
+    file: str  # file name inside landing/events/<landing>/
     event: Event | None = None
-    reason: str | None = None          # quarantine reason of a bad row ("blank": skipped line)
-    raw: str | None = None             # the exact text of a bad row (JSONL line / CSV record)
+    reason: str | None = None  # quarantine reason of a bad row ("blank": skipped line)
+    raw: str | None = None  # the exact text of a bad row (JSONL line / CSV record)
     style: dict[str, Any] = field(default_factory=dict)
-    line: int = 0                      # set when the file is written
+    line: int = 0  # set when the file is written
 
     @property
     def source_file(self) -> str:
@@ -236,8 +255,15 @@ def _ts_text(t: dt.datetime, style: str) -> str:
         return str((t - EPOCH) // dt.timedelta(milliseconds=1))
     if style == "ns":  # 9 fraction digits: beyond microseconds is truncated
         return f'"{t:%Y-%m-%dT%H:%M:%S}.{t.microsecond:06d}789Z"'
-    frac = "" if t.microsecond == 0 else (
-        f".{t.microsecond // 1000:03d}" if t.microsecond % 1000 == 0 else f".{t.microsecond:06d}")
+    frac = (
+        ""
+        if t.microsecond == 0
+        else (
+            f".{t.microsecond // 1000:03d}"
+            if t.microsecond % 1000 == 0
+            else f".{t.microsecond:06d}"
+        )
+    )
     if style == "z":
         return f'"{t:%Y-%m-%dT%H:%M:%S}{frac}Z"'
     sign, hh, mm = style[0], int(style[1:3]), int(style[4:6])
@@ -250,10 +276,12 @@ def render_jsonl(row: Row) -> str:
         return row.raw
     ev, style = row.event, row.style
     names = AMBERFLO if style.get("amberflo") else NATIVE
-    parts = [(names["event_id"], json.dumps(ev.event_id)),
-             (names["customer_id"], json.dumps(ev.customer)),
-             (names["meter"], json.dumps(ev.meter)),
-             (names["timestamp"], _ts_text(ev.time, style.get("ts", "z")))]
+    parts = [
+        (names["event_id"], json.dumps(ev.event_id)),
+        (names["customer_id"], json.dumps(ev.customer)),
+        (names["meter"], json.dumps(ev.meter)),
+        (names["timestamp"], _ts_text(ev.time, style.get("ts", "z"))),
+    ]
     if ev.value_text is not None:
         token = ev.value_text if style.get("value_as") == "number" else json.dumps(ev.value_text)
         parts.append((names["value"], token))
@@ -270,8 +298,16 @@ def render_csv(row: Row) -> str:
     ev = row.event
     ts = _ts_text(ev.time, row.style.get("ts", "z")).strip('"')
     dims = dict(ev.dims)
-    cells = [ev.event_id, ev.customer, ev.meter, ts, ev.value_text or "",
-             dims.get("model", ""), dims.get("region", ""), dims.get("user_id", "")]
+    cells = [
+        ev.event_id,
+        ev.customer,
+        ev.meter,
+        ts,
+        ev.value_text or "",
+        dims.get("model", ""),
+        dims.get("region", ""),
+        dims.get("user_id", ""),
+    ]
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
     return out.getvalue()
@@ -292,14 +328,13 @@ def write_rows(root: Path, rows: list[Row]) -> None:
             lines.append(render_csv(row) if is_csv else render_jsonl(row))
             row.line = len(lines) - 1 if is_csv else len(lines)
         data = ("\n".join(lines) + "\n").encode()
-        (folder / name).write_bytes(gzip.compress(data, mtime=0) if name.endswith(".gz")
-                                    else data)
+        (folder / name).write_bytes(gzip.compress(data, mtime=0) if name.endswith(".gz") else data)
 
 
 @dataclass
 class Scenario:
-    rows: list[Row]              # every row of the first delivery
-    late_rows: list[Row]         # the file that lands on LATE_FILE_DAY after the months closed
+    rows: list[Row]  # every row of the first delivery
+    late_rows: list[Row]  # the file that lands on LATE_FILE_DAY after the months closed
 
     def write_reference(self, root: Path) -> None:
         ref = root / "reference"
@@ -321,12 +356,30 @@ class Scenario:
 
 # Background traffic per customer: event dates [first, last] and the mean events per day per meter.
 PROFILES: dict[str, tuple[str, str, dict[str, float]]] = {
-    "acme": ("2026-08-01", "2026-10-03", {"api_calls": 2, "llm_tokens": 2, "storage_gb": 0.5,
-                                          "seats": 0.3, "active_users": 1,
-                                          "recovered_amount": 0.6}),
-    "beta": ("2026-08-12", "2026-10-03", {"api_calls": 1.5, "llm_tokens": 1, "storage_gb": 0.4,
-                                          "seats": 0.3, "active_users": 1,
-                                          "recovered_amount": 0.5}),
+    "acme": (
+        "2026-08-01",
+        "2026-10-03",
+        {
+            "api_calls": 2,
+            "llm_tokens": 2,
+            "storage_gb": 0.5,
+            "seats": 0.3,
+            "active_users": 1,
+            "recovered_amount": 0.6,
+        },
+    ),
+    "beta": (
+        "2026-08-12",
+        "2026-10-03",
+        {
+            "api_calls": 1.5,
+            "llm_tokens": 1,
+            "storage_gb": 0.4,
+            "seats": 0.3,
+            "active_users": 1,
+            "recovered_amount": 0.5,
+        },
+    ),
     "delta": ("2026-08-01", "2026-09-20", {"api_calls": 1, "llm_tokens": 0.3}),
     "foxtrot": ("2026-08-20", "2026-10-03", {"api_calls": 1.5, "llm_tokens": 0.5}),
     "hotel": ("2026-08-01", "2026-08-10", {"api_calls": 1.5}),
@@ -347,8 +400,11 @@ def _value(rng: random.Random, customer: str, meter: str) -> tuple[str | None, d
         return None, {"region": rng.choice(["eu-west", "us-east"])}
     if meter == "llm_tokens":
         model = rng.choice(["large", "large", "small", "medium"])
-        value = str(rng.randint(50, 25000)) if rng.random() < 0.8 else \
-            f"{rng.randint(50, 25000)}.{rng.randint(0, 99):02d}"
+        value = (
+            str(rng.randint(50, 25000))
+            if rng.random() < 0.8
+            else f"{rng.randint(50, 25000)}.{rng.randint(0, 99):02d}"
+        )
         return value, {"model": model}
     if meter == "storage_gb":
         return f"{rng.randint(1000, 25000) // 100}.{rng.randint(0, 99):02d}", {}
@@ -369,9 +425,12 @@ def _style(rng: random.Random, t: dt.datetime, file: str) -> dict[str, Any]:
         return {"ts": "ms" if ms_ok and rng.random() < 0.4 else "z"}
     choices = ["z", "z", "+02:00", "-05:30", "+09:00"] + (["ms"] if ms_ok else ["ns"])
     ts = rng.choice(choices)
-    return {"ts": ts, "value_as": rng.choice(["number", "string"]),
-            "amberflo": ms_ok and ts == "ms" and rng.random() < 0.5,
-            "extra": rng.random() < 0.05}
+    return {
+        "ts": ts,
+        "value_as": rng.choice(["number", "string"]),
+        "amberflo": ms_ok and ts == "ms" and rng.random() < 0.5,
+        "extra": rng.random() < 0.05,
+    }
 
 
 def _background(rng: random.Random) -> list[Row]:
@@ -390,7 +449,8 @@ def _background(rng: random.Random) -> list[Row]:
                     seconds = rng.randint(0, 86399)
                     micro = rng.choice([0, rng.randint(0, 999) * 1000, rng.randint(0, 999999)])
                     t = dt.datetime.combine(day, dt.time(), UTC) + dt.timedelta(
-                        seconds=seconds, microseconds=micro)
+                        seconds=seconds, microseconds=micro
+                    )
                     delay = rng.choices([0, 1, 2], weights=[85, 12, 3])[0]
                     if t.hour >= 22 and rng.random() < 0.5:
                         delay = max(delay, 1)
@@ -401,12 +461,19 @@ def _background(rng: random.Random) -> list[Row]:
                     if meter == "api_calls" and rng.random() < 0.03:
                         value = "n/a"  # a count meter's value is not validated nor stored
                     file = rng.choices(
-                        ["a.jsonl", "b.jsonl.gz" if landing.day % 2 else "b.ndjson.gz",
-                         "c.csv"], weights=[6, 2, 2])[0]
+                        ["a.jsonl", "b.jsonl.gz" if landing.day % 2 else "b.ndjson.gz", "c.csv"],
+                        weights=[6, 2, 2],
+                    )[0]
                     if value == "n/a" and ".csv" in file:
                         file = "a.jsonl"
-                    ev = Event(f"{customer}-{serial:05d}", customer, meter, t, value,
-                               tuple(sorted(dims.items())))
+                    ev = Event(
+                        f"{customer}-{serial:05d}",
+                        customer,
+                        meter,
+                        t,
+                        value,
+                        tuple(sorted(dims.items())),
+                    )
                     style = _style(rng, t, file)
                     if value == "n/a":
                         style["value_as"] = "string"
@@ -418,8 +485,17 @@ def _background(rng: random.Random) -> list[Row]:
 Z = {"ts": "z", "value_as": "string"}
 
 
-def ok(landing: str, file: str, event_id: str, customer: str, meter: str, when: str,
-       value: str | None = None, style: dict | None = None, **dims: str) -> Row:
+def ok(
+    landing: str,
+    file: str,
+    event_id: str,
+    customer: str,
+    meter: str,
+    when: str,
+    value: str | None = None,
+    style: dict | None = None,
+    **dims: str,
+) -> Row:
     """A valid row; ``when`` is a UTC ``YYYY-MM-DDTHH:MM:SS[.fff]``."""
     time_ = dt.datetime.fromisoformat(when).replace(tzinfo=UTC)
     event = Event(event_id, customer, meter, time_, value, tuple(sorted(dims.items())))
@@ -444,86 +520,269 @@ def _explicit() -> list[Row]:
         ok("2026-08-01", a, "jul-1", "acme", "api_calls", "2026-07-31T22:00:00"),
         # Bad rows, one per reason.
         bad("2026-08-01", a, "malformed", '{"event_id": "bad-1", "customer_id": "acme"'),
-        bad("2026-08-01", a, "missing_field", _json(
-            event_id="bad-2", meter="api_calls", timestamp="2026-08-01T10:00:00Z")),
-        bad("2026-08-01", a, "unknown_meter", _json(
-            event_id="bad-3", customer_id="acme", meter="gpu_hours",
-            timestamp="2026-08-01T10:00:00Z", value=3)),
-        bad("2026-08-01", a, "too_old", _json(   # older than 08-01 - 35 days
-            event_id="bad-4", customer_id="acme", meter="api_calls",
-            timestamp="2026-06-20T10:00:00Z")),
+        bad(
+            "2026-08-01",
+            a,
+            "missing_field",
+            _json(event_id="bad-2", meter="api_calls", timestamp="2026-08-01T10:00:00Z"),
+        ),
+        bad(
+            "2026-08-01",
+            a,
+            "unknown_meter",
+            _json(
+                event_id="bad-3",
+                customer_id="acme",
+                meter="gpu_hours",
+                timestamp="2026-08-01T10:00:00Z",
+                value=3,
+            ),
+        ),
+        bad(
+            "2026-08-01",
+            a,
+            "too_old",
+            _json(  # older than 08-01 - 35 days
+                event_id="bad-4",
+                customer_id="acme",
+                meter="api_calls",
+                timestamp="2026-06-20T10:00:00Z",
+            ),
+        ),
         bad("2026-08-01", a, "blank", ""),
         # A quarantined row is never "seen": the valid copy on the next day is accepted.
-        bad("2026-08-05", a, "negative_value", _json(
-            event_id="qv-1", customer_id="acme", meter="llm_tokens",
-            timestamp="2026-08-05T10:00:00Z", value=-5, dimensions=large)),
+        bad(
+            "2026-08-05",
+            a,
+            "negative_value",
+            _json(
+                event_id="qv-1",
+                customer_id="acme",
+                meter="llm_tokens",
+                timestamp="2026-08-05T10:00:00Z",
+                value=-5,
+                dimensions=large,
+            ),
+        ),
         ok("2026-08-06", a, "qv-1", "acme", "llm_tokens", "2026-08-05T10:00:00", "500", **large),
-        bad("2026-08-05", a, "missing_dimension", _json(
-            event_id="bad-5", customer_id="acme", meter="llm_tokens",
-            timestamp="2026-08-05T10:00:00Z", value=5)),
-        bad("2026-08-05", a, "invalid_value", _json(
-            event_id="bad-6", customer_id="beta", meter="storage_gb",
-            timestamp="2026-08-05T10:00:00Z", value="12,5")),
-        bad("2026-08-05", a, "future_timestamp", _json(   # at/after 08-06T01:00Z
-            event_id="bad-7", customer_id="acme", meter="api_calls",
-            timestamp="2026-08-06T01:00:00Z")),
+        bad(
+            "2026-08-05",
+            a,
+            "missing_dimension",
+            _json(
+                event_id="bad-5",
+                customer_id="acme",
+                meter="llm_tokens",
+                timestamp="2026-08-05T10:00:00Z",
+                value=5,
+            ),
+        ),
+        bad(
+            "2026-08-05",
+            a,
+            "invalid_value",
+            _json(
+                event_id="bad-6",
+                customer_id="beta",
+                meter="storage_gb",
+                timestamp="2026-08-05T10:00:00Z",
+                value="12,5",
+            ),
+        ),
+        bad(
+            "2026-08-05",
+            a,
+            "future_timestamp",
+            _json(  # at/after 08-06T01:00Z
+                event_id="bad-7",
+                customer_id="acme",
+                meter="api_calls",
+                timestamp="2026-08-06T01:00:00Z",
+            ),
+        ),
         bad("2026-08-05", "c.csv", "malformed", "bad-8,acme,api_calls"),
         # Duplicates: the same line twice in one file ...
         ok("2026-08-07", a, "dup-same", "acme", "api_calls", "2026-08-07T08:00:00"),
         ok("2026-08-07", a, "dup-same", "acme", "api_calls", "2026-08-07T08:00:00"),
         # ... in two files of one day, in two formats (the same content: no conflict) ...
-        ok("2026-08-14", a, "dup-xfile", "beta", "llm_tokens", "2026-08-14T09:15:00", "2500",
-           {"ts": "+02:00", "value_as": "number"}, **large),
-        ok("2026-08-14", "c.csv", "dup-xfile", "beta", "llm_tokens", "2026-08-14T09:15:00",
-           "2500", {"ts": "ms"}, **large),
+        ok(
+            "2026-08-14",
+            a,
+            "dup-xfile",
+            "beta",
+            "llm_tokens",
+            "2026-08-14T09:15:00",
+            "2500",
+            {"ts": "+02:00", "value_as": "number"},
+            **large,
+        ),
+        ok(
+            "2026-08-14",
+            "c.csv",
+            "dup-xfile",
+            "beta",
+            "llm_tokens",
+            "2026-08-14T09:15:00",
+            "2500",
+            {"ts": "ms"},
+            **large,
+        ),
         # ... retried the next day ...
         ok("2026-08-20", a, "dup-nextday", "kyoto", "api_calls", "2026-08-20T07:00:00"),
-        ok("2026-08-21", "b.ndjson.gz", "dup-nextday", "kyoto", "api_calls",
-           "2026-08-20T07:00:00", style={"ts": "ms"}),
+        ok(
+            "2026-08-21",
+            "b.ndjson.gz",
+            "dup-nextday",
+            "kyoto",
+            "api_calls",
+            "2026-08-20T07:00:00",
+            style={"ts": "ms"},
+        ),
         # ... re-sent three days later with another value: a conflict; the first stays billed ...
-        ok("2026-08-18", a, "dup-conflict", "acme", "recovered_amount", "2026-08-18T16:00:00",
-           "1000.00"),
-        ok("2026-08-21", a, "dup-conflict", "acme", "recovered_amount", "2026-08-18T16:00:00",
-           "9999.99"),
+        ok(
+            "2026-08-18",
+            a,
+            "dup-conflict",
+            "acme",
+            "recovered_amount",
+            "2026-08-18T16:00:00",
+            "1000.00",
+        ),
+        ok(
+            "2026-08-21",
+            a,
+            "dup-conflict",
+            "acme",
+            "recovered_amount",
+            "2026-08-18T16:00:00",
+            "9999.99",
+        ),
         # ... and retried after August closed: a duplicate, never billed again in September.
-        ok("2026-08-28", a, "dup-cross", "beta", "llm_tokens", "2026-08-28T11:00:00", "7000",
-           **large),
-        ok("2026-09-06", a, "dup-cross", "beta", "llm_tokens", "2026-08-28T11:00:00", "7000",
-           **large),
+        ok(
+            "2026-08-28",
+            a,
+            "dup-cross",
+            "beta",
+            "llm_tokens",
+            "2026-08-28T11:00:00",
+            "7000",
+            **large,
+        ),
+        ok(
+            "2026-09-06",
+            a,
+            "dup-cross",
+            "beta",
+            "llm_tokens",
+            "2026-08-28T11:00:00",
+            "7000",
+            **large,
+        ),
         # The last millisecond of August landing on its last landing day: August, not late.
         ok("2026-09-03", a, "edge-ontime", "beta", "api_calls", "2026-08-31T23:59:59.999"),
         # One landing day later: late, billed in September, in beta's September token tiers.
-        ok("2026-09-04", a, "edge-late", "beta", "llm_tokens", "2026-08-31T18:00:00", "3000",
-           **large),
+        ok(
+            "2026-09-04",
+            a,
+            "edge-late",
+            "beta",
+            "llm_tokens",
+            "2026-08-31T18:00:00",
+            "3000",
+            **large,
+        ),
         # Late August events delivered on 09-05. acme's are covered by its growth subscription
         # (ended 08-20: on September's invoice with usage lines only) but for -4 (enterprise);
         # -5 makes growth's percentage line exactly 25.025 (half_up: 25.03, half_even: 25.02).
         ok("2026-09-05", late, "late-acme-1", "acme", "api_calls", "2026-08-15T09:00:00"),
-        ok("2026-09-05", late, "late-acme-2", "acme", "llm_tokens", "2026-08-16T09:00:00",
-           "4200", **large),
+        ok(
+            "2026-09-05",
+            late,
+            "late-acme-2",
+            "acme",
+            "llm_tokens",
+            "2026-08-16T09:00:00",
+            "4200",
+            **large,
+        ),
         ok("2026-09-05", late, "late-acme-3", "acme", "seats", "2026-08-19T09:00:00", "12"),
-        ok("2026-09-05", late, "late-acme-4", "acme", "recovered_amount", "2026-08-25T09:00:00",
-           "1500.50"),
-        ok("2026-09-05", late, "late-acme-5", "acme", "recovered_amount", "2026-08-12T09:00:00",
-           "100.04"),
+        ok(
+            "2026-09-05",
+            late,
+            "late-acme-4",
+            "acme",
+            "recovered_amount",
+            "2026-08-25T09:00:00",
+            "1500.50",
+        ),
+        ok(
+            "2026-09-05",
+            late,
+            "late-acme-5",
+            "acme",
+            "recovered_amount",
+            "2026-08-12T09:00:00",
+            "100.04",
+        ),
         ok("2026-09-05", late, "late-hotel-1", "hotel", "api_calls", "2026-08-08T09:00:00"),
-        ok("2026-09-05", late, "late-hotel-2", "hotel", "llm_tokens", "2026-08-09T09:00:00",
-           "777", model="small"),
+        ok(
+            "2026-09-05",
+            late,
+            "late-hotel-2",
+            "hotel",
+            "llm_tokens",
+            "2026-08-09T09:00:00",
+            "777",
+            model="small",
+        ),
         ok("2026-09-05", late, "late-ghost-1", "ghost", "api_calls", "2026-08-25T09:00:00"),
-        ok("2026-09-05", late, "late-kyoto-1", "kyoto", "llm_tokens", "2026-08-30T09:00:00",
-           "12345", model="small"),
+        ok(
+            "2026-09-05",
+            late,
+            "late-kyoto-1",
+            "kyoto",
+            "llm_tokens",
+            "2026-08-30T09:00:00",
+            "12345",
+            model="small",
+        ),
         # 00:30 UTC on 09-01 landing on 08-31 (within the 1h future tolerance): September.
         ok("2026-08-31", a, "edge-early", "acme", "api_calls", "2026-09-01T00:30:00"),
         # 01:30+02:00 on 08-21 is 23:30 UTC on 08-20: acme's growth subscription, not enterprise.
-        ok("2026-08-21", a, "edge-tz", "acme", "llm_tokens", "2026-08-20T23:30:00", "6000",
-           {"ts": "+02:00", "value_as": "number"}, **large),
+        ok(
+            "2026-08-21",
+            a,
+            "edge-tz",
+            "acme",
+            "llm_tokens",
+            "2026-08-20T23:30:00",
+            "6000",
+            {"ts": "+02:00", "value_as": "number"},
+            **large,
+        ),
         # "latest" tie on the same instant: the later arrival (09-30) wins.
-        ok("2026-09-29", "c.csv", "seat-tie-a", "beta", "seats", "2026-09-29T23:00:00", "17",
-           {"ts": "z"}),
+        ok(
+            "2026-09-29",
+            "c.csv",
+            "seat-tie-a",
+            "beta",
+            "seats",
+            "2026-09-29T23:00:00",
+            "17",
+            {"ts": "z"},
+        ),
         ok("2026-09-30", a, "seat-tie-b", "beta", "seats", "2026-09-29T23:00:00", "21"),
         # A value with 10 fraction digits is stored half-even at 9 digits: 10.000000000.
-        ok("2026-08-22", a, "round-9", "beta", "recovered_amount", "2026-08-22T08:00:00",
-           "10.0000000005", num),
+        ok(
+            "2026-08-22",
+            a,
+            "round-9",
+            "beta",
+            "recovered_amount",
+            "2026-08-22T08:00:00",
+            "10.0000000005",
+            num,
+        ),
     ]
 
 
@@ -532,8 +791,16 @@ def _late_delivery() -> list[Row]:
     day, f = LATE_FILE_DAY.isoformat(), "replay.jsonl"
     return [
         ok(day, f, "l10-beta-1", "beta", "api_calls", "2026-08-20T10:00:00"),
-        ok(day, f, "l10-beta-2", "beta", "llm_tokens", "2026-08-25T10:00:00", "18000",
-           model="large"),
+        ok(
+            day,
+            f,
+            "l10-beta-2",
+            "beta",
+            "llm_tokens",
+            "2026-08-25T10:00:00",
+            "18000",
+            model="large",
+        ),
         ok(day, f, "l10-acme-1", "acme", "recovered_amount", "2026-08-10T10:00:00", "2500"),
         ok(day, f, "l10-delta-1", "delta", "api_calls", "2026-08-12T10:00:00"),
         ok(day, f, "l10-ghost-1", "ghost", "storage_gb", "2026-08-30T10:00:00", "300"),
@@ -541,8 +808,17 @@ def _late_delivery() -> list[Row]:
         # A retry of an event billed in August: a duplicate, billed nowhere.
         ok(day, f, "dup-same", "acme", "api_calls", "2026-08-07T08:00:00"),
         # Older than 09-10 - 35 days = 08-06: quarantined too_old.
-        bad(day, f, "too_old", _json(event_id="l10-old", customer_id="acme", meter="api_calls",
-                                     timestamp="2026-08-05T12:00:00Z")),
+        bad(
+            day,
+            f,
+            "too_old",
+            _json(
+                event_id="l10-old",
+                customer_id="acme",
+                meter="api_calls",
+                timestamp="2026-08-05T12:00:00Z",
+            ),
+        ),
     ]
 
 
@@ -561,7 +837,7 @@ NINE = D("1e-9")
 @dataclass(frozen=True)
 class CleanEvent:
     event: Event
-    value: Decimal | None          # stored value (None for count / unique_count meters)
+    value: Decimal | None  # stored value (None for count / unique_count meters)
     landing: dt.date
     arrival: tuple
     billing_period: str
@@ -579,9 +855,14 @@ def pricing_config() -> dict:
 def subscriptions() -> list[dict]:
     subs = []
     for r in csv.DictReader(io.StringIO(CUSTOMERS_CSV)):
-        subs.append({"customer": r["customer_id"], "plan": r["plan_id"],
-                     "start": dt.date.fromisoformat(r["start_date"]),
-                     "end": dt.date.fromisoformat(r["end_date"]) if r["end_date"] else None})
+        subs.append(
+            {
+                "customer": r["customer_id"],
+                "plan": r["plan_id"],
+                "start": dt.date.fromisoformat(r["start_date"]),
+                "end": dt.date.fromisoformat(r["end_date"]) if r["end_date"] else None,
+            }
+        )
     return sorted(subs, key=lambda s: (s["customer"], s["start"]))
 
 
@@ -611,7 +892,8 @@ def reference_ingestion(rows: list[Row]) -> dict[str, Any]:
     window = int(yaml.safe_load(METERS_YAML)["dedup_window_days"])
 
     counts: dict[dt.date, dict[str, int]] = defaultdict(
-        lambda: {"rows_read": 0, "rows_quarantined": 0, "rows_duplicate": 0, "rows_accepted": 0})
+        lambda: {"rows_read": 0, "rows_quarantined": 0, "rows_duplicate": 0, "rows_accepted": 0}
+    )
     quarantined = set()
     for row in rows:
         if row.reason == "blank":
@@ -634,8 +916,15 @@ def reference_ingestion(rows: list[Row]) -> dict[str, Any]:
         seen[ev.event_id].append(row)
         if earlier:
             first = earlier[0]
-            duplicates.add((ev.event_id, row.source_file, row.line, first.landing,
-                            payload(first) != payload(row)))
+            duplicates.add(
+                (
+                    ev.event_id,
+                    row.source_file,
+                    row.line,
+                    first.landing,
+                    payload(first) != payload(row),
+                )
+            )
             counts[row.landing]["rows_duplicate"] += 1
             continue
         counts[row.landing]["rows_accepted"] += 1
@@ -644,10 +933,15 @@ def reference_ingestion(rows: list[Row]) -> dict[str, Any]:
             period, late = own, False
         else:  # next_open_period: the earliest period whose last landing day ≥ landing date
             period, late = period_of(row.landing - pricing_grace * DAY), True
-        clean.append(CleanEvent(ev, stored_value(ev, meters), row.landing, row.arrival,
-                                period, late))
-    return {"clean": clean, "duplicates": duplicates, "quarantined": quarantined,
-            "counts": dict(counts)}
+        clean.append(
+            CleanEvent(ev, stored_value(ev, meters), row.landing, row.arrival, period, late)
+        )
+    return {
+        "clean": clean,
+        "duplicates": duplicates,
+        "quarantined": quarantined,
+        "counts": dict(counts),
+    }
 
 
 def aggregate(meter: dict, events: list[CleanEvent]) -> Decimal:
@@ -727,8 +1021,11 @@ def reference_billing(clean: list[CleanEvent], period: str) -> dict[str, Any]:
 
     def covers(sub: dict, c: CleanEvent) -> bool:
         day = c.event.time.date()
-        return (c.event.customer == sub["customer"] and sub["start"] <= day
-                and (sub["end"] is None or day <= sub["end"]))
+        return (
+            c.event.customer == sub["customer"]
+            and sub["start"] <= day
+            and (sub["end"] is None or day <= sub["end"])
+        )
 
     with localcontext() as ctx:
         ctx.prec = 100
@@ -743,41 +1040,75 @@ def reference_billing(clean: list[CleanEvent], period: str) -> dict[str, Any]:
                     continue
                 plan = plans[sub["plan"]]
                 cur = plan["currency"]
-                base = {"invoice_id": f"{period}-{customer}", "customer_id": customer,
-                        "plan_id": plan["id"], "subscription_start": sub["start"],
-                        "charge_id": None, "service": None, "meter": None, "quantity": None,
-                        "free_quantity": None, "unit_price": None, "event_count": None,
-                        "currency": cur}
+                base = {
+                    "invoice_id": f"{period}-{customer}",
+                    "customer_id": customer,
+                    "plan_id": plan["id"],
+                    "subscription_start": sub["start"],
+                    "charge_id": None,
+                    "service": None,
+                    "meter": None,
+                    "quantity": None,
+                    "free_quantity": None,
+                    "unit_price": None,
+                    "event_count": None,
+                    "currency": cur,
+                }
                 sub_lines = []
                 if active > 0:
                     for fee in plan.get("platform_fees") or []:
                         exact = D(fee["amount"]) * active / days_in_month
                         exact_amounts.append((exact, cur))
-                        sub_lines.append({**base, "kind": "platform_fee",
-                                          "service": fee["service"],
-                                          "amount": to_money(exact, cur)})
+                        sub_lines.append(
+                            {
+                                **base,
+                                "kind": "platform_fee",
+                                "service": fee["service"],
+                                "amount": to_money(exact, cur),
+                            }
+                        )
                 for charge in plan.get("charges") or []:
-                    events = [c for c in covered if c.event.meter == charge["meter"]
-                              and matches(c.event, charge.get("filter"))]
+                    events = [
+                        c
+                        for c in covered
+                        if c.event.meter == charge["meter"]
+                        and matches(c.event, charge.get("filter"))
+                    ]
                     total = aggregate(meters[charge["meter"]], events)
                     free_units = D(charge.get("free_units") or "0")
                     free = min(max(total, D(0)), free_units)
                     q = max(total - free_units, D(0))
                     exact = price(charge, q, len(events))
                     exact_amounts.append((exact, cur))
-                    sub_lines.append({
-                        **base, "kind": "usage", "charge_id": charge["id"],
-                        "meter": charge["meter"], "quantity": q, "free_quantity": free,
-                        "unit_price": (D(charge.get("unit_price") or "0")
-                                       if charge["model"] == "per_unit" else None),
-                        "event_count": len(events), "amount": to_money(exact, cur)})
+                    sub_lines.append(
+                        {
+                            **base,
+                            "kind": "usage",
+                            "charge_id": charge["id"],
+                            "meter": charge["meter"],
+                            "quantity": q,
+                            "free_quantity": free,
+                            "unit_price": (
+                                D(charge.get("unit_price") or "0")
+                                if charge["model"] == "per_unit"
+                                else None
+                            ),
+                            "event_count": len(events),
+                            "amount": to_money(exact, cur),
+                        }
+                    )
                 if active > 0 and plan.get("minimum_commitment") is not None:
                     minimum = D(plan["minimum_commitment"]) * active / days_in_month
                     shortfall = minimum - sum(line["amount"] for line in sub_lines)
                     if shortfall > 0 and to_money(shortfall, cur) > 0:
                         exact_amounts.append((shortfall, cur))
-                        sub_lines.append({**base, "kind": "minimum_commitment",
-                                          "amount": to_money(shortfall, cur)})
+                        sub_lines.append(
+                            {
+                                **base,
+                                "kind": "minimum_commitment",
+                                "amount": to_money(shortfall, cur),
+                            }
+                        )
                 customer_lines += sub_lines
             if not customer_lines:
                 continue
@@ -785,23 +1116,37 @@ def reference_billing(clean: list[CleanEvent], period: str) -> dict[str, Any]:
                 line["line_no"] = number
             lines += customer_lines
             subtotal = sum(line["amount"] for line in customer_lines)
-            invoices[customer] = {"invoice_id": f"{period}-{customer}", "customer_id": customer,
-                                  "currency": customer_lines[0]["currency"],
-                                  "subtotal": subtotal, "credits": D(0), "total": subtotal,
-                                  "line_count": len(customer_lines)}
+            invoices[customer] = {
+                "invoice_id": f"{period}-{customer}",
+                "customer_id": customer,
+                "currency": customer_lines[0]["currency"],
+                "subtotal": subtotal,
+                "credits": D(0),
+                "total": subtotal,
+                "line_count": len(customer_lines),
+            }
 
         usage: dict[tuple[str, str], dict] = {}
         for key in sorted({(c.event.customer, c.event.meter) for c in billed}):
             events = [c for c in billed if (c.event.customer, c.event.meter) == key]
-            usage[key] = {"quantity": aggregate(meters[key[1]], events),
-                          "event_count": len(events),
-                          "late_event_count": sum(c.late for c in events)}
+            usage[key] = {
+                "quantity": aggregate(meters[key[1]], events),
+                "event_count": len(events),
+                "late_event_count": sum(c.late for c in events),
+            }
         uncovered = [c for c in billed if not any(covers(s, c) for s in subs)]
         unbilled: dict[tuple[str, str, str], dict] = {}
         for key in sorted({(c.event.customer, c.event.meter) for c in uncovered}):
             events = [c for c in uncovered if (c.event.customer, c.event.meter) == key]
             unbilled[(*key, "no_subscription")] = {
-                "event_count": len(events), "quantity": aggregate(meters[key[1]], events)}
+                "event_count": len(events),
+                "quantity": aggregate(meters[key[1]], events),
+            }
 
-    return {"lines": lines, "invoices": invoices, "period_usage": usage, "unbilled": unbilled,
-            "exact_amounts": exact_amounts}
+    return {
+        "lines": lines,
+        "invoices": invoices,
+        "period_usage": usage,
+        "unbilled": unbilled,
+        "exact_amounts": exact_amounts,
+    }

@@ -16,8 +16,7 @@ meters:
 
 
 def event(eid, day, meter="api_calls", value=None, customer="c1", **dims):
-    e = {"event_id": eid, "customer_id": customer, "meter": meter,
-         "timestamp": f"{day}T12:00:00Z"}
+    e = {"event_id": eid, "customer_id": customer, "meter": meter, "timestamp": f"{day}T12:00:00Z"}
     if value is not None:
         e["value"] = value
     if dims:
@@ -29,13 +28,26 @@ def write_root(root: Path) -> Path:
     (root / "reference").mkdir(parents=True)
     (root / "reference" / "meters.yaml").write_text(METERS)
     days = {
-        "2026-09-01": {"a.jsonl": [event("e1", "2026-09-01"),
-                                   event("t1", "2026-09-01", "llm_tokens", "0.1", model="m"),
-                                   event("e1", "2026-09-01"), "not json"]},
-        "2026-09-02": {"b.jsonl.gz": [event("e1", "2026-09-01"),
-                                      event("t2", "2026-09-02", "llm_tokens", "0.2", model="m")]},
-        "2026-09-03": {"c.jsonl": [event("e3", "2026-09-03"),
-                                   event("t2", "2026-09-02", "llm_tokens", "9", model="m")]},
+        "2026-09-01": {
+            "a.jsonl": [
+                event("e1", "2026-09-01"),
+                event("t1", "2026-09-01", "llm_tokens", "0.1", model="m"),
+                event("e1", "2026-09-01"),
+                "not json",
+            ]
+        },
+        "2026-09-02": {
+            "b.jsonl.gz": [
+                event("e1", "2026-09-01"),
+                event("t2", "2026-09-02", "llm_tokens", "0.2", model="m"),
+            ]
+        },
+        "2026-09-03": {
+            "c.jsonl": [
+                event("e3", "2026-09-03"),
+                event("t2", "2026-09-02", "llm_tokens", "9", model="m"),
+            ]
+        },
     }
     for day, files in days.items():
         folder = root / "landing" / "events" / day

@@ -1,8 +1,8 @@
 """Builders for ingestion tests: a data root under ``tmp_path`` holding real landing files.
 
 A test writes ``reference/meters.yaml`` and landing files (JSONL, NDJSON, gzip, CSV, Parquet) the
-way a sender would, runs :func:`meter_pipeline.ingestion.day.ingest_day` on a landing day, and asserts
-values worked out by hand from SPEC.md. Nothing here computes an expected value.
+way a sender would, runs :func:`meter_pipeline.ingestion.day.ingest_day` on a landing day, and
+asserts values worked out by hand from SPEC.md. Nothing here computes an expected value.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from meter_pipeline.ingestion.day import ingest_day
 from meter_pipeline.ingestion.parse import VALID_SCHEMA, parse_files
 from meter_pipeline.io import warehouse
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DAY = dt.date(2026, 9, 1)
 
 #: The meters every ingestion test uses unless it writes its own meters.yaml.
@@ -74,8 +74,15 @@ def to_json(value: Any) -> str:
     if isinstance(value, Raw):
         return str.__str__(value)
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{to_json(v)}"
-                              for k, v in value.items() if v is not OMIT) + "}"
+        return (
+            "{"
+            + ",".join(
+                f"{json.dumps(k, ensure_ascii=False)}:{to_json(v)}"
+                for k, v in value.items()
+                if v is not OMIT
+            )
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ",".join(to_json(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)
@@ -111,8 +118,9 @@ class DataRoot:
     rules: BillingRules = field(default_factory=BillingRules)
 
     @classmethod
-    def create(cls, path: Path, meters_yaml: str = METERS_YAML,
-               rules: BillingRules | None = None) -> DataRoot:
+    def create(
+        cls, path: Path, meters_yaml: str = METERS_YAML, rules: BillingRules | None = None
+    ) -> DataRoot:
         (path / "reference").mkdir(parents=True, exist_ok=True)
         (path / "reference" / "meters.yaml").write_text(meters_yaml, encoding="utf-8")
         return cls(path, rules or BillingRules())
@@ -133,17 +141,22 @@ class DataRoot:
         target.write_bytes(data)
         return target
 
-    def write_jsonl(self, name: str, lines: Iterable[dict | str | bytes],
-                    day: dt.date = DAY) -> Path:
+    def write_jsonl(
+        self, name: str, lines: Iterable[dict | str | bytes], day: dt.date = DAY
+    ) -> Path:
         """One line per item (dicts through :func:`to_json`); gzipped when the name ends .gz."""
-        parts = [item if isinstance(item, bytes) else
-                 (item if isinstance(item, str) else to_json(item)).encode("utf-8")
-                 for item in lines]
+        parts = [
+            item
+            if isinstance(item, bytes)
+            else (item if isinstance(item, str) else to_json(item)).encode("utf-8")
+            for item in lines
+        ]
         data = b"".join(p + b"\n" for p in parts)
         return self.write_bytes(name, gzip.compress(data) if name.endswith(".gz") else data, day)
 
-    def write_csv(self, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
-                  day: dt.date = DAY) -> Path:
+    def write_csv(
+        self, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]], day: dt.date = DAY
+    ) -> Path:
         """RFC 4180 CSV (csv module, minimal quoting, LF line ends); ``None`` is an empty cell."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -176,15 +189,20 @@ def audit_row(tables: DayTables) -> dict[str, Any]:
 def counts(tables: DayTables) -> tuple[int, int, int, int]:
     """(rows_read, rows_quarantined, rows_duplicate, rows_accepted) of the day's audit."""
     row = audit_row(tables)
-    return (row["rows_read"], row["rows_quarantined"], row["rows_duplicate"],
-            row["rows_accepted"])
+    return (row["rows_read"], row["rows_quarantined"], row["rows_duplicate"], row["rows_accepted"])
 
 
 def reasons(tables: DayTables) -> list[tuple[str, int, str]]:
     """(source_file, line_number, reason) of every quarantined row, sorted."""
     q = tables.quarantined_events
-    return sorted(zip(q["source_file"].to_list(), q["line_number"].to_list(),
-                      q["reason"].to_list()))
+    return sorted(
+        zip(
+            q["source_file"].to_list(),
+            q["line_number"].to_list(),
+            q["reason"].to_list(),
+            strict=True,
+        )
+    )
 
 
 def clean_rows(tables: DayTables) -> list[dict[str, Any]]:
@@ -200,15 +218,26 @@ def clean_rows(tables: DayTables) -> list[dict[str, Any]]:
 def duplicate_rows(tables: DayTables) -> list[tuple[str, str, int, dt.date, bool]]:
     """(event_id, source_file, line_number, first_landing_date, conflict), sorted."""
     d = tables.duplicate_events
-    return sorted(zip(d["event_id"].to_list(), d["source_file"].to_list(),
-                      d["line_number"].to_list(), d["first_landing_date"].to_list(),
-                      d["conflict"].to_list()))
+    return sorted(
+        zip(
+            d["event_id"].to_list(),
+            d["source_file"].to_list(),
+            d["line_number"].to_list(),
+            d["first_landing_date"].to_list(),
+            d["conflict"].to_list(),
+            strict=True,
+        )
+    )
 
 
 def frames(tables: DayTables) -> dict[str, pl.DataFrame]:
-    return {"raw_events": tables.raw_events, "quarantined_events": tables.quarantined_events,
-            "clean_events": tables.clean_events, "duplicate_events": tables.duplicate_events,
-            "ingestion_audit": tables.ingestion_audit}
+    return {
+        "raw_events": tables.raw_events,
+        "quarantined_events": tables.quarantined_events,
+        "clean_events": tables.clean_events,
+        "duplicate_events": tables.duplicate_events,
+        "ingestion_audit": tables.ingestion_audit,
+    }
 
 
 @dataclass
@@ -222,9 +251,18 @@ class DayTables:
 
 def read_day(root: Path, day: dt.date) -> DayTables:
     """The five tables of an ingested landing day, read back from the warehouse."""
-    return DayTables(*[warehouse.scan_partitions(root, name, [day.isoformat()]).collect()
-                       for name in ("raw_events", "quarantined_events", "clean_events",
-                                    "duplicate_events", "ingestion_audit")])
+    return DayTables(
+        *[
+            warehouse.scan_partitions(root, name, [day.isoformat()]).collect()
+            for name in (
+                "raw_events",
+                "quarantined_events",
+                "clean_events",
+                "duplicate_events",
+                "ingestion_audit",
+            )
+        ]
+    )
 
 
 @dataclass

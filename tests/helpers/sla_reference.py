@@ -22,12 +22,13 @@ from pathlib import Path
 
 import yaml
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MINUTE = dt.timedelta(minutes=1)
 MINOR_UNITS = {"USD": 2, "JPY": 0}
 
 
 # --- periods (SPEC §5) -------------------------------------------------------------------------
+
 
 def bounds(period: str) -> tuple[dt.date, dt.date]:
     year, month = int(period[:4]), int(period[5:7])
@@ -53,10 +54,11 @@ def billing_period(event_day: dt.date, landing: dt.date, grace: int) -> str:
 
 # --- money and percentages ---------------------------------------------------------------------
 
+
 def round_half_up(value: Fraction, minor: int) -> Decimal:
     """A non-negative exact amount rounded once, half up, to ``minor`` decimals."""
     assert value >= 0
-    scaled = value * 10 ** minor
+    scaled = value * 10**minor
     whole = math.floor(scaled)
     if scaled - whole >= Fraction(1, 2):
         whole += 1
@@ -69,6 +71,7 @@ def shown(value: Fraction) -> Decimal:
 
 
 # --- reference data ----------------------------------------------------------------------------
+
 
 def _time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
@@ -110,9 +113,15 @@ class Reference:
         self.sla = yaml.safe_load((ref / "sla.yaml").read_text())
         self.grace = int(self.pricing.get("grace_days", 3))
         self.plans = {p["id"]: p for p in self.pricing["plans"]}
-        self.subs = [Sub(r["customer_id"], r["plan_id"], dt.date.fromisoformat(r["start_date"]),
-                         dt.date.fromisoformat(r["end_date"]) if r["end_date"] else None)
-                     for r in _csv(ref / "customers.csv")]
+        self.subs = [
+            Sub(
+                r["customer_id"],
+                r["plan_id"],
+                dt.date.fromisoformat(r["start_date"]),
+                dt.date.fromisoformat(r["end_date"]) if r["end_date"] else None,
+            )
+            for r in _csv(ref / "customers.csv")
+        ]
         self.services = list(self.sla["services"])
         self.target = Fraction(self.sla["target_uptime_pct"])
         self.intervals = self._excused_intervals(ref)
@@ -122,20 +131,27 @@ class Reference:
     def _excused_intervals(self, ref: Path) -> dict[str, list[tuple[dt.datetime, dt.datetime]]]:
         notice = dt.timedelta(hours=int(self.sla.get("maintenance_notice_hours", 48)))
         causes = set(self.sla["excused_causes"])
-        picked = [(r["service"], _time(r["start"]), _time(r["end"]))
-                  for r in _csv(ref / "maintenance.csv")
-                  if _time(r["start"]) - _time(r["announced_at"]) >= notice]
-        picked += [(r["service"], _time(r["start"]), _time(r["end"]))
-                   for r in _csv(ref / "excused_downtime.csv") if r["cause"] in causes]
+        picked = [
+            (r["service"], _time(r["start"]), _time(r["end"]))
+            for r in _csv(ref / "maintenance.csv")
+            if _time(r["start"]) - _time(r["announced_at"]) >= notice
+        ]
+        picked += [
+            (r["service"], _time(r["start"]), _time(r["end"]))
+            for r in _csv(ref / "excused_downtime.csv")
+            if r["cause"] in causes
+        ]
         out: dict[str, list] = defaultdict(list)
         for service, start, end in picked:
-            for s in (self.services if service == "*" else [service]):
+            for s in self.services if service == "*" else [service]:
                 out[s].append((start, end))
         return out
 
     def _excused(self, service: str, minute: dt.datetime) -> bool:
-        return any(start < minute + MINUTE and end > minute
-                   for start, end in self.intervals.get(service, ()))
+        return any(
+            start < minute + MINUTE and end > minute
+            for start, end in self.intervals.get(service, ())
+        )
 
     # --- §7.1, §7.3 ----------------------------------------------------------------------------
     def probes(self) -> list[tuple[dt.date, str, str, str, str]]:
@@ -157,8 +173,11 @@ class Reference:
         end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), UTC)
         down_of: dict[tuple, bool] = {}
         for day, checked_at, service, region, status in probes:
-            if not read_from <= day <= read_to or service not in self.services \
-                    or status not in ("up", "down"):
+            if (
+                not read_from <= day <= read_to
+                or service not in self.services
+                or status not in ("up", "down")
+            ):
                 continue
             when = _time(checked_at)
             if start <= when < end:
@@ -176,10 +195,14 @@ class Reference:
             down = [m for m, (n, d) in with_data if 2 * d > n]
             excused = [m for m in down if self._excused(service, m)]
             exact = Fraction(100 * (minutes - len(down) + len(excused)), minutes)
-            out[service] = {"minutes": minutes, "down_minutes": len(down),
-                            "excused_minutes": len(excused),
-                            "no_data_minutes": minutes - len(with_data), "exact": exact,
-                            "coverage": Fraction(100 * len(with_data), minutes)}
+            out[service] = {
+                "minutes": minutes,
+                "down_minutes": len(down),
+                "excused_minutes": len(excused),
+                "no_data_minutes": minutes - len(with_data),
+                "exact": exact,
+                "coverage": Fraction(100 * len(with_data), minutes),
+            }
         return out
 
     # --- §7.4 ----------------------------------------------------------------------------------
@@ -188,8 +211,10 @@ class Reference:
         shortfall = self.target - uptime
         if shortfall <= 0:
             return Fraction(0)
-        return min(math.floor(shortfall) * Fraction(self.sla["credit_per_point_pct"]),
-                   Fraction(self.sla["max_credit_pct"]))
+        return min(
+            math.floor(shortfall) * Fraction(self.sla["credit_per_point_pct"]),
+            Fraction(self.sla["max_credit_pct"]),
+        )
 
     # --- §3.2, §5 events -----------------------------------------------------------------------
     def _clean_events(self) -> list[dict]:
@@ -204,8 +229,9 @@ class Reference:
                         continue
                     seen.add(event["event_id"])
                     day = _time(event["timestamp"]).date()
-                    out.append({**event, "day": day,
-                                "period": billing_period(day, landing, self.grace)})
+                    out.append(
+                        {**event, "day": day, "period": billing_period(day, landing, self.grace)}
+                    )
         return out
 
     # --- §6 invoices ---------------------------------------------------------------------------
@@ -216,25 +242,31 @@ class Reference:
         rows: dict[str, dict] = {}
         for sub in self.subs:
             plan = self.plans[sub.plan]
-            events = [e for e in self.events if e["period"] == period
-                      and e["customer_id"] == sub.customer and sub.covers(e["day"])]
+            events = [
+                e
+                for e in self.events
+                if e["period"] == period
+                and e["customer_id"] == sub.customer
+                and sub.covers(e["day"])
+            ]
             active = sub.active_days(first, last)
             if active == 0 and not events:
                 continue
-            inv = rows.setdefault(sub.customer, {"currency": plan["currency"], "fees": [],
-                                                 "subtotal": Decimal(0)})
+            inv = rows.setdefault(
+                sub.customer, {"currency": plan["currency"], "fees": [], "subtotal": Decimal(0)}
+            )
             minor = MINOR_UNITS[plan["currency"]]
             if active:
                 for fee in plan.get("platform_fees") or []:
-                    amount = round_half_up(Fraction(Decimal(fee["amount"])) * active / days,
-                                           minor)
+                    amount = round_half_up(Fraction(Decimal(fee["amount"])) * active / days, minor)
                     inv["fees"].append((sub.plan, fee["service"], amount))
                     inv["subtotal"] += amount
             for charge in plan["charges"]:
                 assert charge["model"] == "per_unit" and "free_units" not in charge
                 count = sum(e["meter"] == charge["meter"] for e in events)
-                inv["subtotal"] += round_half_up(count * Fraction(Decimal(charge["unit_price"])),
-                                                 minor)
+                inv["subtotal"] += round_half_up(
+                    count * Fraction(Decimal(charge["unit_price"])), minor
+                )
         return rows
 
     def has_later_subscription(self, customer: str, period: str) -> bool:
@@ -264,51 +296,90 @@ class Reference:
                     pct = self.credit_pct(uptime[service]["exact"])
                     fee = sum((a for _, s, a in inv["fees"] if s == service), Decimal(0))
                     amount = round_half_up(Fraction(fee) * pct / 100, minor)
-                    credits.append({"customer_id": customer, "service": service,
-                                    "earned_period": period, "currency": inv["currency"],
-                                    "uptime_pct": shown(uptime[service]["exact"]),
-                                    "credit_pct": shown(pct), "fee_amount": fee,
-                                    "credit_amount": amount,
-                                    "status": "granted" if amount > 0 else "none"})
+                    credits.append(
+                        {
+                            "customer_id": customer,
+                            "service": service,
+                            "earned_period": period,
+                            "currency": inv["currency"],
+                            "uptime_pct": shown(uptime[service]["exact"]),
+                            "credit_pct": shown(pct),
+                            "fee_amount": fee,
+                            "credit_amount": amount,
+                            "status": "granted" if amount > 0 else "none",
+                        }
+                    )
                     if amount > 0:
-                        earned[customer].append({"service": service, "earned_period": period,
-                                                 "amount": amount, "balance": amount})
+                        earned[customer].append(
+                            {
+                                "service": service,
+                                "earned_period": period,
+                                "amount": amount,
+                                "balance": amount,
+                            }
+                        )
             # apply what was outstanding at the period's start, then settle what is left
             for customer in sorted(set(outstanding) | set(earned)):
                 capacity = invoices[customer]["subtotal"] if customer in invoices else Decimal(0)
                 stays = self.has_later_subscription(customer, period)
                 keep = []
-                for credit in sorted(outstanding[customer],
-                                     key=lambda c: (c["earned_period"], c["service"])):
+                for credit in sorted(
+                    outstanding[customer], key=lambda c: (c["earned_period"], c["service"])
+                ):
                     opening = credit["balance"]
                     applied = min(opening, capacity)
                     capacity -= applied
                     left = opening - applied
-                    ledger.append({"customer_id": customer, **_key(credit),
-                                   "amount": credit["amount"], "opening": opening,
-                                   "applied": applied, "carried": left if stays else 0,
-                                   "forfeited": 0 if stays else left})
+                    ledger.append(
+                        {
+                            "customer_id": customer,
+                            **_key(credit),
+                            "amount": credit["amount"],
+                            "opening": opening,
+                            "applied": applied,
+                            "carried": left if stays else 0,
+                            "forfeited": 0 if stays else left,
+                        }
+                    )
                     if applied:
-                        lines[customer].append((credit["service"], credit["earned_period"],
-                                                -applied))
+                        lines[customer].append(
+                            (credit["service"], credit["earned_period"], -applied)
+                        )
                     if stays and left:
                         keep.append({**credit, "balance": left})
                 for credit in earned[customer]:
                     amount = credit["amount"]
-                    ledger.append({"customer_id": customer, **_key(credit), "amount": amount,
-                                   "opening": amount, "applied": 0,
-                                   "carried": amount if stays else 0,
-                                   "forfeited": 0 if stays else amount})
+                    ledger.append(
+                        {
+                            "customer_id": customer,
+                            **_key(credit),
+                            "amount": amount,
+                            "opening": amount,
+                            "applied": 0,
+                            "carried": amount if stays else 0,
+                            "forfeited": 0 if stays else amount,
+                        }
+                    )
                     if stays:
                         keep.append(credit)
                 outstanding[customer] = keep
             totals = {}
             for customer, inv in invoices.items():
                 credit = sum((a for _, _, a in lines[customer]), Decimal(0))
-                totals[customer] = {"currency": inv["currency"], "subtotal": inv["subtotal"],
-                                    "credits": credit, "total": inv["subtotal"] + credit}
-            result[period] = {"uptime": uptime, "invoices": invoices, "sla_credits": credits,
-                              "ledger": ledger, "credit_lines": dict(lines), "totals": totals}
+                totals[customer] = {
+                    "currency": inv["currency"],
+                    "subtotal": inv["subtotal"],
+                    "credits": credit,
+                    "total": inv["subtotal"] + credit,
+                }
+            result[period] = {
+                "uptime": uptime,
+                "invoices": invoices,
+                "sla_credits": credits,
+                "ledger": ledger,
+                "credit_lines": dict(lines),
+                "totals": totals,
+            }
         return result
 
 

@@ -45,8 +45,9 @@ def test_sigkill_during_a_partition_write_keeps_the_old_partition(tmp_path):
     rows = duckdb.sql(f"select x from read_parquet('{folder}/*.parquet') order by x").fetchall()
     assert rows == [("old-1",), ("old-2",)]
     # The next write replaces it and sweeps the killed writer's leftovers.
-    write_partition(tmp_path, "t", "2026-09-01", pl.DataFrame({"x": ["new"]}),
-                    column="landing_date")
+    write_partition(
+        tmp_path, "t", "2026-09-01", pl.DataFrame({"x": ["new"]}), column="landing_date"
+    )
     assert sorted(p.name for p in folder.iterdir()) == ["part-0.parquet"]
     assert pl.read_parquet(folder / "part-0.parquet")["x"].to_list() == ["new"]
 
@@ -67,8 +68,9 @@ def test_a_partition_written_in_pieces_appears_only_when_complete(tmp_path):
 
 
 def test_an_error_half_way_through_a_piecewise_write_keeps_the_old_partition(tmp_path):
-    write_partition(tmp_path, "t", "2026-09-01", pl.DataFrame({"x": ["old"]}),
-                    column="landing_date")
+    write_partition(
+        tmp_path, "t", "2026-09-01", pl.DataFrame({"x": ["old"]}), column="landing_date"
+    )
     folder = partition_dir(tmp_path, "t", "2026-09-01", "landing_date")
     with pytest.raises(RuntimeError, match="reader failed"):
         with PartitionWriter(tmp_path, "t", "2026-09-01", column="landing_date") as out:
@@ -80,8 +82,7 @@ def test_an_error_half_way_through_a_piecewise_write_keeps_the_old_partition(tmp
 
 def test_a_piecewise_write_of_nothing_writes_the_empty_frame(tmp_path):
     empty = pl.DataFrame(schema={"x": pl.String, "landing_date": pl.Date})
-    with PartitionWriter(tmp_path, "t", "2026-09-01", column="landing_date",
-                         empty=empty):
+    with PartitionWriter(tmp_path, "t", "2026-09-01", column="landing_date", empty=empty):
         pass
     path = partition_dir(tmp_path, "t", "2026-09-01", "landing_date") / "part-0.parquet"
     assert pq.read_schema(path).names == ["x"]  # the partition column lives in the folder name

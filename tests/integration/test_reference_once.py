@@ -24,7 +24,7 @@ plans:
       - {id: calls, meter: api_calls, model: per_unit, unit_price: "0.5"}
 """
 CUSTOMERS = "customer_id,customer_name,plan_id,start_date,end_date\nc1,One,basic,2026-01-01,\n"
-SLA = "services: [api]\ntarget_uptime_pct: \"99.9\"\n"
+SLA = 'services: [api]\ntarget_uptime_pct: "99.9"\n'
 FILES = ("meters.yaml", "pricing.yaml", "customers.csv", "sla.yaml")
 
 
@@ -44,7 +44,11 @@ def test_each_reference_file_is_parsed_once_per_run(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_text", counting)
     reference = check_config(root)
     with dg.instance_for_test() as instance:
-        result = run_backfill(Backfill(root, dt.date(2026, 9, 1), dt.date(2026, 10, 3)),
-                              instance, echo=lambda _: None, reference=reference)
+        result = run_backfill(
+            Backfill(root, dt.date(2026, 9, 1), dt.date(2026, 10, 3)),
+            instance,
+            echo=lambda _: None,
+            reference=reference,
+        )
     assert result.ok and result.runs == 3  # monitoring day before, the days, the month
     assert {name: reads[name] for name in FILES} == {name: 1 + result.runs for name in FILES}

@@ -71,8 +71,11 @@ def load(tmp_path, text):
 def test_the_spec_example_loads_into_exact_decimals(tmp_path):
     config = load(tmp_path, SPEC_PRICING)
     growth, tokyo = config.plans["growth"], config.plans["tokyo"]
-    assert (config.grace_days, config.late_events, config.rounding) == (3, "next_open_period",
-                                                                        "half_up")
+    assert (config.grace_days, config.late_events, config.rounding) == (
+        3,
+        "next_open_period",
+        "half_up",
+    )
     assert config.rules == BillingRules(3, "next_open_period")
     assert (growth.currency, growth.minor_units, tokyo.minor_units) == ("USD", 2, 0)
     assert [f.amount for f in growth.platform_fees] == [D("300.00"), D("200.00")]
@@ -107,105 +110,175 @@ plans:
 
 
 PRICING_ERRORS = [
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit, unit_price: 0.002}'),
-                 "reference/pricing.yaml: plans[0].charges[0].unit_price: must be a decimal string "
-                 'such as "0.25", got a YAML float 0.002 (inexact; quote it)',
-                 id="a price written as a YAML float is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit, free_units: 1000}'),
-                 "reference/pricing.yaml: plans[0].charges[0].free_units: must be a decimal "
-                 'string such as "0.25", got a YAML integer 1000 (quote it)',
-                 id="a quantity written as a YAML integer is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit, unit_price: "abc"}'),
-                 "reference/pricing.yaml: plans[0].charges[0].unit_price: must be a decimal "
-                 "number, got 'abc'", id="a price string that is not a number is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit, unit_price: "-1"}'),
-                 "reference/pricing.yaml: plans[0].charges[0].unit_price: must be ≥ 0, got '-1'",
-                 id="a negative price is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit, '
-                           'unit_price: "0.0000000001"}'),
-                 "reference/pricing.yaml: plans[0].charges[0].unit_price: must have at most 9 "
-                 "decimal places, got '0.0000000001'",
-                 id="a unit price finer than 1e-9 is rejected"),
-    pytest.param(plan_with('{id: a, meter: bananas, model: per_unit}'),
-                 "reference/pricing.yaml: plans[0].charges[0].meter: unknown meter 'bananas' "
-                 "(not in reference/meters.yaml)", id="a charge on an unknown meter is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: tiered}'),
-                 "reference/pricing.yaml: plans[0].charges[0].model: must be one of per_unit, "
-                 "graduated, volume, package, percentage, got 'tiered'",
-                 id="an unknown model is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: graduated}'),
-                 "reference/pricing.yaml: plans[0].charges[0].tiers: is required by model "
-                 "graduated", id="graduated without tiers is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: package, package_size: "10"}'),
-                 "reference/pricing.yaml: plans[0].charges[0].package_price: is required by "
-                 "model package", id="package without a price is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: package, package_size: "0", '
-                           'package_price: "1"}'),
-                 "reference/pricing.yaml: plans[0].charges[0].package_size: must be > 0, got '0'",
-                 id="a zero package size is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: percentage}'),
-                 "reference/pricing.yaml: plans[0].charges[0].rate: is required by model "
-                 "percentage", id="percentage without a rate is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit, rate: "0.1"}'),
-                 "reference/pricing.yaml: plans[0].charges[0].rate: is not a known key (expected "
-                 "one of: description, filter, free_units, id, meter, model, name, unit_price)",
-                 id="a key the model does not use is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: volume, tiers: '
-                           '[{up_to: "10"}, {up_to: "10"}, {up_to: null}]}'),
-                 "reference/pricing.yaml: plans[0].charges[0].tiers[1].up_to: tiers must be "
-                 "strictly increasing: 10 is not above 10", id="tiers that do not increase are "
-                 "rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: graduated, tiers: '
-                           '[{up_to: "10"}, {up_to: "20"}]}'),
-                 "reference/pricing.yaml: plans[0].charges[0].tiers[1].up_to: the last tier must "
-                 "have up_to: null", id="tiers that do not end with up_to null are rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: graduated, tiers: '
-                           '[{up_to: null}, {up_to: null}]}'),
-                 "reference/pricing.yaml: plans[0].charges[0].tiers[0].up_to: only the last tier "
-                 "may have up_to: null", id="an unbounded tier before the last is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: graduated, tiers: '
-                           '[{unit_price: "1"}]}'),
-                 "reference/pricing.yaml: plans[0].charges[0].tiers[0].up_to: is required (null "
-                 "on the last tier)", id="a tier without up_to is rejected"),
-    pytest.param(plan_with('{id: a, meter: llm_tokens, model: per_unit, filter: {tier: 1}}'),
-                 "reference/pricing.yaml: plans[0].charges[0].filter: must be a mapping of "
-                 'dimension name to string value (quote numbers: {tier: "1"})',
-                 id="a filter value that is not a string is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit}', extra="    "
-                           "platform_fees: [{service: s, amount: 300}]\n"),
-                 "reference/pricing.yaml: plans[0].platform_fees[0].amount: must be a decimal "
-                 'string such as "0.25", got a YAML integer 300 (quote it)',
-                 id="a platform fee written as a YAML integer is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit}', extra="    "
-                           "minimum_commitment: 99.5\n"),
-                 "reference/pricing.yaml: plans[0].minimum_commitment: must be a decimal string "
-                 'such as "0.25", got a YAML float 99.5 (inexact; quote it)',
-                 id="a minimum written as a YAML float is rejected"),
-    pytest.param("plans: [{id: p, currency: ZZZ}]\n",
-                 "reference/pricing.yaml: plans[0].currency: unknown ISO 4217 currency 'ZZZ'",
-                 id="an unknown currency is rejected"),
-    pytest.param("plans: [{id: p, currency: usd}]\n",
-                 "reference/pricing.yaml: plans[0].currency: must be an upper-case ISO 4217 code "
-                 "such as USD, got 'usd'", id="a lower-case currency is rejected"),
-    pytest.param("plans: [{id: p, currency: XAU}]\n",
-                 "reference/pricing.yaml: plans[0].currency: currency 'XAU' has no usable minor "
-                 "unit (0 to 4 decimals) for invoicing", id="gold has no minor unit to bill in"),
-    pytest.param("plans: [{id: p, currency: USD}, {id: p, currency: EUR}]\n",
-                 "reference/pricing.yaml: plans[1].id: plan id 'p' is defined twice",
-                 id="a plan id used twice is rejected"),
-    pytest.param(plan_with('{id: a, meter: api_calls, model: per_unit}\n      - '
-                           '{id: a, meter: api_calls, model: per_unit}'),
-                 "reference/pricing.yaml: plans[0].charges[1].id: charge id 'a' is used twice in "
-                 "plan 'p'", id="a charge id used twice in a plan is rejected"),
-    pytest.param("rounding: half_down\n",
-                 "reference/pricing.yaml: rounding: must be one of half_up, half_even, got "
-                 "'half_down'", id="an unknown rounding mode is rejected"),
-    pytest.param("late_events: drop\n",
-                 "reference/pricing.yaml: late_events: must be one of next_open_period, ignore, "
-                 "got 'drop'", id="an unknown late-event policy is rejected"),
-    pytest.param("plans: []\ntaxes: 1\n",
-                 "reference/pricing.yaml: taxes: is not a known key (expected one of: grace_days, "
-                 "late_events, plans, rounding)", id="an unknown top-level key is rejected"),
+    pytest.param(
+        plan_with("{id: a, meter: api_calls, model: per_unit, unit_price: 0.002}"),
+        "reference/pricing.yaml: plans[0].charges[0].unit_price: must be a decimal string "
+        'such as "0.25", got a YAML float 0.002 (inexact; quote it)',
+        id="a price written as a YAML float is rejected",
+    ),
+    pytest.param(
+        plan_with("{id: a, meter: api_calls, model: per_unit, free_units: 1000}"),
+        "reference/pricing.yaml: plans[0].charges[0].free_units: must be a decimal "
+        'string such as "0.25", got a YAML integer 1000 (quote it)',
+        id="a quantity written as a YAML integer is rejected",
+    ),
+    pytest.param(
+        plan_with('{id: a, meter: api_calls, model: per_unit, unit_price: "abc"}'),
+        "reference/pricing.yaml: plans[0].charges[0].unit_price: must be a decimal "
+        "number, got 'abc'",
+        id="a price string that is not a number is rejected",
+    ),
+    pytest.param(
+        plan_with('{id: a, meter: api_calls, model: per_unit, unit_price: "-1"}'),
+        "reference/pricing.yaml: plans[0].charges[0].unit_price: must be ≥ 0, got '-1'",
+        id="a negative price is rejected",
+    ),
+    pytest.param(
+        plan_with('{id: a, meter: api_calls, model: per_unit, unit_price: "0.0000000001"}'),
+        "reference/pricing.yaml: plans[0].charges[0].unit_price: must have at most 9 "
+        "decimal places, got '0.0000000001'",
+        id="a unit price finer than 1e-9 is rejected",
+    ),
+    pytest.param(
+        plan_with("{id: a, meter: bananas, model: per_unit}"),
+        "reference/pricing.yaml: plans[0].charges[0].meter: unknown meter 'bananas' "
+        "(not in reference/meters.yaml)",
+        id="a charge on an unknown meter is rejected",
+    ),
+    pytest.param(
+        plan_with("{id: a, meter: api_calls, model: tiered}"),
+        "reference/pricing.yaml: plans[0].charges[0].model: must be one of per_unit, "
+        "graduated, volume, package, percentage, got 'tiered'",
+        id="an unknown model is rejected",
+    ),
+    pytest.param(
+        plan_with("{id: a, meter: api_calls, model: graduated}"),
+        "reference/pricing.yaml: plans[0].charges[0].tiers: is required by model graduated",
+        id="graduated without tiers is rejected",
+    ),
+    pytest.param(
+        plan_with('{id: a, meter: api_calls, model: package, package_size: "10"}'),
+        "reference/pricing.yaml: plans[0].charges[0].package_price: is required by model package",
+        id="package without a price is rejected",
+    ),
+    pytest.param(
+        plan_with(
+            '{id: a, meter: api_calls, model: package, package_size: "0", package_price: "1"}'
+        ),
+        "reference/pricing.yaml: plans[0].charges[0].package_size: must be > 0, got '0'",
+        id="a zero package size is rejected",
+    ),
+    pytest.param(
+        plan_with("{id: a, meter: api_calls, model: percentage}"),
+        "reference/pricing.yaml: plans[0].charges[0].rate: is required by model percentage",
+        id="percentage without a rate is rejected",
+    ),
+    pytest.param(
+        plan_with('{id: a, meter: api_calls, model: per_unit, rate: "0.1"}'),
+        "reference/pricing.yaml: plans[0].charges[0].rate: is not a known key (expected "
+        "one of: description, filter, free_units, id, meter, model, name, unit_price)",
+        id="a key the model does not use is rejected",
+    ),
+    pytest.param(
+        plan_with(
+            "{id: a, meter: api_calls, model: volume, tiers: "
+            '[{up_to: "10"}, {up_to: "10"}, {up_to: null}]}'
+        ),
+        "reference/pricing.yaml: plans[0].charges[0].tiers[1].up_to: tiers must be "
+        "strictly increasing: 10 is not above 10",
+        id="tiers that do not increase are rejected",
+    ),
+    pytest.param(
+        plan_with(
+            '{id: a, meter: api_calls, model: graduated, tiers: [{up_to: "10"}, {up_to: "20"}]}'
+        ),
+        "reference/pricing.yaml: plans[0].charges[0].tiers[1].up_to: the last tier must "
+        "have up_to: null",
+        id="tiers that do not end with up_to null are rejected",
+    ),
+    pytest.param(
+        plan_with(
+            "{id: a, meter: api_calls, model: graduated, tiers: [{up_to: null}, {up_to: null}]}"
+        ),
+        "reference/pricing.yaml: plans[0].charges[0].tiers[0].up_to: only the last tier "
+        "may have up_to: null",
+        id="an unbounded tier before the last is rejected",
+    ),
+    pytest.param(
+        plan_with('{id: a, meter: api_calls, model: graduated, tiers: [{unit_price: "1"}]}'),
+        "reference/pricing.yaml: plans[0].charges[0].tiers[0].up_to: is required (null "
+        "on the last tier)",
+        id="a tier without up_to is rejected",
+    ),
+    pytest.param(
+        plan_with("{id: a, meter: llm_tokens, model: per_unit, filter: {tier: 1}}"),
+        "reference/pricing.yaml: plans[0].charges[0].filter: must be a mapping of "
+        'dimension name to string value (quote numbers: {tier: "1"})',
+        id="a filter value that is not a string is rejected",
+    ),
+    pytest.param(
+        plan_with(
+            "{id: a, meter: api_calls, model: per_unit}",
+            extra="    platform_fees: [{service: s, amount: 300}]\n",
+        ),
+        "reference/pricing.yaml: plans[0].platform_fees[0].amount: must be a decimal "
+        'string such as "0.25", got a YAML integer 300 (quote it)',
+        id="a platform fee written as a YAML integer is rejected",
+    ),
+    pytest.param(
+        plan_with(
+            "{id: a, meter: api_calls, model: per_unit}", extra="    minimum_commitment: 99.5\n"
+        ),
+        "reference/pricing.yaml: plans[0].minimum_commitment: must be a decimal string "
+        'such as "0.25", got a YAML float 99.5 (inexact; quote it)',
+        id="a minimum written as a YAML float is rejected",
+    ),
+    pytest.param(
+        "plans: [{id: p, currency: ZZZ}]\n",
+        "reference/pricing.yaml: plans[0].currency: unknown ISO 4217 currency 'ZZZ'",
+        id="an unknown currency is rejected",
+    ),
+    pytest.param(
+        "plans: [{id: p, currency: usd}]\n",
+        "reference/pricing.yaml: plans[0].currency: must be an upper-case ISO 4217 code "
+        "such as USD, got 'usd'",
+        id="a lower-case currency is rejected",
+    ),
+    pytest.param(
+        "plans: [{id: p, currency: XAU}]\n",
+        "reference/pricing.yaml: plans[0].currency: currency 'XAU' has no usable minor "
+        "unit (0 to 4 decimals) for invoicing",
+        id="gold has no minor unit to bill in",
+    ),
+    pytest.param(
+        "plans: [{id: p, currency: USD}, {id: p, currency: EUR}]\n",
+        "reference/pricing.yaml: plans[1].id: plan id 'p' is defined twice",
+        id="a plan id used twice is rejected",
+    ),
+    pytest.param(
+        plan_with(
+            "{id: a, meter: api_calls, model: per_unit}\n      - "
+            "{id: a, meter: api_calls, model: per_unit}"
+        ),
+        "reference/pricing.yaml: plans[0].charges[1].id: charge id 'a' is used twice in plan 'p'",
+        id="a charge id used twice in a plan is rejected",
+    ),
+    pytest.param(
+        "rounding: half_down\n",
+        "reference/pricing.yaml: rounding: must be one of half_up, half_even, got 'half_down'",
+        id="an unknown rounding mode is rejected",
+    ),
+    pytest.param(
+        "late_events: drop\n",
+        "reference/pricing.yaml: late_events: must be one of next_open_period, ignore, got 'drop'",
+        id="an unknown late-event policy is rejected",
+    ),
+    pytest.param(
+        "plans: []\ntaxes: 1\n",
+        "reference/pricing.yaml: taxes: is not a known key (expected one of: grace_days, "
+        "late_events, plans, rounding)",
+        id="an unknown top-level key is rejected",
+    ),
 ]
 
 
@@ -246,36 +319,57 @@ def test_customers_load_sorted_with_open_ends_and_blank_lines_skipped(tmp_path):
 
 HEADER = "customer_id,customer_name,plan_id,start_date,end_date\n"
 CUSTOMER_ERRORS = [
-    pytest.param("a,A,growth,2026-01-01,\nb,B,gold,2026-01-01,\n",
-                 "reference/customers.csv: row 2: unknown plan 'gold' (not in "
-                 "reference/pricing.yaml)", id="an unknown plan names its row"),
-    pytest.param("a,A,growth,2026-01-01,2026-03-31\na,A,growth,2026-03-31,\n",
-                 "reference/customers.csv: row 2: subscription of customer 'a' overlaps row 1",
-                 id="subscriptions sharing a day overlap"),
-    pytest.param("a,A,growth,2026-05-01,\na,A,growth,2026-01-01,2026-06-01\n",
-                 "reference/customers.csv: row 2: subscription of customer 'a' overlaps row 1",
-                 id="an open subscription overlaps a later-listed earlier one"),
-    pytest.param("a,A,growth,2026-01-01,2026-03-31\na,A,tokyo,2026-04-01,\n",
-                 "reference/customers.csv: row 2: customer 'a' mixes currencies: plan 'tokyo' is "
-                 "JPY but row 1 is USD", id="one customer in two currencies is rejected"),
-    pytest.param("a,A,growth,2026-1-01,\n",
-                 "reference/customers.csv: row 1: start_date must be a date YYYY-MM-DD, got "
-                 "'2026-1-01'", id="a malformed start date names its row"),
-    pytest.param("a,A,growth,2026-02-30,\n",
-                 "reference/customers.csv: row 1: start_date '2026-02-30' is not a calendar date",
-                 id="a date that does not exist is rejected"),
-    pytest.param("a,A,growth,2026-03-01,2026-02-28\n",
-                 "reference/customers.csv: row 1: end_date 2026-02-28 is before start_date "
-                 "2026-03-01", id="an end before the start is rejected"),
-    pytest.param("a,A,growth,,\n",
-                 "reference/customers.csv: row 1: start_date must be a date YYYY-MM-DD, got ''",
-                 id="a missing start date is rejected"),
-    pytest.param(",A,growth,2026-01-01,\n",
-                 "reference/customers.csv: row 1: customer_id is empty",
-                 id="an empty customer id is rejected"),
-    pytest.param("a,A,growth,2026-01-01\n",
-                 "reference/customers.csv: row 1: has 4 cells, the header has 5",
-                 id="a short row is rejected"),
+    pytest.param(
+        "a,A,growth,2026-01-01,\nb,B,gold,2026-01-01,\n",
+        "reference/customers.csv: row 2: unknown plan 'gold' (not in reference/pricing.yaml)",
+        id="an unknown plan names its row",
+    ),
+    pytest.param(
+        "a,A,growth,2026-01-01,2026-03-31\na,A,growth,2026-03-31,\n",
+        "reference/customers.csv: row 2: subscription of customer 'a' overlaps row 1",
+        id="subscriptions sharing a day overlap",
+    ),
+    pytest.param(
+        "a,A,growth,2026-05-01,\na,A,growth,2026-01-01,2026-06-01\n",
+        "reference/customers.csv: row 2: subscription of customer 'a' overlaps row 1",
+        id="an open subscription overlaps a later-listed earlier one",
+    ),
+    pytest.param(
+        "a,A,growth,2026-01-01,2026-03-31\na,A,tokyo,2026-04-01,\n",
+        "reference/customers.csv: row 2: customer 'a' mixes currencies: plan 'tokyo' is "
+        "JPY but row 1 is USD",
+        id="one customer in two currencies is rejected",
+    ),
+    pytest.param(
+        "a,A,growth,2026-1-01,\n",
+        "reference/customers.csv: row 1: start_date must be a date YYYY-MM-DD, got '2026-1-01'",
+        id="a malformed start date names its row",
+    ),
+    pytest.param(
+        "a,A,growth,2026-02-30,\n",
+        "reference/customers.csv: row 1: start_date '2026-02-30' is not a calendar date",
+        id="a date that does not exist is rejected",
+    ),
+    pytest.param(
+        "a,A,growth,2026-03-01,2026-02-28\n",
+        "reference/customers.csv: row 1: end_date 2026-02-28 is before start_date 2026-03-01",
+        id="an end before the start is rejected",
+    ),
+    pytest.param(
+        "a,A,growth,,\n",
+        "reference/customers.csv: row 1: start_date must be a date YYYY-MM-DD, got ''",
+        id="a missing start date is rejected",
+    ),
+    pytest.param(
+        ",A,growth,2026-01-01,\n",
+        "reference/customers.csv: row 1: customer_id is empty",
+        id="an empty customer id is rejected",
+    ),
+    pytest.param(
+        "a,A,growth,2026-01-01\n",
+        "reference/customers.csv: row 1: has 4 cells, the header has 5",
+        id="a short row is rejected",
+    ),
 ]
 
 

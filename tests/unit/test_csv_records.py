@@ -9,8 +9,10 @@ def rows(data: bytes):
 
 def test_a_quote_inside_an_unquoted_field_is_a_literal_and_swallows_nothing():
     got = rows(b'event_id,customer_id\nc"1,x\nd,e\n')
-    assert got == [(1, 'c"1,x', {"event_id": 'c"1', "customer_id": "x"}, None),
-                   (2, "d,e", {"event_id": "d", "customer_id": "e"}, None)]
+    assert got == [
+        (1, 'c"1,x', {"event_id": 'c"1', "customer_id": "x"}, None),
+        (2, "d,e", {"event_id": "d", "customer_id": "e"}, None),
+    ]
 
 
 def test_a_quoted_field_spans_lines_and_keeps_its_raw_text():
@@ -19,7 +21,7 @@ def test_a_quoted_field_spans_lines_and_keeps_its_raw_text():
 
 
 def test_an_unterminated_quote_makes_the_rest_one_malformed_row():
-    (number, raw, fields, error), = rows(b'event_id,customer_id\n"a,x\nb,y\n')
+    ((number, raw, fields, error),) = rows(b'event_id,customer_id\n"a,x\nb,y\n')
     assert (number, raw, fields) == (1, '"a,x\nb,y', None)
     assert "unexpected end of data" in error
 

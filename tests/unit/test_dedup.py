@@ -50,7 +50,9 @@ def test_duplicates_within_a_file(tmp_path):
     tables = root.ingest()
     a = root.rel("a.jsonl")
     assert [(r["event_id"], r["line_number"], r["value"]) for r in clean_rows(tables)] == [
-        ("e1", 1, D("1")), ("e2", 2, D("1"))]
+        ("e1", 1, D("1")),
+        ("e2", 2, D("1")),
+    ]
     assert duplicate_rows(tables) == [("e1", a, 3, DAY, False), ("e1", a, 4, DAY, True)]
     assert counts(tables) == (4, 0, 2, 2)
     assert audit_row(tables)["rows_conflicting"] == 1
@@ -61,8 +63,11 @@ def test_byte_order_of_the_path_decides_arrival_across_files_of_a_day(tmp_path):
     # byte order: "B.jsonl" < "a.csv" < "a.jsonl" < "a.jsonl.gz" < "z.jsonl" < "é.jsonl"
     root.write_jsonl("a.jsonl", [event("e1", value="3"), event("e2", value="3")])
     root.write_jsonl("B.jsonl", [event("e1", value="1")])
-    root.write_csv("a.csv", ["event_id", "customer_id", "meter", "timestamp", "value"],
-                   [["e2", "c1", "tokens", "2026-09-01T12:00:00Z", "2"]])
+    root.write_csv(
+        "a.csv",
+        ["event_id", "customer_id", "meter", "timestamp", "value"],
+        [["e2", "c1", "tokens", "2026-09-01T12:00:00Z", "2"]],
+    )
     root.write_jsonl("a.jsonl.gz", [event("e1", value="1"), event("e3", value="4")])
     root.write_jsonl("é.jsonl", [event("e3", value="6")])
     root.write_jsonl("z.jsonl", [event("e3", value="5")])
@@ -84,17 +89,27 @@ def test_byte_order_of_the_path_decides_arrival_across_files_of_a_day(tmp_path):
 # --- across days ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("order", [pytest.param([0, 30], id="days ingested in order"),
-                                   pytest.param([30, 0], id="later day ingested first")])
+@pytest.mark.parametrize(
+    "order",
+    [
+        pytest.param([0, 30], id="days ingested in order"),
+        pytest.param([30, 0], id="later day ingested first"),
+    ],
+)
 def test_duplicates_across_days_thirty_days_apart(tmp_path, order):
     root = DataRoot.create(tmp_path)
-    root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0))), event("e2",
-                                 timestamp=at(day(0)))], day(0))
-    root.write_jsonl("a.jsonl", [
-        event("e1", timestamp=at(day(0))),              # identical retry
-        event("e1", timestamp=at(day(0)), value="9"),   # conflicting retry
-        event("e3", timestamp=at(day(29))),
-    ], day(30))
+    root.write_jsonl(
+        "a.jsonl", [event("e1", timestamp=at(day(0))), event("e2", timestamp=at(day(0)))], day(0)
+    )
+    root.write_jsonl(
+        "a.jsonl",
+        [
+            event("e1", timestamp=at(day(0))),  # identical retry
+            event("e1", timestamp=at(day(0)), value="9"),  # conflicting retry
+            event("e3", timestamp=at(day(29))),
+        ],
+        day(30),
+    )
     results = {n: root.ingest(day(n)) for n in order}
     later = results[30]
     src = root.rel("a.jsonl", day(30))
@@ -106,8 +121,9 @@ def test_duplicates_across_days_thirty_days_apart(tmp_path, order):
 
 def test_the_window_is_the_forty_landing_days_before(tmp_path):
     root = DataRoot.create(tmp_path)
-    root.write_jsonl("a.jsonl", [event("w40", timestamp=at(day(0))),
-                                 event("w41", timestamp=at(day(0)))], day(0))
+    root.write_jsonl(
+        "a.jsonl", [event("w40", timestamp=at(day(0))), event("w41", timestamp=at(day(0)))], day(0)
+    )
     # a valid copy 40 or 41 days later must carry a later event time (max_event_age_days 35)
     root.write_jsonl("a.jsonl", [event("w40", timestamp=at(day(39)))], day(40))
     root.write_jsonl("a.jsonl", [event("w41", timestamp=at(day(40)))], day(41))
@@ -120,23 +136,33 @@ def test_the_window_is_the_forty_landing_days_before(tmp_path):
     assert [r["event_id"] for r in clean_rows(d41)] == ["w41"]
 
 
-@pytest.mark.parametrize("order", [pytest.param([0, 30, 60], id="in order"),
-                                   pytest.param([60, 30, 0], id="in reverse"),
-                                   pytest.param([30, 60, 0], id="shuffled")])
+@pytest.mark.parametrize(
+    "order",
+    [
+        pytest.param([0, 30, 60], id="in order"),
+        pytest.param([60, 30, 0], id="in reverse"),
+        pytest.param([30, 60, 0], id="shuffled"),
+    ],
+)
 def test_a_copy_out_of_the_first_window_is_a_duplicate_of_a_later_copy(tmp_path, order):
     root = DataRoot.create(tmp_path)
     root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0)))], day(0))
     root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(29)))], day(30))
-    root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(29))),
-                                 event("e1", timestamp=at(day(29)), value="2")], day(60))
+    root.write_jsonl(
+        "a.jsonl",
+        [event("e1", timestamp=at(day(29))), event("e1", timestamp=at(day(29)), value="2")],
+        day(60),
+    )
     results = {n: root.ingest(day(n)) for n in order}
     assert [r["event_id"] for r in clean_rows(results[0])] == ["e1"]
     # day 30: a re-send of day 0's event with another time: conflicting, day 0 stays billed
     assert duplicate_rows(results[30]) == [("e1", root.rel("a.jsonl", day(30)), 1, day(0), True)]
     # day 60: day 0 is out of the window, day 30's copy is "the first"; compared with it
     src = root.rel("a.jsonl", day(60))
-    assert duplicate_rows(results[60]) == [("e1", src, 1, day(30), False),
-                                           ("e1", src, 2, day(30), True)]
+    assert duplicate_rows(results[60]) == [
+        ("e1", src, 1, day(30), False),
+        ("e1", src, 2, day(30), True),
+    ]
     assert clean_rows(results[60]) == []
 
 
@@ -153,55 +179,124 @@ def test_a_copy_first_seen_again_after_the_window_is_clean(tmp_path):
 # --- conflicts ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("first, second, conflict", [
-    pytest.param(event(), event(), False, id="identical copies do not conflict"),
-    pytest.param(event(value="1"), event(value="1.0"), False,
-                 id="value 1 and 1.0 are the same Decimal"),
-    pytest.param(event(value="1"), event(value=Raw("1e0")), False,
-                 id="value string 1 and number 1e0 are the same"),
-    pytest.param(event(value="1"), event(value="1.0000000001"), False,
-                 id="values equal after rounding to 9 digits do not conflict"),
-    pytest.param(event(value="1"), event(value="1.000000001"), True,
-                 id="a value differing in the 9th digit conflicts"),
-    pytest.param(event(value="1"), event(value="2"), True, id="a different value conflicts"),
-    pytest.param(event(), event(customer_id="c2"), True, id="a different customer conflicts"),
-    pytest.param(event(), event(meter="storage_gb"), True, id="a different meter conflicts"),
-    pytest.param(event(timestamp="2026-09-01T12:00:00Z"),
-                 event(timestamp="2026-09-01T14:00:00+02:00"), False,
-                 id="the same instant in another offset does not conflict"),
-    pytest.param(event(timestamp="2026-09-01T12:00:00Z"),
-                 event(timestamp=Raw(str(epoch_ms(utc(2026, 9, 1, 12))))), False,
-                 id="the same instant as epoch milliseconds does not conflict"),
-    pytest.param(event(timestamp="2026-09-01T12:00:00Z"),
-                 event(timestamp="2026-09-01T12:00:00.0000009Z"), False,
-                 id="times equal after truncation to microseconds do not conflict"),
-    pytest.param(event(timestamp="2026-09-01T12:00:00Z"),
-                 event(timestamp="2026-09-01T12:00:00.000001Z"), True,
-                 id="a time one microsecond later conflicts"),
-    pytest.param(event(dimensions={"a": "1"}), event(dimensions={"a": Raw("1")}), False,
-                 id="dimension 1 as string and as number are the same string"),
-    pytest.param(event(dimensions={"a": "true"}), event(dimensions={"a": True}), False,
-                 id="dimension true as string and as boolean are the same string"),
-    pytest.param(event(dimensions={"b": "2", "a": "1"}), event(dimensions={"a": "1", "b": "2"}),
-                 False, id="dimension order does not matter"),
-    pytest.param(event(), event(dimensions={}), False, id="absent dimensions equal {}"),
-    pytest.param(event(dimensions={"a": "1"}), event(dimensions={"a": "1", "b": "2"}), True,
-                 id="an extra dimension conflicts"),
-    pytest.param(event(dimensions={"a": "1"}), event(dimensions={"a": "2"}), True,
-                 id="a different dimension value conflicts"),
-    pytest.param(event(), event(dimensions={"a": ""}), True,
-                 id="an empty dimension value is kept, so it conflicts with none"),
-    pytest.param(event(meter="api_calls", value="1"), event(meter="api_calls", value="2"), False,
-                 id="count meter values are not compared"),
-    pytest.param(event(meter="api_calls", value=OMIT), event(meter="api_calls", value=True),
-                 False, id="count meter with and without a value do not conflict"),
-    pytest.param(event("e1"), {"uniqueId": "e1", "customerId": "c1", "meterApiName": "tokens",
-                               "meterTimeInMillis": epoch_ms(utc(2026, 9, 1, 12)),
-                               "meterValue": Raw("1")}, False,
-                 id="the same event under Amberflo names does not conflict"),
-])
-def test_conflicting_duplicates_are_flagged_and_the_first_stays_clean(tmp_path, first, second,
-                                                                       conflict):
+@pytest.mark.parametrize(
+    "first, second, conflict",
+    [
+        pytest.param(event(), event(), False, id="identical copies do not conflict"),
+        pytest.param(
+            event(value="1"), event(value="1.0"), False, id="value 1 and 1.0 are the same Decimal"
+        ),
+        pytest.param(
+            event(value="1"),
+            event(value=Raw("1e0")),
+            False,
+            id="value string 1 and number 1e0 are the same",
+        ),
+        pytest.param(
+            event(value="1"),
+            event(value="1.0000000001"),
+            False,
+            id="values equal after rounding to 9 digits do not conflict",
+        ),
+        pytest.param(
+            event(value="1"),
+            event(value="1.000000001"),
+            True,
+            id="a value differing in the 9th digit conflicts",
+        ),
+        pytest.param(event(value="1"), event(value="2"), True, id="a different value conflicts"),
+        pytest.param(event(), event(customer_id="c2"), True, id="a different customer conflicts"),
+        pytest.param(event(), event(meter="storage_gb"), True, id="a different meter conflicts"),
+        pytest.param(
+            event(timestamp="2026-09-01T12:00:00Z"),
+            event(timestamp="2026-09-01T14:00:00+02:00"),
+            False,
+            id="the same instant in another offset does not conflict",
+        ),
+        pytest.param(
+            event(timestamp="2026-09-01T12:00:00Z"),
+            event(timestamp=Raw(str(epoch_ms(utc(2026, 9, 1, 12))))),
+            False,
+            id="the same instant as epoch milliseconds does not conflict",
+        ),
+        pytest.param(
+            event(timestamp="2026-09-01T12:00:00Z"),
+            event(timestamp="2026-09-01T12:00:00.0000009Z"),
+            False,
+            id="times equal after truncation to microseconds do not conflict",
+        ),
+        pytest.param(
+            event(timestamp="2026-09-01T12:00:00Z"),
+            event(timestamp="2026-09-01T12:00:00.000001Z"),
+            True,
+            id="a time one microsecond later conflicts",
+        ),
+        pytest.param(
+            event(dimensions={"a": "1"}),
+            event(dimensions={"a": Raw("1")}),
+            False,
+            id="dimension 1 as string and as number are the same string",
+        ),
+        pytest.param(
+            event(dimensions={"a": "true"}),
+            event(dimensions={"a": True}),
+            False,
+            id="dimension true as string and as boolean are the same string",
+        ),
+        pytest.param(
+            event(dimensions={"b": "2", "a": "1"}),
+            event(dimensions={"a": "1", "b": "2"}),
+            False,
+            id="dimension order does not matter",
+        ),
+        pytest.param(event(), event(dimensions={}), False, id="absent dimensions equal {}"),
+        pytest.param(
+            event(dimensions={"a": "1"}),
+            event(dimensions={"a": "1", "b": "2"}),
+            True,
+            id="an extra dimension conflicts",
+        ),
+        pytest.param(
+            event(dimensions={"a": "1"}),
+            event(dimensions={"a": "2"}),
+            True,
+            id="a different dimension value conflicts",
+        ),
+        pytest.param(
+            event(),
+            event(dimensions={"a": ""}),
+            True,
+            id="an empty dimension value is kept, so it conflicts with none",
+        ),
+        pytest.param(
+            event(meter="api_calls", value="1"),
+            event(meter="api_calls", value="2"),
+            False,
+            id="count meter values are not compared",
+        ),
+        pytest.param(
+            event(meter="api_calls", value=OMIT),
+            event(meter="api_calls", value=True),
+            False,
+            id="count meter with and without a value do not conflict",
+        ),
+        pytest.param(
+            event("e1"),
+            {
+                "uniqueId": "e1",
+                "customerId": "c1",
+                "meterApiName": "tokens",
+                "meterTimeInMillis": epoch_ms(utc(2026, 9, 1, 12)),
+                "meterValue": Raw("1"),
+            },
+            False,
+            id="the same event under Amberflo names does not conflict",
+        ),
+    ],
+)
+def test_conflicting_duplicates_are_flagged_and_the_first_stays_clean(
+    tmp_path, first, second, conflict
+):
     root = DataRoot.create(tmp_path)
     root.write_jsonl("a.jsonl", [first, second])
     tables = root.ingest()
@@ -214,16 +309,27 @@ def test_conflicting_duplicates_are_flagged_and_the_first_stays_clean(tmp_path, 
 
 def test_copies_in_different_formats_compare_by_value_not_text(tmp_path):
     root = DataRoot.create(tmp_path)
-    root.write_jsonl("a.jsonl", [event("e1", value="1.50", dimensions={"n": Raw("2")}),
-                                 event("e2", value="7")])
-    root.write_csv("b.csv", ["event_id", "customer_id", "meter", "timestamp", "value",
-                             "dimensions.n"],
-                   [["e1", "c1", "tokens", str(epoch_ms(utc(2026, 9, 1, 12))), "1.5", "2"]])
-    root.write_parquet("c.parquet", pa.table({
-        "event_id": ["e1", "e2"], "customer_id": ["c1", "c1"], "meter": ["tokens", "tokens"],
-        "timestamp": pa.array([utc(2026, 9, 1, 12)] * 2, pa.timestamp("ms", tz="UTC")),
-        "value": pa.array([D("1.5"), D("7.01")], pa.decimal128(10, 2)),
-        "dimensions": pa.array([[("n", "2")], []], pa.map_(pa.string(), pa.string()))}))
+    root.write_jsonl(
+        "a.jsonl", [event("e1", value="1.50", dimensions={"n": Raw("2")}), event("e2", value="7")]
+    )
+    root.write_csv(
+        "b.csv",
+        ["event_id", "customer_id", "meter", "timestamp", "value", "dimensions.n"],
+        [["e1", "c1", "tokens", str(epoch_ms(utc(2026, 9, 1, 12))), "1.5", "2"]],
+    )
+    root.write_parquet(
+        "c.parquet",
+        pa.table(
+            {
+                "event_id": ["e1", "e2"],
+                "customer_id": ["c1", "c1"],
+                "meter": ["tokens", "tokens"],
+                "timestamp": pa.array([utc(2026, 9, 1, 12)] * 2, pa.timestamp("ms", tz="UTC")),
+                "value": pa.array([D("1.5"), D("7.01")], pa.decimal128(10, 2)),
+                "dimensions": pa.array([[("n", "2")], []], pa.map_(pa.string(), pa.string())),
+            }
+        ),
+    )
     tables = root.ingest()
     assert duplicate_rows(tables) == [
         ("e1", root.rel("b.csv"), 1, DAY, False),
@@ -237,34 +343,55 @@ def test_copies_in_different_formats_compare_by_value_not_text(tmp_path):
 
 def test_quarantined_rows_never_count_as_seen_in_a_day(tmp_path):
     root = DataRoot.create(tmp_path)
-    root.write_jsonl("a.jsonl", [
-        event("e1", value="oops"),       # invalid_value
-        event("e1", meter="nope"),       # unknown_meter
-        '{"event_id":"e1",',             # malformed
-        event("e1", value="2"),          # the first valid e1
-        event("e1", value="-1"),         # negative_value: quarantined, not a duplicate
-        event("e1", value="2"),          # duplicate of line 4
-    ])
+    root.write_jsonl(
+        "a.jsonl",
+        [
+            event("e1", value="oops"),  # invalid_value
+            event("e1", meter="nope"),  # unknown_meter
+            '{"event_id":"e1",',  # malformed
+            event("e1", value="2"),  # the first valid e1
+            event("e1", value="-1"),  # negative_value: quarantined, not a duplicate
+            event("e1", value="2"),  # duplicate of line 4
+        ],
+    )
     tables = root.ingest()
     a = root.rel("a.jsonl")
     assert [(r["event_id"], r["line_number"], r["value"]) for r in clean_rows(tables)] == [
-        ("e1", 4, D("2"))]
+        ("e1", 4, D("2"))
+    ]
     assert duplicate_rows(tables) == [("e1", a, 6, DAY, False)]
-    assert reasons(tables) == [(a, 1, "invalid_value"), (a, 2, "unknown_meter"),
-                               (a, 3, "malformed"), (a, 5, "negative_value")]
+    assert reasons(tables) == [
+        (a, 1, "invalid_value"),
+        (a, 2, "unknown_meter"),
+        (a, 3, "malformed"),
+        (a, 5, "negative_value"),
+    ]
     assert counts(tables) == (6, 4, 1, 1)
 
 
-@pytest.mark.parametrize("order", [pytest.param([0, 1], id="in order"),
-                                   pytest.param([1, 0], id="in reverse")])
+@pytest.mark.parametrize(
+    "order", [pytest.param([0, 1], id="in order"), pytest.param([1, 0], id="in reverse")]
+)
 def test_quarantined_rows_of_earlier_days_never_count_as_seen(tmp_path, order):
     root = DataRoot.create(tmp_path)
-    root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0)), meter="nope"),
-                                 event("e2", timestamp=at(day(0)), value="NaN"),
-                                 event("e3", timestamp=at(day(-40)))], day(0))  # too_old
-    root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0))),
-                                 event("e2", timestamp=at(day(0))),
-                                 event("e3", timestamp=at(day(1)))], day(1))
+    root.write_jsonl(
+        "a.jsonl",
+        [
+            event("e1", timestamp=at(day(0)), meter="nope"),
+            event("e2", timestamp=at(day(0)), value="NaN"),
+            event("e3", timestamp=at(day(-40))),
+        ],
+        day(0),
+    )  # too_old
+    root.write_jsonl(
+        "a.jsonl",
+        [
+            event("e1", timestamp=at(day(0))),
+            event("e2", timestamp=at(day(0))),
+            event("e3", timestamp=at(day(1))),
+        ],
+        day(1),
+    )
     results = {n: root.ingest(day(n)) for n in order}
     assert counts(results[0]) == (3, 3, 0, 0)
     assert [r["event_id"] for r in clean_rows(results[1])] == ["e1", "e2", "e3"]
@@ -273,38 +400,80 @@ def test_quarantined_rows_of_earlier_days_never_count_as_seen(tmp_path, order):
 
 # --- too_old and future_timestamp at their edges ------------------------------------------------
 
-OLDEST = utc(2026, 7, 28)          # 2026-09-01 − 35 days, 00:00 UTC
-FUTURE = utc(2026, 9, 2, 1)        # 2026-09-01 + 1 day + 1h
+OLDEST = utc(2026, 7, 28)  # 2026-09-01 − 35 days, 00:00 UTC
+FUTURE = utc(2026, 9, 2, 1)  # 2026-09-01 + 1 day + 1h
 
 
-@pytest.mark.parametrize("timestamp, reason", [
-    pytest.param("2026-07-28T00:00:00Z", None,
-                 id="too_old edge: landing_date - 35 days at 00:00:00 exactly is accepted"),
-    pytest.param("2026-07-27T23:59:59.999999Z", "too_old",
-                 id="too_old edge: one microsecond earlier is too_old"),
-    pytest.param("2026-07-27T23:59:59.9999999Z", "too_old",
-                 id="too_old edge: sub-microsecond digits are truncated, not rounded up"),
-    pytest.param("2026-07-28T02:00:00+02:00", None,
-                 id="too_old edge: the edge instant written with an offset is accepted"),
-    pytest.param("2026-07-28T01:59:59.999999+02:00", "too_old",
-                 id="too_old edge: a local time after midnight UTC-wise before the edge"),
-    pytest.param(Raw(str(epoch_ms(OLDEST))), None,
-                 id="too_old edge: epoch milliseconds of the edge are accepted"),
-    pytest.param(Raw(str(epoch_ms(OLDEST) - 1)), "too_old",
-                 id="too_old edge: one millisecond earlier is too_old"),
-    pytest.param("2026-09-02T01:00:00Z", "future_timestamp",
-                 id="future edge: landing_date + 1 day + 1h exactly is future"),
-    pytest.param("2026-09-02T00:59:59.999999Z", None,
-                 id="future edge: one microsecond before is accepted"),
-    pytest.param("2026-09-02T00:59:59.9999999Z", None,
-                 id="future edge: sub-microsecond digits are truncated so it is accepted"),
-    pytest.param("2026-09-01T20:00:00-05:00", "future_timestamp",
-                 id="future edge: the edge instant written with an offset is future"),
-    pytest.param(Raw(str(epoch_ms(FUTURE))), "future_timestamp",
-                 id="future edge: epoch milliseconds of the edge are future"),
-    pytest.param(Raw(str(epoch_ms(FUTURE) - 1)), None,
-                 id="future edge: one millisecond before is accepted"),
-])
+@pytest.mark.parametrize(
+    "timestamp, reason",
+    [
+        pytest.param(
+            "2026-07-28T00:00:00Z",
+            None,
+            id="too_old edge: landing_date - 35 days at 00:00:00 exactly is accepted",
+        ),
+        pytest.param(
+            "2026-07-27T23:59:59.999999Z",
+            "too_old",
+            id="too_old edge: one microsecond earlier is too_old",
+        ),
+        pytest.param(
+            "2026-07-27T23:59:59.9999999Z",
+            "too_old",
+            id="too_old edge: sub-microsecond digits are truncated, not rounded up",
+        ),
+        pytest.param(
+            "2026-07-28T02:00:00+02:00",
+            None,
+            id="too_old edge: the edge instant written with an offset is accepted",
+        ),
+        pytest.param(
+            "2026-07-28T01:59:59.999999+02:00",
+            "too_old",
+            id="too_old edge: a local time after midnight UTC-wise before the edge",
+        ),
+        pytest.param(
+            Raw(str(epoch_ms(OLDEST))),
+            None,
+            id="too_old edge: epoch milliseconds of the edge are accepted",
+        ),
+        pytest.param(
+            Raw(str(epoch_ms(OLDEST) - 1)),
+            "too_old",
+            id="too_old edge: one millisecond earlier is too_old",
+        ),
+        pytest.param(
+            "2026-09-02T01:00:00Z",
+            "future_timestamp",
+            id="future edge: landing_date + 1 day + 1h exactly is future",
+        ),
+        pytest.param(
+            "2026-09-02T00:59:59.999999Z",
+            None,
+            id="future edge: one microsecond before is accepted",
+        ),
+        pytest.param(
+            "2026-09-02T00:59:59.9999999Z",
+            None,
+            id="future edge: sub-microsecond digits are truncated so it is accepted",
+        ),
+        pytest.param(
+            "2026-09-01T20:00:00-05:00",
+            "future_timestamp",
+            id="future edge: the edge instant written with an offset is future",
+        ),
+        pytest.param(
+            Raw(str(epoch_ms(FUTURE))),
+            "future_timestamp",
+            id="future edge: epoch milliseconds of the edge are future",
+        ),
+        pytest.param(
+            Raw(str(epoch_ms(FUTURE) - 1)),
+            None,
+            id="future edge: one millisecond before is accepted",
+        ),
+    ],
+)
 def test_too_old_and_future_at_their_exact_edges(tmp_path, timestamp, reason):
     root = DataRoot.create(tmp_path)
     root.write_jsonl("a.jsonl", [event(timestamp=timestamp)])
@@ -325,13 +494,19 @@ meters:
 """
 
 
-@pytest.mark.parametrize("timestamp, reason", [
-    pytest.param("2026-08-29T00:00:00Z", None, id="age 3: 2026-08-29T00:00Z is accepted"),
-    pytest.param("2026-08-28T23:59:59.999999Z", "too_old", id="age 3: 1 µs earlier is too_old"),
-    pytest.param("2026-09-02T00:29:59.999999Z", None, id="tolerance 30m: 1 µs before is fine"),
-    pytest.param("2026-09-02T00:30:00Z", "future_timestamp",
-                 id="tolerance 30m: 2026-09-02T00:30Z is future"),
-])
+@pytest.mark.parametrize(
+    "timestamp, reason",
+    [
+        pytest.param("2026-08-29T00:00:00Z", None, id="age 3: 2026-08-29T00:00Z is accepted"),
+        pytest.param("2026-08-28T23:59:59.999999Z", "too_old", id="age 3: 1 µs earlier is too_old"),
+        pytest.param("2026-09-02T00:29:59.999999Z", None, id="tolerance 30m: 1 µs before is fine"),
+        pytest.param(
+            "2026-09-02T00:30:00Z",
+            "future_timestamp",
+            id="tolerance 30m: 2026-09-02T00:30Z is future",
+        ),
+    ],
+)
 def test_edges_follow_meters_yaml_limits(tmp_path, timestamp, reason):
     root = DataRoot.create(tmp_path, SHORT_LIMITS)
     root.write_jsonl("a.jsonl", [event(timestamp=timestamp)])
@@ -343,59 +518,188 @@ def test_edges_follow_meters_yaml_limits(tmp_path, timestamp, reason):
 # --- billing_period and late (SPEC §5) ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("timestamp, landing, grace, policy, period, late", [
-    pytest.param("2026-08-31T23:00:00Z", "2026-09-03", 3, "next_open_period", "2026-08", False,
-                 id="an August event landing 3 Sept is on time with grace 3"),
-    pytest.param("2026-08-31T23:00:00Z", "2026-09-04", 3, "next_open_period", "2026-09", True,
-                 id="landing 4 Sept it is late and billed 2026-09"),
-    pytest.param("2026-08-15T00:00:00Z", "2026-09-04", 3, "ignore", None, True,
-                 id="late_events ignore: billing_period null and late true"),
-    pytest.param("2026-08-15T00:00:00Z", "2026-09-03", 3, "ignore", "2026-08", False,
-                 id="late_events ignore: an on-time event keeps its period"),
-    pytest.param("2026-07-31T12:00:00Z", "2026-09-02", 3, "next_open_period", "2026-08", True,
-                 id="a July event landing 2 Sept is late and billed in August"),
-    pytest.param("2026-07-31T12:00:00Z", "2026-08-03", 3, "next_open_period", "2026-07", False,
-                 id="a July event landing 3 Aug is on time"),
-    pytest.param("2026-08-31T23:30:00-01:00", "2026-09-01", 3, "next_open_period", "2026-09",
-                 False, id="the month is the UTC month of the event time"),
-    pytest.param("2026-09-01T00:30:00+01:00", "2026-09-04", 3, "next_open_period", "2026-09",
-                 True, id="an offset that puts the instant in August makes it late on 4 Sept"),
-    pytest.param("2026-11-30T12:00:00Z", "2026-12-03", 3, "next_open_period", "2026-11", False,
-                 id="November takes landing days up to 3 December"),
-    pytest.param("2026-11-30T12:00:00Z", "2026-12-04", 3, "next_open_period", "2026-12", True,
-                 id="November event landing 4 December is billed in December"),
-    pytest.param("2026-12-31T12:00:00Z", "2027-01-03", 3, "next_open_period", "2026-12", False,
-                 id="December takes landing days up to 3 January"),
-    pytest.param("2026-12-31T12:00:00Z", "2027-01-04", 3, "next_open_period", "2027-01", True,
-                 id="late across the year end"),
-    pytest.param("2028-02-29T12:00:00Z", "2028-03-03", 3, "next_open_period", "2028-02", False,
-                 id="leap February takes landing days up to 3 March"),
-    pytest.param("2027-02-15T12:00:00Z", "2027-03-04", 3, "next_open_period", "2027-03", True,
-                 id="February 2027 event landing 4 March is late"),
-    pytest.param("2026-08-31T23:00:00Z", "2026-09-01", 0, "next_open_period", "2026-09", True,
-                 id="grace 0: an August event landing 1 Sept is late"),
-    pytest.param("2026-08-31T23:00:00Z", "2026-08-31", 0, "next_open_period", "2026-08", False,
-                 id="grace 0: on time on the last day of the month"),
-    pytest.param("2026-10-01T00:30:00Z", "2026-09-30", 3, "next_open_period", "2026-10", False,
-                 id="an event just after midnight landing the day before is billed in its month"),
-    pytest.param("2026-08-15T00:00:00Z", "2026-09-10", 10, "next_open_period", "2026-08", False,
-                 id="grace 10: 10 September is still August's landing day"),
-])
+@pytest.mark.parametrize(
+    "timestamp, landing, grace, policy, period, late",
+    [
+        pytest.param(
+            "2026-08-31T23:00:00Z",
+            "2026-09-03",
+            3,
+            "next_open_period",
+            "2026-08",
+            False,
+            id="an August event landing 3 Sept is on time with grace 3",
+        ),
+        pytest.param(
+            "2026-08-31T23:00:00Z",
+            "2026-09-04",
+            3,
+            "next_open_period",
+            "2026-09",
+            True,
+            id="landing 4 Sept it is late and billed 2026-09",
+        ),
+        pytest.param(
+            "2026-08-15T00:00:00Z",
+            "2026-09-04",
+            3,
+            "ignore",
+            None,
+            True,
+            id="late_events ignore: billing_period null and late true",
+        ),
+        pytest.param(
+            "2026-08-15T00:00:00Z",
+            "2026-09-03",
+            3,
+            "ignore",
+            "2026-08",
+            False,
+            id="late_events ignore: an on-time event keeps its period",
+        ),
+        pytest.param(
+            "2026-07-31T12:00:00Z",
+            "2026-09-02",
+            3,
+            "next_open_period",
+            "2026-08",
+            True,
+            id="a July event landing 2 Sept is late and billed in August",
+        ),
+        pytest.param(
+            "2026-07-31T12:00:00Z",
+            "2026-08-03",
+            3,
+            "next_open_period",
+            "2026-07",
+            False,
+            id="a July event landing 3 Aug is on time",
+        ),
+        pytest.param(
+            "2026-08-31T23:30:00-01:00",
+            "2026-09-01",
+            3,
+            "next_open_period",
+            "2026-09",
+            False,
+            id="the month is the UTC month of the event time",
+        ),
+        pytest.param(
+            "2026-09-01T00:30:00+01:00",
+            "2026-09-04",
+            3,
+            "next_open_period",
+            "2026-09",
+            True,
+            id="an offset that puts the instant in August makes it late on 4 Sept",
+        ),
+        pytest.param(
+            "2026-11-30T12:00:00Z",
+            "2026-12-03",
+            3,
+            "next_open_period",
+            "2026-11",
+            False,
+            id="November takes landing days up to 3 December",
+        ),
+        pytest.param(
+            "2026-11-30T12:00:00Z",
+            "2026-12-04",
+            3,
+            "next_open_period",
+            "2026-12",
+            True,
+            id="November event landing 4 December is billed in December",
+        ),
+        pytest.param(
+            "2026-12-31T12:00:00Z",
+            "2027-01-03",
+            3,
+            "next_open_period",
+            "2026-12",
+            False,
+            id="December takes landing days up to 3 January",
+        ),
+        pytest.param(
+            "2026-12-31T12:00:00Z",
+            "2027-01-04",
+            3,
+            "next_open_period",
+            "2027-01",
+            True,
+            id="late across the year end",
+        ),
+        pytest.param(
+            "2028-02-29T12:00:00Z",
+            "2028-03-03",
+            3,
+            "next_open_period",
+            "2028-02",
+            False,
+            id="leap February takes landing days up to 3 March",
+        ),
+        pytest.param(
+            "2027-02-15T12:00:00Z",
+            "2027-03-04",
+            3,
+            "next_open_period",
+            "2027-03",
+            True,
+            id="February 2027 event landing 4 March is late",
+        ),
+        pytest.param(
+            "2026-08-31T23:00:00Z",
+            "2026-09-01",
+            0,
+            "next_open_period",
+            "2026-09",
+            True,
+            id="grace 0: an August event landing 1 Sept is late",
+        ),
+        pytest.param(
+            "2026-08-31T23:00:00Z",
+            "2026-08-31",
+            0,
+            "next_open_period",
+            "2026-08",
+            False,
+            id="grace 0: on time on the last day of the month",
+        ),
+        pytest.param(
+            "2026-10-01T00:30:00Z",
+            "2026-09-30",
+            3,
+            "next_open_period",
+            "2026-10",
+            False,
+            id="an event just after midnight landing the day before is billed in its month",
+        ),
+        pytest.param(
+            "2026-08-15T00:00:00Z",
+            "2026-09-10",
+            10,
+            "next_open_period",
+            "2026-08",
+            False,
+            id="grace 10: 10 September is still August's landing day",
+        ),
+    ],
+)
 def test_billing_period_and_late_flag(tmp_path, timestamp, landing, grace, policy, period, late):
     landing_date = dt.date.fromisoformat(landing)
     root = DataRoot.create(tmp_path, rules=BillingRules(grace_days=grace, late_events=policy))
     root.write_jsonl("a.jsonl", [event(timestamp=timestamp)], landing_date)
     tables = root.ingest(landing_date)
     (row,) = clean_rows(tables)
-    assert (row["billing_period"], row["late"], row["landing_date"]) == (period, late,
-                                                                       landing_date)
+    assert (row["billing_period"], row["late"], row["landing_date"]) == (period, late, landing_date)
 
 
 # --- the per-day id index ------------------------------------------------------------------------
 
 
 def test_an_ingested_days_index_is_reused_and_rebuilt_only_when_its_landing_folder_changes(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     from meter_pipeline.ingestion import event_index
 
     root = DataRoot.create(tmp_path)
@@ -438,12 +742,21 @@ def test_id_hash_collisions_in_the_window_never_make_a_duplicate(tmp_path, monke
     monkeypatch.setattr(parse, "id_hash", colliding)
     monkeypatch.setattr(event_index, "id_hash", colliding)
     root = DataRoot.create(tmp_path)
-    root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0))),
-                                 event("e2", timestamp=at(day(0)))], day=day(0))
+    root.write_jsonl(
+        "a.jsonl",
+        [event("e1", timestamp=at(day(0))), event("e2", timestamp=at(day(0)))],
+        day=day(0),
+    )
     root.ingest(day(0))
-    root.write_jsonl("b.jsonl", [event("e3", timestamp=at(day(1))),
-                                 event("e2", timestamp=at(day(0))),  # a retry of day 0's
-                                 event("e4", timestamp=at(day(1)))], day=day(1))
+    root.write_jsonl(
+        "b.jsonl",
+        [
+            event("e3", timestamp=at(day(1))),
+            event("e2", timestamp=at(day(0))),  # a retry of day 0's
+            event("e4", timestamp=at(day(1))),
+        ],
+        day=day(1),
+    )
     tables = root.ingest(day(1))
     b = root.rel("b.jsonl", day(1))
     assert [r["event_id"] for r in clean_rows(tables)] == ["e3", "e4"]

@@ -17,32 +17,95 @@ from meter_pipeline.io.landing import jsonl_lines
 from meter_pipeline.io.records import LandingFile
 from tests.helpers.ingestion import parse_day
 
-METERS = parse_meters({"meters": [
-    {"name": "api_calls", "aggregation": "count"},
-    {"name": "tokens", "aggregation": "sum", "required_dimensions": ["model"]},
-    {"name": "delta", "aggregation": "sum", "allow_negative": True},
-    {"name": "users", "aggregation": "unique_count", "unique_dimension": "user_id"},
-]})
+METERS = parse_meters(
+    {
+        "meters": [
+            {"name": "api_calls", "aggregation": "count"},
+            {"name": "tokens", "aggregation": "sum", "required_dimensions": ["model"]},
+            {"name": "delta", "aggregation": "sum", "allow_negative": True},
+            {"name": "users", "aggregation": "unique_count", "unique_dimension": "user_id"},
+        ]
+    }
+)
 DAY = dt.date(2026, 9, 10)
 CTX = context_for(METERS, DAY)
 
-texts = st.sampled_from(["a", "é", "x y", "", "{", "}", ":", ",", "\\n", "\\\"", "a" * 257,
-                         "ü" * 256, "c1", "2026", "tokens"])
-stamps = st.sampled_from([
-    '"2026-09-10T12:00:00Z"', '"2026-09-10T12:00:00.123456789+02:00"', '"2026-08-06T00:00:00Z"',
-    '"2026-08-05T23:59:59.999999Z"', '"2026-09-11T00:59:59.999999Z"', '"2026-09-11T01:00:00Z"',
-    '"2026-02-30T00:00:00Z"', '"2026-09-10t12:00:00z"', '"2026-09-10T12:00:60Z"',
-    '"2026-09-10T12:00:00+24:00"', "1789041600000", "1789041600000.0", "-1", "1e12", "true",
-    'null', '""', '"1789041600000"'])
-values = st.sampled_from(["1", "0.1", '"0.10"', "-0", "-0.0000000001", "1.0000000005",
-                          "99999999999999999999.999999999", "100000000000000000000", "1e3",
-                          '"abc"', '" 1"', "true", "null", '""', "{}", '"NaN"', "01"])
-dims = st.dictionaries(st.sampled_from(["model", "user_id", "region", "", "k" * 257]),
-                       st.sampled_from(['"m"', '""', '"x"', "1.50", "true", "null", '"é"']),
-                       max_size=3)
-keys = st.sampled_from([("event_id", "uniqueId"), ("customer_id", "customerId"),
-                        ("meter", "meterApiName"), ("timestamp", "meterTimeInMillis"),
-                        ("value", "meterValue")])
+texts = st.sampled_from(
+    [
+        "a",
+        "é",
+        "x y",
+        "",
+        "{",
+        "}",
+        ":",
+        ",",
+        "\\n",
+        '\\"',
+        "a" * 257,
+        "ü" * 256,
+        "c1",
+        "2026",
+        "tokens",
+    ]
+)
+stamps = st.sampled_from(
+    [
+        '"2026-09-10T12:00:00Z"',
+        '"2026-09-10T12:00:00.123456789+02:00"',
+        '"2026-08-06T00:00:00Z"',
+        '"2026-08-05T23:59:59.999999Z"',
+        '"2026-09-11T00:59:59.999999Z"',
+        '"2026-09-11T01:00:00Z"',
+        '"2026-02-30T00:00:00Z"',
+        '"2026-09-10t12:00:00z"',
+        '"2026-09-10T12:00:60Z"',
+        '"2026-09-10T12:00:00+24:00"',
+        "1789041600000",
+        "1789041600000.0",
+        "-1",
+        "1e12",
+        "true",
+        "null",
+        '""',
+        '"1789041600000"',
+    ]
+)
+values = st.sampled_from(
+    [
+        "1",
+        "0.1",
+        '"0.10"',
+        "-0",
+        "-0.0000000001",
+        "1.0000000005",
+        "99999999999999999999.999999999",
+        "100000000000000000000",
+        "1e3",
+        '"abc"',
+        '" 1"',
+        "true",
+        "null",
+        '""',
+        "{}",
+        '"NaN"',
+        "01",
+    ]
+)
+dims = st.dictionaries(
+    st.sampled_from(["model", "user_id", "region", "", "k" * 257]),
+    st.sampled_from(['"m"', '""', '"x"', "1.50", "true", "null", '"é"']),
+    max_size=3,
+)
+keys = st.sampled_from(
+    [
+        ("event_id", "uniqueId"),
+        ("customer_id", "customerId"),
+        ("meter", "meterApiName"),
+        ("timestamp", "meterTimeInMillis"),
+        ("value", "meterValue"),
+    ]
+)
 
 
 @st.composite
@@ -55,9 +118,13 @@ def lines(draw):
         "value": draw(values),
     }
     items = []
-    for canonical, alias in [("event_id", "uniqueId"), ("customer_id", "customerId"),
-                             ("meter", "meterApiName"), ("timestamp", "meterTimeInMillis"),
-                             ("value", "meterValue")]:
+    for canonical, alias in [
+        ("event_id", "uniqueId"),
+        ("customer_id", "customerId"),
+        ("meter", "meterApiName"),
+        ("timestamp", "meterTimeInMillis"),
+        ("value", "meterValue"),
+    ]:
         how = draw(st.sampled_from(["native", "native", "alias", "absent", "both"]))
         name = {"native": canonical, "alias": alias}.get(how, canonical)
         if how != "absent":
@@ -84,8 +151,11 @@ def parse_both(text_lines: list[str], monkeypatch) -> tuple:
     return frame, results
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(lines(), min_size=1, max_size=40))
 def test_fast_and_per_line_paths_agree(monkeypatch, text_lines):
     _, (fast, slow) = parse_both(text_lines, monkeypatch)
@@ -96,18 +166,32 @@ def test_fast_and_per_line_paths_agree(monkeypatch, text_lines):
 
 
 def test_the_fast_path_takes_plain_lines_and_leaves_odd_ones(monkeypatch):
-    plain = [json.dumps({"event_id": f"e{i}", "customer_id": "c", "meter": "tokens",
-                         "timestamp": "2026-09-10T12:00:00Z", "value": "1.5",
-                         "dimensions": {"model": "m", "region": "eu"}}) for i in range(50)]
-    odd = ['{"event_id":"x\\u0041","customer_id":"c","meter":"api_calls",'
-           '"timestamp":"2026-09-10T12:00:00Z"}',                     # an escape
-           '{"event_id":"y","customer_id":"c","meter":"api_calls",'
-           '"timestamp":"2026-09-10T12:00:00Z","note":null}']          # an unknown field
+    plain = [
+        json.dumps(
+            {
+                "event_id": f"e{i}",
+                "customer_id": "c",
+                "meter": "tokens",
+                "timestamp": "2026-09-10T12:00:00Z",
+                "value": "1.5",
+                "dimensions": {"model": "m", "region": "eu"},
+            }
+        )
+        for i in range(50)
+    ]
+    odd = [
+        '{"event_id":"x\\u0041","customer_id":"c","meter":"api_calls",'
+        '"timestamp":"2026-09-10T12:00:00Z"}',  # an escape
+        '{"event_id":"y","customer_id":"c","meter":"api_calls",'
+        '"timestamp":"2026-09-10T12:00:00Z","note":null}',
+    ]  # an unknown field
     frame = jsonl_lines("\n".join(plain + odd).encode())
     taken = fast_events(frame, CTX)
     assert taken["line_number"].to_list() == list(range(1, 51))
-    assert taken["dimensions"][0].to_list() == [{"key": "model", "value": "m"},
-                                                {"key": "region", "value": "eu"}]
+    assert taken["dimensions"][0].to_list() == [
+        {"key": "model", "value": "m"},
+        {"key": "region", "value": "eu"},
+    ]
     _, (fast, slow) = parse_both(plain + odd, monkeypatch)
     assert_frame_equal(fast.valid, slow.valid)
     assert fast.valid["event_id"].to_list()[-2:] == ["xA", "y"]
@@ -117,8 +201,10 @@ def test_the_fast_path_takes_plain_lines_and_leaves_odd_ones(monkeypatch):
 def test_huge_epoch_milliseconds_never_wrap_around(monkeypatch):
     # 16 digits of milliseconds × 1000 would overflow int64 microseconds; it must be rejected
     # exactly like the per-line path does (invalid_timestamp), never wrap into the window.
-    lines = ['{"event_id":"e%d","customer_id":"c","meter":"api_calls","timestamp":%s}' % (i, t)
-             for i, t in enumerate(["9223372036854775", "9999999999999999", "1789041600000"])]
+    lines = [
+        '{"event_id":"e%d","customer_id":"c","meter":"api_calls","timestamp":%s}' % (i, t)
+        for i, t in enumerate(["9223372036854775", "9999999999999999", "1789041600000"])
+    ]
     _, (fast, slow) = parse_both(lines, monkeypatch)
     assert_frame_equal(fast.quarantined, slow.quarantined)
     assert fast.quarantined["reason"].to_list() == ["invalid_timestamp", "invalid_timestamp"]
@@ -126,27 +212,41 @@ def test_huge_epoch_milliseconds_never_wrap_around(monkeypatch):
 
 
 @pytest.mark.slow  # ~5 s: each example parses a day of files whole and in slices
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(lines(), min_size=0, max_size=12), min_size=1, max_size=5),
-       st.integers(1, 30))
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(st.lists(lines(), min_size=0, max_size=12), min_size=1, max_size=5), st.integers(1, 30)
+)
 def test_files_batched_and_sliced_give_what_each_file_alone_gives(monkeypatch, files, chunk):
     """Several files share calls of the vectorised path (cut into slices of ``chunk`` lines);
     rows still come back per file, in order, exactly as each file parsed alone would be."""
-    def plain(n: int, i: int) -> str:  # a line the vectorised path surely takes
-        return json.dumps({"event_id": f"p{n}-{i}", "customer_id": "c", "meter": "api_calls",
-                           "timestamp": "2026-09-10T12:00:00Z"})
 
-    day = [(LandingFile(f"landing/events/2026-09-10/{n:02d}.jsonl", 0, ""),
-            jsonl_lines("\n".join([plain(n, 0), *text, plain(n, 1)]).encode()))
-           for n, text in enumerate(files)]
+    def plain(n: int, i: int) -> str:  # a line the vectorised path surely takes
+        return json.dumps(
+            {
+                "event_id": f"p{n}-{i}",
+                "customer_id": "c",
+                "meter": "api_calls",
+                "timestamp": "2026-09-10T12:00:00Z",
+            }
+        )
+
+    day = [
+        (
+            LandingFile(f"landing/events/2026-09-10/{n:02d}.jsonl", 0, ""),
+            jsonl_lines("\n".join([plain(n, 0), *text, plain(n, 1)]).encode()),
+        )
+        for n, text in enumerate(files)
+    ]
     monkeypatch.setattr(parse, "FAST_MIN_LINES", 0)
     monkeypatch.setattr(parse, "FAST_CHUNK_LINES", chunk)
     batched = parse_day(day, CTX, DAY)
     alone = [parse_day([one], CTX, DAY) for one in day]
     for name in ("raw", "quarantined", "valid"):
-        assert_frame_equal(getattr(batched, name),
-                           pl.concat([getattr(a, name) for a in alone]))
+        assert_frame_equal(getattr(batched, name), pl.concat([getattr(a, name) for a in alone]))
     monkeypatch.setattr(parse, "FAST_MIN_LINES", 10**9)  # and as the per-line path gives
     slow = parse_day(day, CTX, DAY)
     assert_frame_equal(batched.valid, slow.valid)

@@ -39,26 +39,26 @@ FILES = ["a.jsonl", "B.jsonl", "a.ndjson.gz", "c.csv"]
 MAX_AGE = dt.timedelta(days=35)
 TOLERANCE = dt.timedelta(hours=1)
 WINDOW_DAYS = 40
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass(frozen=True)
 class Payload:
     customer: str
-    meter: str          # tokens (sum) or api_calls (count: value neither checked nor compared)
-    time: dt.datetime   # UTC, whole hours
+    meter: str  # tokens (sum) or api_calls (count: value neither checked nor compared)
+    time: dt.datetime  # UTC, whole hours
     value: str
 
 
 @dataclass(frozen=True)
 class Row:
-    landing: int        # days after BASE
+    landing: int  # days after BASE
     file: str
     event_id: str
     payload: Payload
-    fmt: int            # 0: "Z", 1: "+02:00", 2: epoch milliseconds
-    spelling: int       # which text of the same value: see SPELLINGS
-    broken: str         # "", "bad_value" or "malformed"
+    fmt: int  # 0: "Z", 1: "+02:00", 2: epoch milliseconds
+    spelling: int  # which text of the same value: see SPELLINGS
+    broken: str  # "", "bad_value" or "malformed"
 
 
 #: Texts of the same value; in JSONL the odd ones are written as number tokens.
@@ -75,7 +75,8 @@ def payload(anchor: int) -> st.SearchStrategy[Payload]:
         time=st.builds(
             lambda d, h: dt.datetime.combine(BASE, dt.time(h), UTC) + dt.timedelta(days=d),
             st.one_of(st.integers(anchor - 37, anchor + 1), st.integers(-5, SPAN_DAYS)),
-            st.sampled_from([0, 12, 23])),
+            st.sampled_from([0, 12, 23]),
+        ),
         value=st.sampled_from(["1", "2.5"]),
     )
 
@@ -88,17 +89,25 @@ def streams(draw) -> tuple[list[Row], list[int]]:
         days |= {first, draw(st.integers(first + 41, SPAN_DAYS - 1))}
     days = sorted(days)
     # per event id and anchor day, one or two payloads: re-sends repeat or conflict
-    variants = {(i, d): draw(st.lists(payload(d), min_size=1, max_size=2))
-                for i in IDS for d in days}
+    variants = {
+        (i, d): draw(st.lists(payload(d), min_size=1, max_size=2)) for i in IDS for d in days
+    }
     rows = []
     for _ in range(draw(st.integers(12, 40))):
         landing = draw(st.sampled_from(days))
         anchor = landing if draw(st.booleans()) else draw(st.sampled_from(days))
         event_id = draw(st.sampled_from(IDS))
-        rows.append(Row(landing, draw(st.sampled_from(FILES)), event_id,
-                        draw(st.sampled_from(variants[(event_id, anchor)])),
-                        draw(st.integers(0, 2)), draw(st.integers(0, 2)),
-                        draw(st.sampled_from(["", "", "", "", "bad_value", "malformed"]))))
+        rows.append(
+            Row(
+                landing,
+                draw(st.sampled_from(FILES)),
+                event_id,
+                draw(st.sampled_from(variants[(event_id, anchor)])),
+                draw(st.integers(0, 2)),
+                draw(st.integers(0, 2)),
+                draw(st.sampled_from(["", "", "", "", "bad_value", "malformed"])),
+            )
+        )
     order = draw(st.permutations(sorted({r.landing for r in rows})))
     return rows, list(order)
 
@@ -127,9 +136,12 @@ def write_files(root: DataRoot, rows: list[Row]) -> dict[tuple[int, str], list[R
             lines = ["event_id,customer_id,meter,timestamp,value"]
             for r in file_rows:
                 value = "x" if r.broken == "bad_value" else SPELLINGS[r.payload.value][r.spelling]
-                lines.append(f"{r.event_id},oops" if r.broken == "malformed" else
-                             f"{r.event_id},{r.payload.customer},{r.payload.meter},"
-                             f"{timestamp_text(r)},{value}")
+                lines.append(
+                    f"{r.event_id},oops"
+                    if r.broken == "malformed"
+                    else f"{r.event_id},{r.payload.customer},{r.payload.meter},"
+                    f"{timestamp_text(r)},{value}"
+                )
             root.write_bytes(name, ("\n".join(lines) + "\n").encode(), day)
         else:
             lines = []
@@ -138,12 +150,24 @@ def write_files(root: DataRoot, rows: list[Row]) -> dict[tuple[int, str], list[R
                     lines.append('{"event_id": "%s",' % r.event_id)
                     continue
                 text = SPELLINGS[r.payload.value][r.spelling]
-                value = ('"x"' if r.broken == "bad_value" else
-                         text if r.spelling % 2 else json.dumps(text))  # number token or string
-                lines.append(json.dumps({"event_id": r.event_id, "customer_id": r.payload.customer,
-                                         "meter": r.payload.meter,
-                                         "timestamp": timestamp_text(r)})[:-1]
-                             + f', "value": {value}}}')
+                value = (
+                    '"x"'
+                    if r.broken == "bad_value"
+                    else text
+                    if r.spelling % 2
+                    else json.dumps(text)
+                )  # number token or string
+                lines.append(
+                    json.dumps(
+                        {
+                            "event_id": r.event_id,
+                            "customer_id": r.payload.customer,
+                            "meter": r.payload.meter,
+                            "timestamp": timestamp_text(r),
+                        }
+                    )[:-1]
+                    + f', "value": {value}}}'
+                )
             data = "".join(line + "\n" for line in lines).encode()
             root.write_bytes(name, gzip.compress(data) if name.endswith(".gz") else data, day)
     return files
@@ -168,12 +192,13 @@ def compared(p: Payload) -> tuple:
 
 def reference(files: dict[tuple[int, str], list[Row]]) -> dict[int, dict]:
     arrival = []
-    for (landing, name) in sorted(files, key=lambda k: (k[0], k[1].encode())):
+    for landing, name in sorted(files, key=lambda k: (k[0], k[1].encode())):
         for line, row in enumerate(files[(landing, name)], start=1):
             arrival.append((landing, name, line, row))
     seen: dict[str, list[tuple[int, tuple]]] = defaultdict(list)  # first valid per day
-    out: dict[int, dict] = defaultdict(lambda: {"read": 0, "quarantined": 0, "accepted": [],
-                                                "duplicates": []})
+    out: dict[int, dict] = defaultdict(
+        lambda: {"read": 0, "quarantined": 0, "accepted": [], "duplicates": []}
+    )
     for landing, name, line, row in arrival:
         day = out[landing]
         day["read"] += 1
@@ -184,9 +209,15 @@ def reference(files: dict[tuple[int, str], list[Row]]) -> dict[int, dict]:
         window = [(d, p) for d, p in seen[row.event_id] if landing - WINDOW_DAYS <= d <= landing]
         if window:
             first_day, first_payload = window[0]
-            day["duplicates"].append((row.event_id, source, line,
-                                      BASE + dt.timedelta(days=first_day),
-                                      compared(row.payload) != first_payload))
+            day["duplicates"].append(
+                (
+                    row.event_id,
+                    source,
+                    line,
+                    BASE + dt.timedelta(days=first_day),
+                    compared(row.payload) != first_payload,
+                )
+            )
         else:
             day["accepted"].append((source, line, row.event_id))
         if not any(d == landing for d, _ in seen[row.event_id]):
@@ -198,8 +229,9 @@ def reference(files: dict[tuple[int, str], list[Row]]) -> dict[int, dict]:
 
 
 @pytest.mark.slow  # ~25 s: each example writes and ingests two data roots of real files
-@settings(max_examples=25, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(streams())
 def test_random_streams_conserve_rows_match_the_reference_and_ignore_day_order(stream):
     rows, shuffled = stream
@@ -212,18 +244,33 @@ def test_random_streams_conserve_rows_match_the_reference_and_ignore_day_order(s
         for n, tables in in_order.items():
             audit = tables.ingestion_audit.row(0, named=True)
             want = expected[n]
-            assert audit["rows_read"] == (audit["rows_quarantined"] + audit["rows_duplicate"]
-                                          + audit["rows_accepted"])
-            assert (audit["rows_read"], audit["rows_quarantined"], audit["rows_duplicate"],
-                    audit["rows_accepted"]) == (want["read"], want["quarantined"],
-                                                len(want["duplicates"]), len(want["accepted"]))
+            assert audit["rows_read"] == (
+                audit["rows_quarantined"] + audit["rows_duplicate"] + audit["rows_accepted"]
+            )
+            assert (
+                audit["rows_read"],
+                audit["rows_quarantined"],
+                audit["rows_duplicate"],
+                audit["rows_accepted"],
+            ) == (want["read"], want["quarantined"], len(want["duplicates"]), len(want["accepted"]))
             clean = tables.clean_events
-            assert list(zip(clean["source_file"], clean["line_number"], clean["event_id"])) \
+            assert (
+                list(
+                    zip(clean["source_file"], clean["line_number"], clean["event_id"], strict=True)
+                )
                 == want["accepted"]
+            )
             dups = tables.duplicate_events
-            assert sorted(zip(dups["event_id"], dups["source_file"], dups["line_number"],
-                              dups["first_landing_date"], dups["conflict"])) \
-                == sorted(want["duplicates"])
+            assert sorted(
+                zip(
+                    dups["event_id"],
+                    dups["source_file"],
+                    dups["line_number"],
+                    dups["first_landing_date"],
+                    dups["conflict"],
+                    strict=True,
+                )
+            ) == sorted(want["duplicates"])
 
         second = DataRoot.create(Path(tmp) / "second")
         shutil.copytree(first.path / "landing", second.path / "landing")

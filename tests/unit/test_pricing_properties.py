@@ -70,5 +70,8 @@ def test_a_single_tier_makes_graduated_volume_and_per_unit_agree(price, q):
 @given(prices, prices, quantities)
 def test_a_single_tier_with_a_flat_fee_prices_alike_graduated_and_volume(price, fee, q):
     single = (Tier(None, price, fee),)
-    assert price_graduated(Charge("g", "m", "graduated", tiers=single), q, 0) == \
-        price_volume(Charge("v", "m", "volume", tiers=single), q, 0) == q * price + fee
+    assert (
+        price_graduated(Charge("g", "m", "graduated", tiers=single), q, 0)
+        == price_volume(Charge("v", "m", "volume", tiers=single), q, 0)
+        == q * price + fee
+    )

@@ -11,7 +11,7 @@ import pytest
 from meter_pipeline.config.errors import ConfigError
 from meter_pipeline.config.sla import LadderStep, load_sla
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SLA_YAML = """\
 services: [cloud_meter, billing_meter]
 target_uptime_pct: "99.9"
@@ -49,21 +49,28 @@ def write_root(root: Path, sla: str = SLA_YAML, **files: str) -> Path:
 
 
 def test_the_spec_example_loads_with_exact_decimals_and_utc_times(tmp_path):
-    config = load_sla(write_root(tmp_path, maintenance=MAINTENANCE, excused_downtime=EXCUSED,
-                                 sla_claims=CLAIMS))
+    config = load_sla(
+        write_root(tmp_path, maintenance=MAINTENANCE, excused_downtime=EXCUSED, sla_claims=CLAIMS)
+    )
     policy = config.policy
     assert policy.services == ("cloud_meter", "billing_meter")
     assert policy.target_uptime_pct == Decimal("99.9")
     assert isinstance(policy.target_uptime_pct, Decimal)
     assert (policy.shortfall_rounding, policy.credit_per_point_pct, policy.max_credit_pct) == (
-        "floor", Decimal("1"), Decimal("100"))
+        "floor",
+        Decimal("1"),
+        Decimal("100"),
+    )
     assert policy.credit_schedule is None and policy.require_claim is False
     assert policy.min_coverage_pct == Decimal("99")
     first, star = config.maintenance
     assert (first.row, first.service) == (1, "cloud_meter")
     assert first.announced_at == dt.datetime(2026, 11, 8, 2, tzinfo=UTC)
-    assert (star.row, star.service, star.start) == (2, "*", dt.datetime(2026, 11, 20, 1,
-                                                                       tzinfo=UTC))
+    assert (star.row, star.service, star.start) == (
+        2,
+        "*",
+        dt.datetime(2026, 11, 20, 1, tzinfo=UTC),
+    )
     (incident,) = config.excused_downtime
     assert incident.end == dt.datetime(2026, 11, 12, 10, 5, 0, 500000, tzinfo=UTC)
     assert incident.cause == "third_party"
@@ -81,46 +88,81 @@ def test_defaults_and_absent_optional_files(tmp_path):
 
 
 def test_a_ladder_is_sorted_by_bound_and_replaces_the_linear_rule(tmp_path):
-    sla = SLA_YAML + """credit_schedule:
+    sla = (
+        SLA_YAML
+        + """credit_schedule:
   - {below: "99.0", credit_pct: "30"}
   - {below: "99.9", credit_pct: "10"}
   - {below: "95.0", credit_pct: "100"}
 """
+    )
     ladder = load_sla(write_root(tmp_path, sla=sla)).policy.credit_schedule
-    assert ladder == (LadderStep(Decimal("95.0"), Decimal("100")),
-                      LadderStep(Decimal("99.0"), Decimal("30")),
-                      LadderStep(Decimal("99.9"), Decimal("10")))
+    assert ladder == (
+        LadderStep(Decimal("95.0"), Decimal("100")),
+        LadderStep(Decimal("99.0"), Decimal("30")),
+        LadderStep(Decimal("99.9"), Decimal("10")),
+    )
 
 
 YAML_ERRORS = [
-    ("target as a YAML float", SLA_YAML.replace('"99.9"', "99.9"),
-     "reference/sla.yaml: target_uptime_pct: must be a decimal string in quotes"),
-    ("target above 100", SLA_YAML.replace('"99.9"', '"100.1"'),
-     "reference/sla.yaml: target_uptime_pct: must be a percentage"),
-    ("target not a number", SLA_YAML.replace('"99.9"', '"99,9"'),
-     "reference/sla.yaml: target_uptime_pct: must be a decimal number"),
+    (
+        "target as a YAML float",
+        SLA_YAML.replace('"99.9"', "99.9"),
+        "reference/sla.yaml: target_uptime_pct: must be a decimal string in quotes",
+    ),
+    (
+        "target above 100",
+        SLA_YAML.replace('"99.9"', '"100.1"'),
+        "reference/sla.yaml: target_uptime_pct: must be a percentage",
+    ),
+    (
+        "target not a number",
+        SLA_YAML.replace('"99.9"', '"99,9"'),
+        "reference/sla.yaml: target_uptime_pct: must be a decimal number",
+    ),
     ("unknown key", SLA_YAML + "grace: 3\n", "reference/sla.yaml: grace: is not a known key"),
-    ("services missing", "target_uptime_pct: \"99\"\n",
-     "reference/sla.yaml: services: is required"),
-    ("service named twice", SLA_YAML.replace("billing_meter]", "cloud_meter]"),
-     "reference/sla.yaml: services: names 'cloud_meter' more than once"),
-    ("services naming *", SLA_YAML.replace("billing_meter]", "'*']"),
-     "reference/sla.yaml: services: must name at least one service, and not '*'"),
-    ("bad shortfall rounding", SLA_YAML.replace("floor", "round"),
-     "reference/sla.yaml: shortfall_rounding: must be one of floor, ceil, exact"),
-    ("require_claim not a boolean", SLA_YAML.replace("require_claim: false", "require_claim: 1"),
-     "reference/sla.yaml: require_claim: must be true or false"),
-    ("negative claim window", SLA_YAML.replace("claim_window_days: 30", "claim_window_days: -1"),
-     "reference/sla.yaml: claim_window_days: must be an integer ≥ 0"),
-    ("ladder bound above the target",
-     SLA_YAML + 'credit_schedule: [{below: "99.95", credit_pct: "10"}]\n',
-     "reference/sla.yaml: credit_schedule[0].below: must not exceed target_uptime_pct"),
-    ("ladder step without credit_pct", SLA_YAML + 'credit_schedule: [{below: "99"}]\n',
-     "reference/sla.yaml: credit_schedule[0].credit_pct: is required"),
-    ("ladder that pays less for lower uptime",
-     SLA_YAML + 'credit_schedule: [{below: "99.9", credit_pct: "30"}, '
-                '{below: "99.0", credit_pct: "10"}]\n',
-     "reference/sla.yaml: credit_schedule: below 99.0 gives less credit than below 99.9"),
+    ("services missing", 'target_uptime_pct: "99"\n', "reference/sla.yaml: services: is required"),
+    (
+        "service named twice",
+        SLA_YAML.replace("billing_meter]", "cloud_meter]"),
+        "reference/sla.yaml: services: names 'cloud_meter' more than once",
+    ),
+    (
+        "services naming *",
+        SLA_YAML.replace("billing_meter]", "'*']"),
+        "reference/sla.yaml: services: must name at least one service, and not '*'",
+    ),
+    (
+        "bad shortfall rounding",
+        SLA_YAML.replace("floor", "round"),
+        "reference/sla.yaml: shortfall_rounding: must be one of floor, ceil, exact",
+    ),
+    (
+        "require_claim not a boolean",
+        SLA_YAML.replace("require_claim: false", "require_claim: 1"),
+        "reference/sla.yaml: require_claim: must be true or false",
+    ),
+    (
+        "negative claim window",
+        SLA_YAML.replace("claim_window_days: 30", "claim_window_days: -1"),
+        "reference/sla.yaml: claim_window_days: must be an integer ≥ 0",
+    ),
+    (
+        "ladder bound above the target",
+        SLA_YAML + 'credit_schedule: [{below: "99.95", credit_pct: "10"}]\n',
+        "reference/sla.yaml: credit_schedule[0].below: must not exceed target_uptime_pct",
+    ),
+    (
+        "ladder step without credit_pct",
+        SLA_YAML + 'credit_schedule: [{below: "99"}]\n',
+        "reference/sla.yaml: credit_schedule[0].credit_pct: is required",
+    ),
+    (
+        "ladder that pays less for lower uptime",
+        SLA_YAML + 'credit_schedule: [{below: "99.9", credit_pct: "30"}, '
+        '{below: "99.0", credit_pct: "10"}]\n',
+        "reference/sla.yaml: credit_schedule: below 99.0 gives less credit than below 99.9",
+    ),
     ("not YAML", "services: [a\n", "reference/sla.yaml: line"),
 ]
 
@@ -141,36 +183,67 @@ def test_sla_yaml_is_required(tmp_path):
 HEAD_M = "service,start,end,announced_at\n"
 HEAD_C = "customer_id,service,billing_period,submitted_at\n"
 CSV_ERRORS = [
-    ("maintenance end before start", "maintenance",
-     HEAD_M + "cloud_meter,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n"
-              "cloud_meter,2026-11-10T02:00:00Z,2026-11-10T02:00:00Z,2026-11-01T00:00:00Z\n",
-     "reference/maintenance.csv: row 2: end must be after start"),
-    ("maintenance of an unknown service", "maintenance",
-     HEAD_M + "search,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n",
-     "reference/maintenance.csv: row 1: service 'search' is not a service of sla.yaml"),
-    ("maintenance time without a zone", "maintenance",
-     HEAD_M + "cloud_meter,2026-11-10T02:00:00,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n",
-     "reference/maintenance.csv: row 1: start must be an RFC 3339 timestamp"),
-    ("maintenance missing a column", "maintenance", "service,start,end\n",
-     "reference/maintenance.csv: row 0: misses column announced_at"),
-    ("maintenance row with too few cells", "maintenance", HEAD_M + "cloud_meter,x\n",
-     "reference/maintenance.csv: row 1: has 2 cells, the header has 4"),
-    ("incident without a cause", "excused_downtime",
-     "service,start,end,cause\n*,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,\n",
-     "reference/excused_downtime.csv: row 1: cause must not be empty"),
-    ("claim for every service", "sla_claims", HEAD_C + "acme,*,2026-11,2026-12-01T00:00:00Z\n",
-     "reference/sla_claims.csv: row 1: service '*' is not a service of sla.yaml"),
-    ("claim with a bad period", "sla_claims",
-     HEAD_C + "acme,cloud_meter,2026-13,2026-12-01T00:00:00Z\n",
-     "reference/sla_claims.csv: row 1: billing_period must be YYYY-MM"),
-    ("claim without a customer", "sla_claims",
-     HEAD_C + ",cloud_meter,2026-11,2026-12-01T00:00:00Z\n",
-     "reference/sla_claims.csv: row 1: customer_id: must be a non-empty string"),
+    (
+        "maintenance end before start",
+        "maintenance",
+        HEAD_M + "cloud_meter,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n"
+        "cloud_meter,2026-11-10T02:00:00Z,2026-11-10T02:00:00Z,2026-11-01T00:00:00Z\n",
+        "reference/maintenance.csv: row 2: end must be after start",
+    ),
+    (
+        "maintenance of an unknown service",
+        "maintenance",
+        HEAD_M + "search,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n",
+        "reference/maintenance.csv: row 1: service 'search' is not a service of sla.yaml",
+    ),
+    (
+        "maintenance time without a zone",
+        "maintenance",
+        HEAD_M + "cloud_meter,2026-11-10T02:00:00,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n",
+        "reference/maintenance.csv: row 1: start must be an RFC 3339 timestamp",
+    ),
+    (
+        "maintenance missing a column",
+        "maintenance",
+        "service,start,end\n",
+        "reference/maintenance.csv: row 0: misses column announced_at",
+    ),
+    (
+        "maintenance row with too few cells",
+        "maintenance",
+        HEAD_M + "cloud_meter,x\n",
+        "reference/maintenance.csv: row 1: has 2 cells, the header has 4",
+    ),
+    (
+        "incident without a cause",
+        "excused_downtime",
+        "service,start,end,cause\n*,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,\n",
+        "reference/excused_downtime.csv: row 1: cause must not be empty",
+    ),
+    (
+        "claim for every service",
+        "sla_claims",
+        HEAD_C + "acme,*,2026-11,2026-12-01T00:00:00Z\n",
+        "reference/sla_claims.csv: row 1: service '*' is not a service of sla.yaml",
+    ),
+    (
+        "claim with a bad period",
+        "sla_claims",
+        HEAD_C + "acme,cloud_meter,2026-13,2026-12-01T00:00:00Z\n",
+        "reference/sla_claims.csv: row 1: billing_period must be YYYY-MM",
+    ),
+    (
+        "claim without a customer",
+        "sla_claims",
+        HEAD_C + ",cloud_meter,2026-11,2026-12-01T00:00:00Z\n",
+        "reference/sla_claims.csv: row 1: customer_id: must be a non-empty string",
+    ),
 ]
 
 
-@pytest.mark.parametrize("name, text, message",
-                         [pytest.param(n, t, m, id=i) for i, n, t, m in CSV_ERRORS])
+@pytest.mark.parametrize(
+    "name, text, message", [pytest.param(n, t, m, id=i) for i, n, t, m in CSV_ERRORS]
+)
 def test_csv_errors_name_file_row_and_rule(tmp_path, name, text, message):
     with pytest.raises(ConfigError) as err:
         load_sla(write_root(tmp_path, **{name: text}))
@@ -179,8 +252,10 @@ def test_csv_errors_name_file_row_and_rule(tmp_path, name, text, message):
 
 
 def test_blank_lines_are_skipped_and_do_not_shift_row_numbers(tmp_path):
-    text = (HEAD_M + "\ncloud_meter,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,"
-            "2026-11-01T00:00:00Z\n\nbad,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,"
-            "2026-11-01T00:00:00Z\n")
+    text = (
+        HEAD_M + "\ncloud_meter,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,"
+        "2026-11-01T00:00:00Z\n\nbad,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,"
+        "2026-11-01T00:00:00Z\n"
+    )
     with pytest.raises(ConfigError, match=r"^reference/maintenance.csv: row 2: service 'bad'"):
         load_sla(write_root(tmp_path, maintenance=text))

@@ -31,7 +31,7 @@ from tests.helpers.billing import (
     tiers,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOV = "2026-11"
 KINDS = {name: m.aggregation for name, m in METERS.meters.items()}
 
@@ -50,20 +50,28 @@ def months(draw):
         landing = time.date() + dt.timedelta(days=draw(st.integers(0, 4)))
         value = None
         if KINDS[meter] not in ("count", "unique_count"):
-            value = Decimal(draw(st.integers(-10**6, 10**12))).scaleb(-draw(st.integers(0, 9)))
+            value = Decimal(draw(st.integers(-(10**6), 10**12))).scaleb(-draw(st.integers(0, 9)))
         dims = [{"key": "model", "value": draw(st.sampled_from("ab"))}]
         user = draw(st.sampled_from(["u1", "u2", "u3", None]))
         if user is not None:
             dims.append({"key": "user_id", "value": user})
         late = landing.month == 12
         ignored = late and draw(st.booleans())  # late_events: ignore leaves it unbilled
-        rows.append({
-            "event_id": f"e{i}", "customer_id": draw(st.sampled_from(["acme", "beta", "ghost"])),
-            "meter": meter, "event_time": time, "value": value, "dimensions": dims,
-            "landing_date": landing, "billing_period": None if ignored else NOV, "late": late,
-            "source_file": draw(st.sampled_from(["landing/a.jsonl", "landing/b.jsonl"])),
-            "line_number": draw(st.integers(1, 5)) * 1000 + i,
-        })
+        rows.append(
+            {
+                "event_id": f"e{i}",
+                "customer_id": draw(st.sampled_from(["acme", "beta", "ghost"])),
+                "meter": meter,
+                "event_time": time,
+                "value": value,
+                "dimensions": dims,
+                "landing_date": landing,
+                "billing_period": None if ignored else NOV,
+                "late": late,
+                "source_file": draw(st.sampled_from(["landing/a.jsonl", "landing/b.jsonl"])),
+                "line_number": draw(st.integers(1, 5)) * 1000 + i,
+            }
+        )
     frame = events_frame(rows)
     days = sorted(frame["landing_date"].unique().to_list())
     cut = draw(st.lists(st.sampled_from(days), unique=True)) if days else []
@@ -94,12 +102,20 @@ def reference(rows) -> list[tuple]:
         elif kind == "max":
             quantity = max(e["value"] for e in events)
         elif kind == "latest":
-            last = max(events, key=lambda e: (e["event_time"], e["landing_date"],
-                                              e["source_file"], e["line_number"]))
+            last = max(
+                events,
+                key=lambda e: (
+                    e["event_time"],
+                    e["landing_date"],
+                    e["source_file"],
+                    e["line_number"],
+                ),
+            )
             quantity = last["value"]
         else:
-            quantity = Decimal(len({d["value"] for e in events for d in e["dimensions"]
-                                    if d["key"] == "user_id"}))
+            quantity = Decimal(
+                len({d["value"] for e in events for d in e["dimensions"] if d["key"] == "user_id"})
+            )
         out.append((customer, meter, len(events), quantity))
     return out
 
@@ -125,15 +141,26 @@ def test_chunked_usage_equals_whole_and_the_reference(month):
 @given(months())
 def test_period_tables_and_invoice_lines_do_not_depend_on_chunking(month):
     _, frame, chunks = month
-    subs = [sub("acme", "p", "2026-01-01", "2026-11-15"), sub("acme", "q", "2026-11-16"),
-            sub("beta", "p", "2026-11-10")]
+    subs = [
+        sub("acme", "p", "2026-01-01", "2026-11-15"),
+        sub("acme", "q", "2026-11-16"),
+        sub("beta", "p", "2026-11-10"),
+    ]
     config = pricing(
-        plan("p", charge("calls", "api_calls", "per_unit", unit_price="0.5"),
-             charge("tok_a", "llm_tokens", "graduated", filter={"model": "a"},
-                    tiers=tiers(("100", "0.01", "0"), (None, "0.001", "0"))),
-             charge("seats", "seats", "per_unit", unit_price="3"),
-             charge("users", "active_users", "per_unit", unit_price="7"),
-             fees={"api": "10"}),
+        plan(
+            "p",
+            charge("calls", "api_calls", "per_unit", unit_price="0.5"),
+            charge(
+                "tok_a",
+                "llm_tokens",
+                "graduated",
+                filter={"model": "a"},
+                tiers=tiers(("100", "0.01", "0"), (None, "0.001", "0")),
+            ),
+            charge("seats", "seats", "per_unit", unit_price="3"),
+            charge("users", "active_users", "per_unit", unit_price="7"),
+            fees={"api": "10"},
+        ),
         plan("q", charge("peak", "storage_gb", "per_unit", unit_price="0.25"), minimum="50"),
     )
     usage, unbilled = period_usage_tables(chunks, NOV, 3, subs, METERS)
