@@ -40,6 +40,14 @@ def _line_number() -> object:
     )
 
 
+def _source() -> object:
+    return pa.Field(
+        nullable=True,
+        description="The CloudEvents `source` attribute of the event's line; null for the other "
+        "forms (native, Amberflo, Stripe).",
+    )
+
+
 class RawEvents(Contract):
     """Every input row of a landing day, lossless. Grain: one row per input row
     (an unreadable file is one row with line_number 0 and a null raw_record)."""
@@ -90,6 +98,7 @@ class CleanEvents(Contract):
     late: bool = pa.Field(description="Landed after its month's last landing day.")
     source_file: str = _source_file()
     line_number: pl.Int64 = _line_number()
+    source: str = _source()
 
 
 class DuplicateEvents(Contract):
@@ -173,6 +182,7 @@ class ValidEvents(Contract):
         nullable=True, description="How much, exact; null on count and unique_count meters."
     )
     dimensions: DIMENSIONS = pa.Field(description="Where/which: key/value pairs sorted by key.")
+    source: str = _source()
     payload_hash: pl.UInt64 = pa.Field(
         description="64-bit xxHash64 of customer, meter, time, "
         "value and dimensions: what a re-send must repeat."

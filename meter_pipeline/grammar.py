@@ -105,7 +105,13 @@ MAX_MS = (MAX_US - 1) // 1000
 MAX_MS_DIGITS = len(str(MAX_MS))
 
 
-def epoch_ms_to_us(ms: int) -> int | None:
-    """UTC microseconds of epoch milliseconds, or None outside 1970–9999."""
+def epoch_ms_to_us(ms: int | str) -> int | None:
+    """UTC microseconds of epoch milliseconds (an int, or the text of a JSON integer), or None
+    outside 1970–9999. A text longer than any instant in range is out of range without being
+    converted (Python refuses to convert integer strings of more than 4,300 digits)."""
+    if isinstance(ms, str):
+        if len(ms.lstrip("-")) > MAX_MS_DIGITS:
+            return None
+        ms = int(ms)
     us = ms * 1000
     return us if in_range(us) else None

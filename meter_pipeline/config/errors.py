@@ -11,13 +11,31 @@ from typing import Any
 
 import yaml
 
+#: The longest rule text an error message holds.
+MAX_RULE_CHARS = 400
+
 
 class ConfigError(ValueError):
     """A reference file breaks a rule: ``<file>: <key or row>: <rule>`` on one line."""
 
     def __init__(self, file: str, where: str, rule: str):
+        if len(rule) > MAX_RULE_CHARS:  # a huge value in a config file never floods a message
+            rule = rule[: MAX_RULE_CHARS - 1] + "…"
         self.file, self.where, self.rule = file, where, rule
         super().__init__(f"{file}: {where}: {rule}")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors' aliases: a reference file never needs ``*name``, and refusing it
+    stops an alias bomb (a few lines expanding to gigabytes) before anything is expanded."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in reference files", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def read_yaml(root: Path, rel: str, *, required: bool) -> dict[str, Any]:
@@ -28,12 +46,14 @@ def read_yaml(root: Path, rel: str, *, required: bool) -> dict[str, Any]:
             raise ConfigError(rel, "(file)", "is required but does not exist")
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(read_text(path, rel), Loader=_NoAliasLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(rel, where, f"is not valid YAML ({problem})") from None
+    except RecursionError:
+        raise ConfigError(rel, "(file)", "is not valid YAML (nested too deeply)") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -64,11 +84,18 @@ def read_csv_rows(root: Path, layout: CsvLayout, *, required: bool) -> CsvRows |
         if required:
             raise ConfigError(layout.rel, "(file)", "is required but does not exist")
         return None
+    return parse_csv_rows(read_text(path, layout.rel), layout)
+
+
+def read_text(path: Path, rel: str) -> str:
+    """A reference file's text; a file that is not valid UTF-8 or cannot be read (a folder, no
+    permission) is a ConfigError naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ConfigError(layout.rel, "(file)", "is not valid UTF-8") from None
-    return parse_csv_rows(text, layout)
+        raise ConfigError(rel, "(file)", "is not valid UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(rel, "(file)", f"cannot be read ({exc.strerror or exc})") from None
 
 
 def _blank(cells: list[str]) -> bool:

@@ -15,6 +15,7 @@ from meter_pipeline.config.errors import (
     require_int,
     require_str,
 )
+from meter_pipeline.config.jsonpath import parse_meter_properties
 from meter_pipeline.grammar import MAX_LEN
 
 FILE = "reference/meters.yaml"
@@ -30,6 +31,10 @@ class Meter:
     required_dimensions: tuple[str, ...] = ()
     unique_dimension: str | None = None
     allow_negative: bool = False
+    #: Where a CloudEvents line's value and dimensions sit in its ``data`` (SPEC §11): JSONPath
+    #: member names (:mod:`meter_pipeline.config.jsonpath`).
+    value_property: tuple[str, ...] | None = None
+    dimension_properties: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def needs_value(self) -> bool:
@@ -120,7 +125,12 @@ def parse_meters(data: dict) -> MetersConfig:
         allow_negative = raw.get("allow_negative", False)
         if not isinstance(allow_negative, bool):
             raise ConfigError(FILE, f"{where}.allow_negative", "must be true or false")
-        meters[name] = Meter(name, aggregation, unit, tuple(dims), unique, allow_negative)
+        value_path, dim_paths = parse_meter_properties(
+            raw, FILE, where, name, aggregation in VALUE_AGGREGATIONS
+        )
+        meters[name] = Meter(
+            name, aggregation, unit, tuple(dims), unique, allow_negative, value_path, dim_paths
+        )
     return MetersConfig(meters, age, tolerance, window)
 
 

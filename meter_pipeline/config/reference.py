@@ -74,4 +74,20 @@ def load_reference(root: str | os.PathLike) -> Reference:
     pricing = parse_pricing(pricing_yaml, meters) if has_pricing else None
     subscriptions = load_customers(root, pricing) if pricing is not None else ()
     sla = load_sla(root) if (root / SLA_FILE).exists() else None
+    _check_fee_services(pricing, sla)
     return Reference(meters, rules, pricing, subscriptions, sla)
+
+
+def _check_fee_services(pricing: PricingConfig | None, sla: SlaConfig | None) -> None:
+    """A platform fee names a service of sla.yaml (else its credits could never be computed)."""
+    if pricing is None or sla is None:
+        return
+    for i, plan in enumerate(pricing.plans.values()):
+        for j, fee in enumerate(plan.platform_fees):
+            if fee.service not in sla.policy.services:
+                raise ConfigError(
+                    PRICING_FILE,
+                    f"plans[{i}].platform_fees[{j}].service",
+                    f"service {fee.service!r} is not a service of {SLA_FILE} "
+                    f"({', '.join(sla.policy.services)}); add it there or fix the name",
+                )

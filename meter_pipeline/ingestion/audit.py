@@ -10,6 +10,7 @@ import polars as pl
 
 from data_contracts import polars_schema
 from data_contracts.ingestion import REASONS, IngestionAudit
+from meter_pipeline.io.landing import NOT_LANDING_NAME
 from meter_pipeline.io.records import LandingFile
 
 
@@ -22,6 +23,7 @@ def build_audit(
     rows_duplicate: int,
     rows_conflicting: int,
     rows_accepted: int,
+    skipped_reasons: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """One row for the day: the four counts, counts per reason, files, skipped, unknown fields."""
     by_reason = Counter(quarantined.get_column("reason").to_list())
@@ -37,6 +39,9 @@ def build_audit(
             {"path": f.path, "bytes": f.bytes, "sha256": f.sha256, "rows": f.rows} for f in files
         ],
         "skipped_files": list(skipped),
+        "skipped_reasons": list(skipped_reasons)
+        if skipped_reasons is not None
+        else [NOT_LANDING_NAME] * len(skipped),
         "unknown_fields": [{"name": name, "rows": n} for name, n in sorted(unknown_fields.items())],
     }
     return pl.DataFrame([row], schema=polars_schema(IngestionAudit))

@@ -63,8 +63,8 @@ def _ingest_day(
     root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules, map_: Map
 ) -> DayWritten:
     root, key = Path(root), day.isoformat()
-    stamp = event_index.landing_stamp(root, day, meters)
-    listing = list_landing(root, event_dir(root, key))
+    listing = list_landing(root, event_dir(root, key), limits=meters.limits)
+    stats = event_index.landing_stats(listing)  # before reading: a later change is then seen
     ctx = context_for(meters, day)
     written, unknown = DayWritten(), Counter()
     files, valids, quarantines = [], [], []
@@ -82,8 +82,11 @@ def _ingest_day(
     valid = pl.concat([pl.DataFrame(schema=VALID_SCHEMA), *valids])
     del valids
     quarantined = pl.concat([empty_frame(CONTRACTS["quarantined_events"]), *quarantines])
+    stamp = event_index.stamp_of(meters, files)  # the SHA-256 of what was read
     with ThreadPoolExecutor(max_workers=1) as pool:  # today's index is written meanwhile
-        index_written = pool.submit(event_index.write_day_index, root, day, day_index(valid), stamp)
+        index_written = pool.submit(
+            event_index.write_day_index, root, day, day_index(valid), stamp, stats
+        )
         history = event_index.load_history(root, day, meters, valid, map_)  # days before today
         clean, duplicates = dedupe_events(valid, history, day)
         del valid, history
@@ -103,6 +106,7 @@ def _ingest_day(
         duplicates.height,
         int(duplicates.get_column("conflict").sum()),
         clean.height,
+        listing.reasons,
     )
     for name, frame in (
         ("quarantined_events", quarantined),

@@ -2,15 +2,22 @@
 
 Day D's dedup depends only on the *validated* rows of days D−window…D−1, never on their dedup
 results, so days can be materialized in any order and in parallel. Each day's index (event_id,
-payload hash of its first valid occurrence) is written when the day is ingested, stamped with a
-fingerprint of the landing folder (names, sizes, mtimes) and of meters.yaml; when a neighbour
-day's index is missing or stale it is rebuilt from that day's landing files.
+payload hash of its first valid occurrence) is written when the day is ingested, stamped with the
+SHA-256 of each landing file (the hashes the landing read computes anyway) and a fingerprint of
+meters.yaml; when a neighbour day's index is missing or stale it is rebuilt from that day's
+landing files. The stamp is content-addressed: a re-delivery with the same size and mtime
+(``cp -p``, ``rsync -t``) is seen. To avoid re-hashing 40 days of files for every day, the index
+also records each file's (size, mtime, ctime, inode); a file whose four values are unchanged keeps
+its recorded hash (ctime cannot be set by a copy tool: any write or replacement changes it), any
+other file is hashed again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -21,49 +28,95 @@ from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.ingestion.parse import INDEX_SCHEMA, day_index, id_hash, parse_files
 from meter_pipeline.ingestion.validate import context_for
 from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import event_dir, fingerprint, iter_event_files, list_landing
+from meter_pipeline.io.landing import LandingListing, event_dir, iter_event_files, list_landing
+from meter_pipeline.io.records import LandingFile
 from meter_pipeline.workers import Map
 
 TABLE = "_event_index"
 #: Bump when what the index holds changes (e.g. the payload digest), so old indexes are rebuilt.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 COLUMN = "landing_date"
+STAMP, STATS = "meter_pipeline.stamp", "meter_pipeline.stats"
 
 
-def _stamp(root: Path, day: dt.date, config: MetersConfig) -> str:
-    listing = list_landing(root, event_dir(root, day.isoformat()))
-    return json.dumps(
-        {"format": INDEX_FORMAT, "landing": fingerprint(listing), "meters": config.fingerprint()}
-    )
+def content_stamp(config: MetersConfig, files: list[list[str]]) -> str:
+    """What an index was built from: ``[path, sha256]`` per landing file, and meters.yaml."""
+    return json.dumps({"format": INDEX_FORMAT, "landing": files, "meters": config.fingerprint()})
 
 
-def write_day_index(root: Path, day: dt.date, index: pl.DataFrame, stamp: str) -> None:
+def stamp_of(config: MetersConfig, files: list[LandingFile]) -> str:
+    """:func:`content_stamp` from the audit entries of the files as read (no second hashing)."""
+    return content_stamp(config, [[f.path, f.sha256] for f in files])
+
+
+def landing_stats(listing: LandingListing) -> str:
+    """``[path, size, mtime, ctime, inode]`` per listed file (taken before the files are read)."""
+    out = []
+    for rel, path, _, _ in listing.files:
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except OSError:
+            out.append([rel, -1, -1, -1, -1])
+            continue
+        out.append([rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+    return json.dumps(out)
+
+
+def write_day_index(
+    root: Path, day: dt.date, index: pl.DataFrame, stamp: str, stats: str | None = None
+) -> None:
+    metadata = {STAMP: stamp} if stats is None else {STAMP: stamp, STATS: stats}
     warehouse.write_partition(
-        root, TABLE, day.isoformat(), index, column=COLUMN, metadata={"meter_pipeline.stamp": stamp}
+        root, TABLE, day.isoformat(), index, column=COLUMN, metadata=metadata
     )
 
 
-def landing_stamp(root: Path, day: dt.date, config: MetersConfig) -> str:
-    return _stamp(root, day, config)
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 24):
+                digest.update(chunk)
+    except OSError:  # as the landing read records an unreadable file
+        return hashlib.sha256(b"").hexdigest()
+    return digest.hexdigest()
+
+
+def current_stamp(
+    config: MetersConfig, listing: LandingListing, stats: str, meta: dict[str, str]
+) -> str:
+    """The content stamp of the landing folder now: recorded hashes for files whose stat is
+    unchanged since the index was written, fresh hashes for the others."""
+    try:
+        recorded_stats = {row[0]: row for row in json.loads(meta.get(STATS, "[]"))}
+        recorded_shas = dict(json.loads(meta.get(STAMP, "{}")).get("landing", []))
+    except (ValueError, TypeError, AttributeError):
+        recorded_stats, recorded_shas = {}, {}
+    files = []
+    for row, (rel, path, _, _) in zip(json.loads(stats), listing.files, strict=True):
+        known = recorded_stats.get(rel) == row and rel in recorded_shas
+        files.append([rel, recorded_shas[rel] if known else _sha256(path)])
+    return content_stamp(config, files)
 
 
 def ensure_day_index(root: Path, day: dt.date, config: MetersConfig, map_: Map = map) -> None:
-    """Make sure day's index exists and matches its landing folder; rebuild it if not."""
-    stamp = _stamp(root, day, config)
+    """Make sure day's index exists and matches its landing files' content; rebuild it if not."""
+    listing = list_landing(root, event_dir(root, day.isoformat()), limits=config.limits)
     meta = warehouse.read_metadata(root, TABLE, day.isoformat(), COLUMN)
-    if meta is not None and meta.get("meter_pipeline.stamp") == stamp:
-        return
-    listing = list_landing(root, event_dir(root, day.isoformat()))
     if meta is None and not listing.files:
         return  # nothing landed that day and nothing indexed: an empty index
+    stats = landing_stats(listing)
+    if meta is not None and meta.get(STAMP) == current_stamp(config, listing, stats, meta):
+        return
     ctx, unknown = context_for(config, day), Counter()
     ids = ["event_id", "payload_hash"]
-    valid = [
-        parsed.valid.select(ids)  # file by file, ids only kept
-        for _, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_)
-    ]
+    files, valid = [], []
+    for info, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_):
+        files.append(info)
+        valid.append(parsed.valid.select(ids))  # file by file, ids only kept
     empty = pl.DataFrame(schema={name: INDEX_SCHEMA[name] for name in ids})
-    write_day_index(root, day, day_index(pl.concat([empty, *valid])), stamp)
+    index = day_index(pl.concat([empty, *valid]))
+    write_day_index(root, day, index, stamp_of(config, files), stats)
 
 
 def load_history(

@@ -15,12 +15,8 @@ from data_contracts import polars_schema
 from data_contracts.base import DIMENSIONS, TIMESTAMP
 from data_contracts.ingestion import EventIndex, QuarantinedEvents, RawEvents, ValidEvents
 from meter_pipeline.ingestion.fast_path import fast_events
-from meter_pipeline.ingestion.validate import (
-    KNOWN_FIELDS,
-    Event,
-    ValidationContext,
-    validate_fields,
-)
+from meter_pipeline.ingestion.formats import KNOWN, form_of, is_jsonl, recognise
+from meter_pipeline.ingestion.validate import Event, ValidationContext, validate_fields
 from meter_pipeline.io.jsonl import parse_json_object
 from meter_pipeline.io.records import LandingFile, RawRow
 from meter_pipeline.workers import Map
@@ -90,8 +86,9 @@ def parse_file(
             "line_number",
             pl.col("text").alias("raw_record"),
         )
+        native = pl.lit(None, dtype=pl.String).alias("source")  # the fast path is native-only
         valid = pl.concat(
-            [valid, fast.select(pl.lit(info.path).alias("source_file"), pl.all())]
+            [valid, fast.select(pl.lit(info.path).alias("source_file"), pl.all(), native)]
         ).sort("line_number")
     else:
         raw, quarantined, valid = _parse_rows(info.path, content, ctx, unknown)
@@ -167,7 +164,9 @@ def _rows(lines: pl.DataFrame) -> list[RawRow]:
 def _parse_rows(
     path: str, rows: list[RawRow], ctx: ValidationContext, unknown: Counter
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The per-row path: each row validated exactly by :func:`validate_fields`."""
+    """The per-row path: each row's form recognised (JSONL lines only) and the row validated
+    exactly by :func:`validate_fields`."""
+    jsonl = is_jsonl(path)
     raw_cols: dict[str, list] = {"line_number": [], "raw_record": []}
     q_cols: dict[str, list] = {"line_number": [], "reason": [], "detail": [], "raw_record": []}
     v_cols: dict[str, list] = {
@@ -180,10 +179,15 @@ def _parse_rows(
         if row.fields is None:
             outcome: Event | tuple[str, str] = ("malformed", row.error or "malformed")
         else:
+            form = form_of(row.fields, jsonl)
             for name, value in row.fields.items():
-                if name not in KNOWN_FIELDS and _is_set(value):
+                if name not in KNOWN[form] and _is_set(value):
                     unknown[name] += 1
-            outcome = validate_fields(row.fields, ctx)
+            line = recognise(row.fields, ctx.meters, form)
+            if isinstance(line, tuple):  # a CloudEvents line of another specversion
+                outcome = line
+            else:
+                outcome = validate_fields(line.fields, ctx, line.type_error)
         if isinstance(outcome, Event):
             v_cols["line_number"].append(row.line_number)
             v_cols["event_id"].append(outcome.event_id)
@@ -191,6 +195,7 @@ def _parse_rows(
             v_cols["meter"].append(outcome.meter)
             v_cols["event_time"].append(outcome.event_time_us)
             v_cols["value"].append(outcome.value)
+            v_cols["source"].append(line.source)
             dims.append(outcome.dimensions)
         else:
             q_cols["line_number"].append(row.line_number)

@@ -111,8 +111,12 @@ def _type_name(value: Any) -> str:
     )
 
 
-def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | Rejection:
-    """One parsed row → an :class:`Event`, or ``(reason, detail)``."""
+def validate_fields(
+    fields: dict[str, Any], ctx: ValidationContext, type_error: str | None = None
+) -> Event | Rejection:
+    """One parsed row → an :class:`Event`, or ``(reason, detail)``. ``type_error``: an
+    ``invalid_type`` found while mapping another form onto these names (see
+    :mod:`meter_pipeline.ingestion.formats`), reported at that reason's place in the order."""
     found = {name: _present(fields, name) for name in _NAMES}
     for name in REQUIRED:
         if not found[name]:
@@ -123,6 +127,8 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
                 "invalid_type",
                 f"{name} is given under both names {found[name][0][0]} and {found[name][1][0]}",
             )
+    if type_error is not None:
+        return "invalid_type", type_error
     ids = {}
     for name in ("event_id", "customer_id", "meter"):
         value = found[name][0][1]
@@ -188,7 +194,7 @@ def validate_fields(fields: dict[str, Any], ctx: ValidationContext) -> Event | R
     elif isinstance(stamp, TzTimestampUs):
         us = int(stamp) if in_range(int(stamp)) else None
         if us is None:
-            return "invalid_timestamp", "timestamp is outside 1970–9999"
+            return "invalid_timestamp", getattr(stamp, "detail", "timestamp is outside 1970–9999")
     else:
         us = epoch_ms_to_us(int(stamp))
         if us is None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import zlib
+import os
+import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,8 +13,10 @@ import polars as pl
 
 from meter_pipeline.io.csvfile import UnreadableFile, read_csv
 from meter_pipeline.io.jsonl import jsonl_lines, read_jsonl
-from meter_pipeline.io.parquetfile import read_parquet
+from meter_pipeline.io.limits import LimitExceeded, Limits
+from meter_pipeline.io.parquetfile import check_parquet_footer, read_parquet
 from meter_pipeline.io.records import LandingFile, RawRow
+from meter_pipeline.io.safe_read import line_too_long, read_capped
 
 Reader = Callable[[bytes], Iterator[RawRow]]
 
@@ -44,29 +45,71 @@ def format_of(name: str, formats: dict[str, tuple[Reader, bool]]) -> tuple[Reade
     return None
 
 
+#: Why an entry of a landing folder is not read (``skipped_reasons`` of the audit).
+NOT_LANDING_NAME = "not a landing file name"
+SUB_FOLDER = "sub-folder"
+LINK = "symbolic link (not followed)"
+SPECIAL = "not a regular file"
+BAD_NAME = "name is not valid UTF-8 (listed escaped)"
+OUTSIDE = "folder is outside the data root (a link)"
+
+
 @dataclass
 class LandingListing:
-    """What is in a landing folder: files to read (in byte order of path) and skipped paths."""
+    """What is in a landing folder: files to read (in byte order of path), skipped paths and,
+    in the same order, why each was skipped; ``limits`` bound what reading them may cost."""
 
     files: list[tuple[str, Path, Reader, bool]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+
+    def skip(self, rel: str, reason: str) -> None:
+        self.skipped.append(rel)
+        self.reasons.append(reason)
+
+
+def _skip_reason(entry: os.DirEntry, formats: dict[str, tuple[Reader, bool]]) -> str | None:
+    """Why a folder entry is not read, or None for a regular file with a landing file name.
+    Links are never followed, whatever they point to."""
+    mode = entry.stat(follow_symlinks=False).st_mode
+    if stat.S_ISLNK(mode):
+        return LINK
+    if stat.S_ISDIR(mode):
+        return SUB_FOLDER
+    if not stat.S_ISREG(mode):
+        return SPECIAL
+    return None if format_of(entry.name, formats) else NOT_LANDING_NAME
 
 
 def list_landing(
-    root: Path, folder: Path, formats: dict[str, tuple[Reader, bool]] = EVENT_FORMATS
+    root: Path,
+    folder: Path,
+    formats: dict[str, tuple[Reader, bool]] = EVENT_FORMATS,
+    limits: Limits | None = None,
 ) -> LandingListing:
-    """List a landing folder. Paths are relative to the data root, with ``/`` separators."""
-    listing = LandingListing()
+    """List a landing folder. Paths are relative to the data root, with ``/`` separators; a
+    name that is not valid UTF-8 is skipped and listed with ``\\xNN`` escapes."""
+    listing = LandingListing(limits=limits or Limits())
+    root, folder = Path(root), Path(folder)
     if not folder.is_dir():
         return listing
-    entries = sorted(folder.iterdir(), key=lambda p: p.name.encode("utf-8", "surrogateescape"))
+    rel_folder = folder.relative_to(root).as_posix()
+    if not folder.resolve().is_relative_to(root.resolve()):
+        listing.skip(rel_folder, OUTSIDE)
+        return listing
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda e: os.fsencode(e.name))
     for entry in entries:
-        rel = entry.relative_to(root).as_posix()
-        spec = format_of(entry.name, formats) if entry.is_file() else None
-        if spec is None:
-            listing.skipped.append(rel)
+        raw = os.fsencode(entry.name)
+        name = raw.decode("utf-8", "backslashreplace")
+        rel = f"{rel_folder}/{name}"
+        reason = BAD_NAME if name != entry.name else _skip_reason(entry, formats)
+        spec = format_of(entry.name, formats) if reason is None else None
+        if spec is not None:
+            listing.files.append((rel, Path(entry.path), *spec))
         else:
-            listing.files.append((rel, entry, *spec))
+            listing.skip(rel, reason)
     return listing
 
 
@@ -80,11 +123,11 @@ def fingerprint(listing: LandingListing) -> list[list]:
 
 
 def read_event_file(
-    rel: str, path: Path, reader: Reader, gzipped: bool
+    rel: str, path: Path, reader: Reader, gzipped: bool, limits: Limits | None = None
 ) -> tuple[LandingFile, list[RawRow] | pl.DataFrame]:
     """Like :func:`read_landing_file`, but a readable JSONL file comes back as a frame of its
     lines, for the vectorised fast path."""
-    info, data = _open(rel, path, gzipped)
+    info, data = _open(rel, path, reader, gzipped, limits or Limits())
     if reader is not read_jsonl or isinstance(data, RawRow):
         return _rows(info, data, reader)
     lines = jsonl_lines(data)
@@ -100,33 +143,71 @@ def iter_event_files(
     """:func:`read_event_file` of every listed file, in listing order; the next file is read in
     the background while the caller works on the current one (reading, hashing and splitting
     lines release the GIL), so at most two files are in memory."""
+    budget = DayBudget(listing.limits)
     with ThreadPoolExecutor(max_workers=1) as pool:
         ahead = None
         for entry in listing.files:
-            future = pool.submit(read_event_file, *entry)
+            future = pool.submit(read_event_file, *entry, listing.limits)
             if ahead is not None:
-                yield ahead.result()
+                yield budget.admit(*ahead.result())
             ahead = future
         if ahead is not None:
-            yield ahead.result()
+            yield budget.admit(*ahead.result())
+
+
+class DayBudget:
+    """``max_day_bytes``: files are admitted in path order while the decompressed bytes of the
+    admitted files stay within the limit; a file that would pass it is one malformed row (a later,
+    smaller file may still fit). Decided in listing order, so the outcome never depends on
+    timing."""
+
+    def __init__(self, limits: Limits):
+        self.limits, self.used = limits, 0
+
+    def admit(self, info: LandingFile, rows: list[RawRow] | pl.DataFrame):
+        if self.used + info.content_bytes <= self.limits.max_day_bytes:
+            self.used += info.content_bytes
+            return info, rows
+        what = f"the day's decompressed bytes with this file ({self.used + info.content_bytes})"
+        error = LimitExceeded("max_day_bytes", self.limits.max_day_bytes, what)
+        info.rows = 1
+        return info, [RawRow(0, None, None, str(error))]
 
 
 def read_landing_file(
-    rel: str, path: Path, reader: Reader, gzipped: bool
+    rel: str, path: Path, reader: Reader, gzipped: bool, limits: Limits | None = None
 ) -> tuple[LandingFile, list[RawRow]]:
     """Read one file whole. A file that cannot be read at all is one malformed row, line 0."""
-    info, data = _open(rel, path, gzipped)
+    info, data = _open(rel, path, reader, gzipped, limits or Limits())
     return _rows(info, data, reader)
 
 
-def _open(rel: str, path: Path, gzipped: bool) -> tuple[LandingFile, bytes | RawRow]:
-    """The file's audit entry and its (decompressed) bytes, or the malformed row it becomes."""
-    data = path.read_bytes()
-    info = LandingFile(rel, len(data), hashlib.sha256(data).hexdigest())
-    try:
-        return info, gzip.decompress(data) if gzipped and data else data
-    except (OSError, EOFError, zlib.error) as exc:
-        return info, RawRow(0, None, None, f"file cannot be decompressed ({exc})")
+def _open(
+    rel: str, path: Path, reader: Reader, gzipped: bool, limits: Limits
+) -> tuple[LandingFile, bytes | RawRow]:
+    """The file's audit entry and its (decompressed) bytes, or the malformed row it becomes:
+    a file that is not a regular file (any more), cannot be read or decompressed, or breaks a
+    limit (:mod:`meter_pipeline.io.limits`)."""
+    found = read_capped(path, gzipped, limits)
+    info = LandingFile(rel, found.size, found.sha256)
+    data, error = found.data, found.error
+    if data is not None and error is None:
+        info.content_bytes = len(data)
+        try:
+            _check_limits(data, reader, limits)
+        except LimitExceeded as exc:
+            error = exc
+    if error is not None:
+        return info, RawRow(0, None, None, str(error))
+    assert data is not None
+    return info, data
+
+
+def _check_limits(data: bytes, reader: Reader, limits: Limits) -> None:
+    if reader is read_parquet:
+        check_parquet_footer(data, limits)
+    elif len(data) > limits.max_line_bytes and line_too_long(data, limits.max_line_bytes):
+        raise LimitExceeded("max_line_bytes", limits.max_line_bytes, "a line")
 
 
 def _rows(

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from meter_pipeline.io.csvfile import DIM_PREFIX, UnreadableFile, merge_dimension_columns
 from meter_pipeline.io.jsonl import parse_json_object
+from meter_pipeline.io.limits import LimitExceeded, Limits
 from meter_pipeline.io.records import BadType, ParquetInt, RawRow, TzTimestampUs
 
 
@@ -70,10 +71,38 @@ def _raw_table(table: pa.Table) -> pa.Table:
     return table
 
 
+def check_parquet_footer(data: bytes, limits: Limits) -> None:
+    """Refuse, from the footer alone and before any data is decoded, a file that declares more
+    rows than its size allows or more bytes than ``max_file_bytes`` (a small file can declare
+    millions of rows). A footer that cannot be read is left to :func:`read_parquet`."""
+    try:
+        meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+    except Exception:  # unreadable: read_parquet makes it one malformed row
+        return
+    allowed = limits.parquet_rows(len(data))
+    if meta.num_rows > allowed:
+        what = f"the {meta.num_rows} rows declared by a file of {len(data)} bytes"
+        name = "max_parquet_rows_per_kib"
+        if allowed == limits.max_parquet_rows:
+            name = "max_parquet_rows"
+        raise LimitExceeded(name, getattr(limits, name), what)
+    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if size > limits.max_file_bytes:
+        raise LimitExceeded("max_file_bytes", limits.max_file_bytes, f"the {size} bytes declared")
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns (pandas ``category``, many writers) as their plain values."""
+    for i, column in enumerate(table.columns):
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(i, table.field(i).name, column.cast(column.type.value_type))
+    return table
+
+
 def read_parquet(data: bytes) -> Iterator[RawRow]:
     """Yield one row per Parquet row, numbered row index + 1."""
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = _decoded(pq.read_table(pa.BufferReader(data)))
     except Exception as exc:  # any failure to decode is an unreadable file
         raise UnreadableFile(f"not a readable Parquet file ({exc})") from None
     names = table.column_names

@@ -59,3 +59,5 @@ class LandingFile:
     bytes: int
     sha256: str
     rows: int = 0
+    #: Bytes after decompression (not in the audit; counted against ``max_day_bytes``).
+    content_bytes: int = 0
