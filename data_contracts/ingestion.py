@@ -161,7 +161,13 @@ class IngestionAudit(Contract):
         "sha256, rows (1 for an unreadable file)."
     )
     skipped_files: pl.List(pl.String) = pa.Field(
-        description="Paths not read: other names, names starting with . or _, sub-folders."
+        description="Paths not read: other names, names starting with . or _, sub-folders, "
+        "links, special files, names not valid UTF-8 (escaped as \\xNN)."
+    )
+    skipped_reasons: pl.List(pl.String) = pa.Field(
+        description="Why each path of skipped_files was not read, in the same order: "
+        "not a landing file name, sub-folder, symbolic link (not followed), not a regular "
+        "file, name is not valid UTF-8 (listed escaped), folder is outside the data root."
     )
     unknown_fields: pl.List(UNKNOWN_FIELD) = pa.Field(
         description="Fields not in the event schema, with the rows carrying a value."

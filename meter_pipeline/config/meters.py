@@ -16,7 +16,9 @@ from meter_pipeline.config.errors import (
     require_str,
 )
 from meter_pipeline.config.jsonpath import parse_meter_properties
+from meter_pipeline.config.limits import parse_limits
 from meter_pipeline.grammar import MAX_LEN
+from meter_pipeline.io.limits import Limits
 
 FILE = "reference/meters.yaml"
 AGGREGATIONS = ("count", "sum", "max", "latest", "unique_count")
@@ -53,6 +55,8 @@ class MetersConfig:
     max_event_age_days: int = 35
     future_tolerance_us: int = 3_600_000_000
     dedup_window_days: int = 40
+    #: Ingestion limits (``limits:``); part of the fingerprint, as they decide what loads.
+    limits: Limits = field(default_factory=Limits)
 
     def fingerprint(self) -> str:
         """A stable digest of everything that decides whether an event is valid."""
@@ -60,7 +64,7 @@ class MetersConfig:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-_TOP = {"max_event_age_days", "future_tolerance", "dedup_window_days", "meters"}
+_TOP = {"max_event_age_days", "future_tolerance", "dedup_window_days", "meters", "limits"}
 _METER = {
     "name",
     "aggregation",
@@ -131,7 +135,7 @@ def parse_meters(data: dict) -> MetersConfig:
         meters[name] = Meter(
             name, aggregation, unit, tuple(dims), unique, allow_negative, value_path, dim_paths
         )
-    return MetersConfig(meters, age, tolerance, window)
+    return MetersConfig(meters, age, tolerance, window, parse_limits(data.get("limits"), FILE))
 
 
 def load_meters(root: str | Path) -> MetersConfig:

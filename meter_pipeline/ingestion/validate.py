@@ -196,9 +196,12 @@ def validate_fields(
         if us is None:
             return "invalid_timestamp", getattr(stamp, "detail", "timestamp is outside 1970–9999")
     else:
-        us = epoch_ms_to_us(int(stamp))
+        us = epoch_ms_to_us(stamp)
         if us is None:
-            return "invalid_timestamp", f"epoch milliseconds {int(stamp)} are outside 1970–9999"
+            return (
+                "invalid_timestamp",
+                f"epoch milliseconds {_short_int(stamp)} are outside 1970–9999",
+            )
     if us < ctx.oldest_us:
         return "too_old", "event time is older than max_event_age_days before the landing date"
     if us >= ctx.future_us:
@@ -224,6 +227,12 @@ def validate_fields(
     return Event(
         ids["event_id"], ids["customer_id"], meter.name, us, value, tuple(sorted(dims.items()))
     )
+
+
+def _short_int(value: int | str) -> str:
+    """An integer's text for a detail, cut short (a huge token is never converted to int)."""
+    text = str.__str__(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else f"{text[:37]}… ({len(text)} digits)"
 
 
 def _short(value: Decimal) -> str:
