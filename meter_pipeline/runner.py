@@ -4,25 +4,35 @@ The monitoring partition of the day before start runs first (so the first month 
 day's early probe exports), then the daily partitions of [start, end] as one ranged run (each
 asset loops over the days in date order), then every monthly partition whose last landing day
 is ≤ end and whose month is ≥ the start's month, as one ranged run in month order (SPEC §9).
+
+A month closes only over landing days that ingested completely
+(:mod:`meter_pipeline.ingestion.completeness`): when a day the month reads is incomplete (its
+daily step failed, or it was never ingested though files landed), that month and every later
+one (each month reads the previous month's credit ledger) are not closed, and the run says which
+day blocked which month. Fix the day, re-run it, then close the month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from meter_pipeline.calendar import closed_periods, day_keys, days_between
+from meter_pipeline.calendar import closed_periods, day_keys, days_between, period_landing_days
 from meter_pipeline.config.reference import Reference, load_reference
 from meter_pipeline.definitions import build_definitions
+from meter_pipeline.ingestion.completeness import incomplete_days
 from meter_pipeline.io import warehouse
+from meter_pipeline.operator_errors import explain
 
-#: Keep Dagster's per-event console log out of the CLI's output (it is in the instance).
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+#: Keep Dagster's per-event console log out of the CLI's output (it is in the instance); a
+#: failed step is said in one or two lines by :func:`_run` (``--debug``: Dagster's own log).
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+DEBUG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,11 @@ class Backfill:
 class BackfillResult:
     failed: list[str] = field(default_factory=list)
     runs: int = 0
+    #: Months not closed, with the landing day that blocked each.
+    blocked: dict[str, str] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)
+    #: Dagster's own console log (with stack traces) instead of one line per failed step.
+    debug: bool = False
 
     @property
     def ok(self) -> bool:
@@ -57,15 +72,18 @@ def _run(
     instance: dg.DagsterInstance,
     result: BackfillResult,
     echo: Callable[[str], None],
+    extra_tags: Mapping[str, str] | None = None,
 ) -> None:
     """One run of ``job`` over the partition range [first, last] (assets loop over it)."""
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    tags.update(extra_tags or {})
+    config = DEBUG if result.debug else QUIET
     run = job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
+        instance=instance, raise_on_error=False, run_config=config, tags=tags
     )
     result.runs += 1
-    failed_checks = [
-        evaluation.check_name
+    failed_checks = [  # one evaluation per check and partition: name the partitions
+        f"{evaluation.check_name} {evaluation.partition or ''}".strip()
         for evaluation in run.get_asset_check_evaluations()
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     ]
@@ -74,6 +92,12 @@ def _run(
         result.failed.append(label)
         why = ", ".join(failed_checks) or "a step failed"
         echo(f"{job.name} {label}: FAILED ({why})")
+        for event in run.get_step_failure_events():
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause  # the user code's own error, not Dagster's wrapper
+            if error is not None:
+                echo(f"  {event.step_key}: {explain(error.message.strip())}")
 
 
 def run_backfill(
@@ -81,17 +105,28 @@ def run_backfill(
     instance: dg.DagsterInstance,
     echo: Callable[[str], None] = print,
     reference: Reference | None = None,
+    tags: Mapping[str, str] | None = None,
+    debug: bool = False,
 ) -> BackfillResult:
     """Daily partitions of [start, end] in one ranged run (plus the monitoring day before
     start), then the closed months in one ranged run; prints what each day and month gave.
     ``reference``: the root's reference as already loaded (else it is loaded here); each run
-    loads its own once, so a file edited meanwhile can never mix two configurations in a run."""
+    loads its own once, so a file edited meanwhile can never mix two configurations in a run.
+    ``tags``: added to every run (the CLI names its command and arguments)."""
     defs = build_definitions(str(backfill.root))
-    result = BackfillResult()
+    result = BackfillResult(debug=debug)
     day_before = (backfill.start - dt.timedelta(days=1)).isoformat()
-    _run(defs.resolve_job_def("daily_monitoring"), day_before, day_before, instance, result, echo)
+    _run(
+        defs.resolve_job_def("daily_monitoring"),
+        day_before,
+        day_before,
+        instance,
+        result,
+        echo,
+        tags,
+    )
     days = backfill.days()
-    _run(defs.resolve_job_def("daily_ingestion"), days[0], days[-1], instance, result, echo)
+    _run(defs.resolve_job_def("daily_ingestion"), days[0], days[-1], instance, result, echo, tags)
     audit = warehouse.scan_partitions(backfill.root, "ingestion_audit", days).collect()
     echo(f"{'landing_date':<12} {'read':>8} {'accepted':>9} {'duplicate':>9} {'quarantined':>11}")
     for row in audit.sort("landing_date").iter_rows(named=True):
@@ -104,9 +139,22 @@ def run_backfill(
         echo("no reference/pricing.yaml: monthly billing skipped")
         return result
     periods = closed_periods(backfill.start, backfill.end, reference.grace_days)
+    periods = _closable(backfill.root, periods, reference, set(days), result, echo)
     if not periods:
         return result
-    _run(defs.resolve_job_def("monthly_close"), periods[0], periods[-1], instance, result, echo)
+    failures = len(result.failed)
+    _run(
+        defs.resolve_job_def("monthly_close"),
+        periods[0],
+        periods[-1],
+        instance,
+        result,
+        echo,
+        tags,
+    )
+    if len(result.failed) > failures:
+        return result  # the close failed: no month of it is reported as closed
+    result.closed = periods
     invoices = warehouse.scan_partitions(backfill.root, "invoices", periods).collect()
     for period in periods:
         month = invoices.filter(pl.col("billing_period") == period)
@@ -114,3 +162,34 @@ def run_backfill(
         money = ", ".join(f"{c} {t}" for c, t in totals.iter_rows()) or "no invoices"
         echo(f"{period:<12} {month.height} invoices: {money}")
     return result
+
+
+def _closable(
+    root: Path,
+    periods: list[str],
+    reference: Reference,
+    ran: set[str],
+    result: BackfillResult,
+    echo: Callable[[str], None],
+) -> list[str]:
+    """The leading months whose landing days are all complete; the first blocked month and every
+    later one are recorded in ``result.blocked`` (and ``result.failed``) and printed."""
+    tolerance = reference.meters.future_tolerance_us
+    for i, period in enumerate(periods):
+        days = period_landing_days(period, reference.grace_days, tolerance)
+        bad = incomplete_days(root, days, ran)
+        if not bad:
+            continue
+        day, why = next(iter(bad.items()))
+        for later in periods[i:]:
+            result.blocked[later] = day
+            result.failed.append(later)
+        echo(
+            f"monthly_close {period}: NOT CLOSED: landing day {day} {why}. Fix the day, re-run "
+            f"it (meter-pipeline backfill --start {day} --end {day}), then close the month "
+            "(a backfill whose end is on or after its last landing day)."
+        )
+        if len(periods) > i + 1:
+            echo(f"monthly_close {', '.join(periods[i + 1 :])}: NOT CLOSED (after {period})")
+        return periods[:i]
+    return periods

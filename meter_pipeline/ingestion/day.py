@@ -63,6 +63,9 @@ def _ingest_day(
     root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules, map_: Map
 ) -> DayWritten:
     root, key = Path(root), day.isoformat()
+    # No audit while the day is being written: a failure or kill half-way leaves the day
+    # incomplete (no month closes over it) until it is re-run; the audit is written last.
+    warehouse.remove_partition(root, "ingestion_audit", key)
     listing = list_landing(root, event_dir(root, key), limits=meters.limits)
     stats = event_index.landing_stats(listing)  # before reading: a later change is then seen
     ctx = context_for(meters, day)

@@ -4,11 +4,21 @@
 folder name (the Hive convention), not in the file. A partition is one file, written aside
 under a hidden name and moved into place with ``os.replace``: a reader sees the old file or
 the new one, never a mix, and a writer killed half-way leaves the old partition intact.
+
+Ownership: a writer holds an exclusive ``flock`` on ``<table>/.<column>=<key>.lock`` (beside the
+partition folder, so the folder holds only its Parquet file) from the moment it
+creates its temporary file until it has moved it into place. Holding the lock, it sweeps the
+temporary files of killed writers (a live writer always holds the lock, so none of its files is
+ever deleted). A second writer of the same partition waits up to :data:`LOCK_WAIT_S` seconds
+and then fails with :class:`PartitionBusy` ("partition … is being written by another run").
+The kernel drops the lock when a process dies, so a killed run never leaves a stale lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,6 +30,18 @@ import pyarrow.parquet as pq
 from data_contracts import CONTRACTS, PARTITION_COLUMN, polars_schema
 
 PART_FILE = "part-0.parquet"
+#: How long a writer waits for another run's write of the same partition to finish.
+LOCK_WAIT_S = 60.0
+
+
+class PartitionBusy(RuntimeError):
+    """Another run is writing the same partition right now."""
+
+    def __init__(self, folder: Path):
+        super().__init__(
+            f"partition {folder} is being written by another run; wait for that run to finish "
+            "and re-run this one"
+        )
 
 
 def table_dir(root: str | Path, table: str) -> Path:
@@ -31,9 +53,25 @@ def partition_dir(root: str | Path, table: str, key: str, column: str | None = N
     return table_dir(root, table) / f"{column}={key}"
 
 
-def _aside(folder: Path) -> Path:
-    """A new hidden temporary path in ``folder`` (leftovers of killed writers swept first)."""
+def _lock(folder: Path, wait_s: float | None = None) -> int:
+    """Take the partition's write lock (a file descriptor to close to release it)."""
     folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder.parent / f".{folder.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + (LOCK_WAIT_S if wait_s is None else wait_s)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise PartitionBusy(folder) from None
+            time.sleep(0.05)
+
+
+def _aside(folder: Path) -> Path:
+    """A new hidden temporary path in ``folder``; the caller holds the partition's lock, so
+    every other temporary file there is a killed writer's leftover and is swept."""
     for stale in folder.glob(f".{PART_FILE}.*.tmp"):
         stale.unlink(missing_ok=True)
     return folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
@@ -50,12 +88,16 @@ def _commit(tmp: Path, folder: Path) -> None:
 def _replaced_atomically(folder: Path) -> Iterator[Path]:
     """A temporary path that replaces the partition file when the block ends without an error
     and is removed otherwise (the old partition stays as it was)."""
-    tmp = _aside(folder)
+    lock = _lock(folder)
     try:
-        yield tmp
-        _commit(tmp, folder)
+        tmp = _aside(folder)
+        try:
+            yield tmp
+            _commit(tmp, folder)
+        finally:
+            tmp.unlink(missing_ok=True)
     finally:
-        tmp.unlink(missing_ok=True)
+        os.close(lock)
 
 
 class PartitionWriter:
@@ -83,6 +125,7 @@ class PartitionWriter:
         self.writer: pq.ParquetWriter | None = None
 
     def __enter__(self) -> PartitionWriter:
+        self.lock = _lock(self.folder)
         self.tmp = _aside(self.folder)
         return self
 
@@ -106,9 +149,12 @@ class PartitionWriter:
                 self.writer = None
                 _commit(self.tmp, self.folder)
         finally:
-            if self.writer is not None:
-                self.writer.close()
-            self.tmp.unlink(missing_ok=True)
+            try:
+                if self.writer is not None:
+                    self.writer.close()
+                self.tmp.unlink(missing_ok=True)
+            finally:
+                os.close(self.lock)
 
 
 def write_partition(
@@ -128,6 +174,18 @@ def write_partition(
     with _replaced_atomically(folder) as tmp:
         frame.write_parquet(tmp, compression="zstd", metadata=metadata)
     return folder / PART_FILE
+
+
+def remove_partition(root: str | Path, table: str, key: str, column: str | None = None) -> None:
+    """Remove one partition's file (under the partition's lock); nothing when there is none."""
+    folder = partition_dir(root, table, key, column)
+    if not folder.is_dir():
+        return
+    lock = _lock(folder)
+    try:
+        (folder / PART_FILE).unlink(missing_ok=True)
+    finally:
+        os.close(lock)
 
 
 def read_metadata(
