@@ -140,3 +140,55 @@ class CloseChecks:
             passed=self.mismatched == 0,
             metadata={"mismatched": self.mismatched},
         )
+
+
+# --- Alerts (SPEC §10) -----------------------------------------------------------------------
+
+ALERTS_REPORTED = dg.AssetCheckSpec(
+    "usage_alerts_reported",
+    asset="usage_alerts",
+    description="Warns when a usage or cost alert of reference/alerts.csv first crossed its "
+    "threshold on a landing day of the run (the alerts are listed in the metadata).",
+)
+ALERTS_DELIVERED = dg.AssetCheckSpec(
+    "usage_alerts_delivered",
+    asset="usage_alerts",
+    description="Warns when an alert could not be POSTed to ALERT_WEBHOOK_URL after its retries "
+    "(it is recorded in warehouse/_alert_deliveries/ and retried by the next run).",
+)
+
+
+def describe_alert(row: Mapping) -> str:
+    """One alert in words: ``2026-09 acme usage api_calls ≥ 1000: 1200 (landed 2026-09-14)``."""
+    what = row["meter"] if row["threshold_kind"] == "usage" else row["currency"]
+    return (
+        f"{row['billing_period']} {row['customer_id']} {row['threshold_kind']} {what} "
+        f"≥ {row['threshold'].normalize():f}: {row['value'].normalize():f} "
+        f"(landed {row['landing_date']})"
+    )
+
+
+def usage_alerts_reported(listed: list[str]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=ALERTS_REPORTED.name,
+        asset_key=ALERTS_REPORTED.asset_key,
+        passed=not listed,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"alerts": len(listed), "first": "; ".join(listed[:10]) or "none"},
+    )
+
+
+def alerts_delivered(configured: bool, outcomes: list) -> dg.AssetCheckResult:
+    failed = [o for o in outcomes if o.status == "failed"]
+    return dg.AssetCheckResult(
+        check_name=ALERTS_DELIVERED.name,
+        asset_key=ALERTS_DELIVERED.asset_key,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "webhook": "configured" if configured else "not configured",
+            "sent": len(outcomes),
+            "failed": len(failed),
+            "errors": "; ".join(f"{o.alert_id[:12]}: {o.error}" for o in failed[:5]) or "none",
+        },
+    )

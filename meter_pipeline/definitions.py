@@ -9,6 +9,7 @@ import dagster as dg
 # Backfill policies and partition mappings we rely on are marked beta in this Dagster release.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
+from meter_pipeline.assets.alerts import usage_alerts
 from meter_pipeline.assets.billing import invoice_period, usage_of_period
 from meter_pipeline.assets.ingestion import daily_usage, ingest_landing_day
 from meter_pipeline.assets.sla import monitor_landing_day, uptime
@@ -29,6 +30,7 @@ def build_definitions(root: str | None = None) -> dg.Definitions:
         assets=[
             ingest_landing_day,
             daily_usage,
+            usage_alerts,
             monitor_landing_day,
             usage_of_period,
             uptime,

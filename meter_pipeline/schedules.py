@@ -12,9 +12,9 @@ from meter_pipeline.resources import DataRoot
 
 daily_job = dg.define_asset_job(
     "daily_ingestion",
-    selection=dg.AssetSelection.groups("ingestion", "monitoring"),
+    selection=dg.AssetSelection.groups("ingestion", "monitoring", "alerts"),
     description="Ingest one landing day: validate, deduplicate, audit and aggregate daily usage; "
-    "read the day's monitoring exports into probe minutes.",
+    "read the day's monitoring exports into probe minutes; evaluate usage and cost alerts.",
 )
 
 daily_schedule = dg.build_schedule_from_partitioned_job(

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from meter_pipeline.config.alerts import Alert, load_alerts
 from meter_pipeline.config.customers import Subscription, load_customers
 from meter_pipeline.config.errors import ConfigError, read_yaml
 from meter_pipeline.config.meters import MetersConfig, load_meters
@@ -46,6 +47,8 @@ class Reference:
     pricing: PricingConfig | None = None
     subscriptions: tuple[Subscription, ...] = ()
     sla: SlaConfig | None = None
+    #: reference/alerts.csv (SPEC §10); empty when the file does not exist.
+    alerts: tuple[Alert, ...] = ()
 
     @property
     def grace_days(self) -> int:
@@ -75,7 +78,8 @@ def load_reference(root: str | os.PathLike) -> Reference:
     subscriptions = load_customers(root, pricing) if pricing is not None else ()
     sla = load_sla(root) if (root / SLA_FILE).exists() else None
     _check_fee_services(pricing, sla)
-    return Reference(meters, rules, pricing, subscriptions, sla)
+    alerts = load_alerts(root, meters)
+    return Reference(meters, rules, pricing, subscriptions, sla, alerts)
 
 
 def _check_fee_services(pricing: PricingConfig | None, sla: SlaConfig | None) -> None:

@@ -39,6 +39,7 @@ def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
         "duplicate_events",
         "ingestion_audit",
         "daily_usage",
+        "usage_alerts",
         "probe_results",
         "probe_minutes",
         "period_usage",

@@ -1,0 +1,114 @@
+"""The daily ``usage_alerts`` asset (SPEC §10): alerts first crossed on each landing day, listed in
+the run's metadata and a warning check, and POSTed to ``ALERT_WEBHOOK_URL`` when it is set."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from data_contracts import CONTRACTS, empty_frame
+from meter_pipeline import checks
+from meter_pipeline.assets.common import SINGLE_RUN, table_spec, write_table
+from meter_pipeline.billing.alerts import alert_customers, crossed_on, evaluated_periods
+from meter_pipeline.calendar import period_landing_days
+from meter_pipeline.config.reference import Reference
+from meter_pipeline.io import warehouse, webhook
+from meter_pipeline.partitions import daily_partitions
+from meter_pipeline.resources import DataRoot
+
+GROUP = "alerts"
+URL_ENV, SECRET_ENV = "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET"
+BACKOFF_ENV = "ALERT_WEBHOOK_BACKOFF_SECONDS"
+
+
+class DayCache:
+    """Clean events of the alerted customers per landing day, read once per run (a ranged run
+    reads each day once, however many later days evaluate it)."""
+
+    def __init__(self, root: Path, customers: list[str]):
+        self.root, self.customers, self.days = root, customers, {}
+
+    def get(self, key: str) -> pl.DataFrame:
+        if key not in self.days:
+            self.days[key] = (
+                warehouse.scan_partitions(self.root, "clean_events", [key])
+                .filter(pl.col("customer_id").is_in(self.customers))
+                .collect()
+            )
+        return self.days[key]
+
+    def forget_before(self, key: str) -> None:
+        for old in [k for k in self.days if k < key]:
+            del self.days[old]
+
+
+def alerts_of_day(cache: DayCache, day: dt.date, ref: Reference) -> pl.DataFrame:
+    """The usage_alerts partition of ``day``: every evaluated period's alerts that cross on it."""
+    frames = []
+    for period in evaluated_periods(day, ref.grace_days):
+        keys = period_landing_days(period, ref.grace_days, ref.meters.future_tolerance_us)
+        days = [
+            (dt.date.fromisoformat(k), cache.get(k).filter(pl.col("billing_period") == period))
+            for k in keys
+            if k <= day.isoformat()
+        ]
+        frames.append(crossed_on(period, day, days, ref.alerts, ref))
+    return pl.concat(frames)
+
+
+def webhook_from_env() -> webhook.Webhook | None:
+    url = os.environ.get(URL_ENV)
+    if not url:
+        return None
+    backoff = float(os.environ.get(BACKOFF_ENV) or 1.0)
+    return webhook.Webhook(url, os.environ.get(SECRET_ENV) or None, backoff=backoff)
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=SINGLE_RUN,
+    deps=["clean_events"],
+    check_specs=[checks.ALERTS_REPORTED, checks.ALERTS_DELIVERED],
+    **table_spec("usage_alerts", GROUP),
+)
+def usage_alerts(context: dg.AssetExecutionContext, data_root: DataRoot):
+    """Usage and cost alerts first crossed on each landing day (SPEC §10)."""
+    ref, root = data_root.reference(), data_root.path()
+    cache, fired = DayCache(root, alert_customers(ref.alerts)), []
+    for key in sorted(context.partition_keys):
+        day = dt.date.fromisoformat(key)
+        frame = alerts_of_day(cache, day, ref) if ref.alerts else empty()
+        rows = write_table(root, "usage_alerts", key, frame).to_dicts()
+        fired += rows
+        listed = [checks.describe_alert(row) for row in rows]
+        context.add_asset_metadata(
+            {"dagster/row_count": len(rows), "alerts": dg.MetadataValue.json(listed)},
+            partition_key=key,
+        )
+        cache.forget_before((day - dt.timedelta(days=62 + ref.grace_days)).isoformat())
+    hook, outcomes = webhook_from_env(), []
+    if hook is not None:
+        bodies = {row["alert_id"]: webhook.alert_body(row) for row in fired}
+        outcomes = webhook.deliver(root, hook, bodies)
+        context.log.info(f"alert webhook {webhook.redact_url(hook.url)}: {len(outcomes)} sent")
+    listed = [checks.describe_alert(row) for row in fired]
+    return dg.MaterializeResult(
+        metadata={"webhook": webhook_state(hook, outcomes)},
+        check_results=[
+            checks.usage_alerts_reported(listed),
+            checks.alerts_delivered(hook is not None, outcomes),
+        ],
+    )
+
+
+def empty() -> pl.DataFrame:
+    return empty_frame(CONTRACTS["usage_alerts"])
+
+
+def webhook_state(hook: webhook.Webhook | None, outcomes: list[webhook.Outcome]) -> str:
+    if hook is None:
+        return f"not configured ({URL_ENV} is not set)"
+    failed = sum(o.status == "failed" for o in outcomes)
+    return f"{webhook.redact_url(hook.url)}: {len(outcomes) - failed} delivered, {failed} failed"
