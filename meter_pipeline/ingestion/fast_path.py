@@ -190,6 +190,8 @@ def fast_events(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
             pl.col("event_us").is_between(
                 max(ctx.oldest_us, 0), min(ctx.future_us, MAX_US), closed="left"
             ),
+            stamp.str.starts_with('"') | (stamp.str.len_chars() <= ctx.max_number_chars),
+            ~needs | (pl.col("value_text").str.len_chars() <= ctx.max_number_chars),
             ~needs
             | (
                 pl.col("value_text").str.contains(_PLAIN_DECIMAL).fill_null(False)

@@ -52,6 +52,8 @@ class ValidationContext:
     meters: dict[str, Meter]
     oldest_us: int  # landing_date − max_event_age_days, 00:00 UTC
     future_us: int  # landing_date + 1 day + future_tolerance
+    #: ``limits.max_number_chars``: the longest value or integer timestamp token.
+    max_number_chars: int = 100
 
 
 def context_for(config: MetersConfig, landing_date: dt.date) -> ValidationContext:
@@ -60,6 +62,7 @@ def context_for(config: MetersConfig, landing_date: dt.date) -> ValidationContex
         config.meters,
         start_us - config.max_event_age_days * DAY_US,
         start_us + DAY_US + config.future_tolerance_us,
+        config.limits.max_number_chars,
     )
 
 
@@ -196,6 +199,8 @@ def validate_fields(
         if us is None:
             return "invalid_timestamp", getattr(stamp, "detail", "timestamp is outside 1970–9999")
     else:
+        if len(_token(stamp)) > ctx.max_number_chars:
+            return "invalid_timestamp", _over_limit("timestamp", stamp, ctx.max_number_chars)
         us = epoch_ms_to_us(stamp)
         if us is None:
             return (
@@ -211,6 +216,8 @@ def validate_fields(
         )
     value = None
     if needs_value:
+        if isinstance(raw_value, str) and len(raw_value) > ctx.max_number_chars:
+            return "invalid_value", _over_limit("value", raw_value, ctx.max_number_chars)
         try:
             exact = _exact_value(raw_value)
         except ValueError as exc:
@@ -233,6 +240,20 @@ def _short_int(value: int | str) -> str:
     """An integer's text for a detail, cut short (a huge token is never converted to int)."""
     text = str.__str__(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 40 else f"{text[:37]}… ({len(text)} digits)"
+
+
+def _token(token: object) -> str:
+    """A number token's own text (a JsonNumber's str, never a conversion of a huge int)."""
+    return str.__str__(token) if isinstance(token, str) else str(token)
+
+
+def _over_limit(name: str, token: object, limit: int) -> str:
+    """The detail of a number token longer than ``limits.max_number_chars``."""
+    text = _token(token)
+    return (
+        f"{name} token {text[:20]!r}… has {len(text)} characters, over the limit "
+        f"max_number_chars = {limit} (meters.yaml limits:)"
+    )
 
 
 def _short(value: Decimal) -> str:
