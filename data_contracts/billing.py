@@ -100,7 +100,15 @@ class InvoiceLines(Contract):
     event_count: pl.Int64 = pa.Field(
         nullable=True,
         ge=0,
-        description="Usage lines: events matching the charge (before free units).",
+        description="Usage lines: events matching the charge (before free units), the rows "
+        "invoice_line_events lists for the line; 0 on other lines.",
+    )
+    events_sha256: str = pa.Field(
+        nullable=True,
+        str_matches=r"^[0-9a-f]{64}$",
+        description="Usage lines: lowercase hex SHA-256 of the line's event ids sorted by their "
+        "UTF-8 bytes, each followed by a newline (no events: the SHA-256 of the empty input); "
+        "null on other lines.",
     )
     active_days: pl.Int64 = pa.Field(
         nullable=True,

@@ -59,6 +59,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return run_demo(root, instance, echo=print)
 
 
+def _period(text: str) -> str:
+    from meter_pipeline.calendar import is_period
+
+    if not is_period(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a billing period YYYY-MM")
+    return text
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from meter_pipeline.verify import run_verify
+
+    root = _root(args)
+    try:
+        return run_verify(root, args.period, Path(args.html) if args.html else None)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meter-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="make a demo data root (if it has none) and run it all")
     demo.add_argument("--root", help="data root (default $METER_PIPELINE_ROOT or ./data)")
     demo.set_defaults(func=cmd_demo)
+    verify = sub.add_parser(
+        "verify",
+        help="re-hash every file the close manifests list, check their hash chain, recompute "
+        "the closed months from landing and reference files into scratch space and compare "
+        "them value by value; exit 1 with one line per difference",
+    )
+    verify.add_argument("--root", help="data root (default $METER_PIPELINE_ROOT or ./data)")
+    verify.add_argument("--period", type=_period, help="only this closed month (YYYY-MM)")
+    verify.add_argument("--html", help="also write the findings as an evidence page (HTML)")
+    verify.set_defaults(func=cmd_verify)
     return parser
 
 

@@ -2,19 +2,23 @@
 SLA credits and the credit ledger. Months run in order: each reads the ledger of the month
 before, and a ranged run carries it from one month to the next."""
 
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
+from data_contracts import CONTRACTS, conform, empty_frame
 from meter_pipeline import checks
 from meter_pipeline.assets.common import SINGLE_RUN, PartitionRun, table_asset_spec
-from meter_pipeline.billing.close import close_month
+from meter_pipeline.billing.close import ClosedMonth, close_month
+from meter_pipeline.billing.lineage import spool_schema
 from meter_pipeline.billing.period_usage import period_usage_tables
 from meter_pipeline.calendar import period_landing_days, previous_period
 from meter_pipeline.config.reference import Reference
 from meter_pipeline.io import warehouse
+from meter_pipeline.io.spool import ParquetSpool
 from meter_pipeline.partitions import monthly_partitions
 from meter_pipeline.resources import DataRoot
 from meter_pipeline.workers import worker_map
@@ -28,7 +32,9 @@ PREVIOUS_LEDGER = dg.AssetDep(
 )
 #: In the order they are yielded: the ledger first, since every output depends on the previous
 #: month's ledger (Dagster wants a multi-asset's outputs in topological order).
-INVOICE_TABLES = ("sla_credit_ledger", "sla_credits", "invoice_lines", "invoices")
+INVOICE_TABLES = ("sla_credit_ledger", "sla_credits", "invoice_lines", "invoices", "period_trace")
+#: Written a landing day at a time from the close's spool (SPEC §14 lineage).
+LINEAGE_TABLE = "invoice_line_events"
 #: Per table, the metadata name and the rows and column summed per currency over the run.
 CURRENCY_SUMS = {
     "invoices": ("totals_by_currency", pl.lit(True), "total"),
@@ -37,11 +43,15 @@ CURRENCY_SUMS = {
 }
 
 
-def period_days(root: Path, reference: Reference, period: str) -> list[pl.LazyFrame]:
+def period_days(
+    root: Path, reference: Reference, period: str, ids: bool = False
+) -> list[pl.LazyFrame]:
     """Clean events of the landing days a period reads (see period_landing_days), one lazy
-    frame per day: the month close holds one day's events at a time."""
+    frame per day: the month close holds one day's events at a time. ``ids``: keep event_id
+    (the close's lineage needs it; period usage does not)."""
     days = period_landing_days(period, reference.grace_days, reference.meters.future_tolerance_us)
-    return [warehouse.scan_partitions(root, "clean_events", [day]).drop("event_id") for day in days]
+    scans = [warehouse.scan_partitions(root, "clean_events", [day]) for day in days]
+    return scans if ids else [scan.drop("event_id") for scan in scans]
 
 
 @dg.multi_asset(
@@ -92,7 +102,7 @@ def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
 @dg.multi_asset(
     specs=[
         table_asset_spec(name, GROUP, deps=("clean_events", "uptime", PREVIOUS_LEDGER))
-        for name in INVOICE_TABLES
+        for name in (*INVOICE_TABLES, LINEAGE_TABLE)
     ],
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
@@ -101,22 +111,27 @@ def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
     description="Price each subscription's usage and platform fees into invoice lines with the "
     "minimum-commitment true-up; compute the month's SLA credits; apply earlier "
     "credits as negative lines (never below zero, the rest carried or forfeited); "
-    "total one invoice per customer and month.",
+    "total one invoice per customer and month; list the events behind each usage line and "
+    "trace where every event of the month went.",
 )
 def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
-    ref, run = data_root.reference(), PartitionRun(context, data_root.path(), INVOICE_TABLES)
+    ref = data_root.reference()
+    run = PartitionRun(context, data_root.path(), (*INVOICE_TABLES, LINEAGE_TABLE))
     previous = read_partition(run.root, "sla_credit_ledger", previous_period(run.keys[0]))
     tally, sums = checks.CloseChecks(), {name: [] for name in CURRENCY_SUMS}
-    with worker_map() as map_:
+    with worker_map() as map_, tempfile.TemporaryDirectory(prefix="lineage-") as spool_dir:
         for period in run.keys:
+            spool = ParquetSpool(Path(spool_dir) / f"{period}.parquet", spool_schema())
             closed = close_month(
                 period,
-                period_days(run.root, ref, period),
+                period_days(run.root, ref, period, ids=True),
                 read_partition(run.root, "uptime", period),
                 previous,
                 ref,
                 map_,
+                spool,
             )
+            write_lineage(run, period, closed)
             tables = run.write(period, closed.tables())
             tally.add(closed, previous)
             previous = tables["sla_credit_ledger"]
@@ -127,6 +142,20 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
         rows=10,
     )
     yield from tally.results()
+
+
+def write_lineage(run: PartitionRun, period: str, closed: ClosedMonth) -> None:
+    """Write ``invoice_line_events`` of ``period`` a spooled chunk at a time (each validated)."""
+    rows, head = 0, None
+    with warehouse.PartitionWriter(
+        run.root, LINEAGE_TABLE, period, empty=empty_frame(CONTRACTS[LINEAGE_TABLE])
+    ) as out:
+        for chunk in closed.lineage():
+            chunk = conform(chunk, CONTRACTS[LINEAGE_TABLE])
+            out.write(chunk)
+            rows, head = rows + chunk.height, chunk if head is None else head
+    empty = empty_frame(CONTRACTS[LINEAGE_TABLE])
+    run.written[LINEAGE_TABLE].add_rows(rows, empty if head is None else head)
 
 
 def read_partition(root: Path, table: str, key: str) -> pl.DataFrame:

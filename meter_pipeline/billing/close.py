@@ -8,15 +8,23 @@ SLA credits earned (and pending ones resolved) → the credit ledger and the cre
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from data_contracts import CONTRACTS, empty_frame
 from meter_pipeline.billing.invoice_lines import build_invoice_lines
 from meter_pipeline.billing.invoices import append_credit_lines, summarize_invoices
+from meter_pipeline.billing.lineage import (
+    MemorySpool,
+    Spool,
+    lineage_chunks,
+    spool_rows,
+    with_digests,
+)
 from meter_pipeline.billing.period_usage import Frame, split_period_events
+from meter_pipeline.billing.trace import TraceCounts, count_chunk, count_ignored, trace_frame
 from meter_pipeline.config.reference import Reference
 from meter_pipeline.sla.credits import sla_credits
 from meter_pipeline.sla.ledger import credit_ledger, empty_ledger, subscription_ends
@@ -25,12 +33,15 @@ from meter_pipeline.workers import Map
 
 @dataclass(frozen=True)
 class ClosedMonth:
-    """The four tables a month close writes, in the order Dagster gets them."""
+    """The tables a month close writes, in the order Dagster gets them; the lineage
+    (``invoice_line_events``) comes a chunk at a time from :meth:`lineage`."""
 
     sla_credit_ledger: pl.DataFrame
     sla_credits: pl.DataFrame
     invoice_lines: pl.DataFrame
     invoices: pl.DataFrame
+    period_trace: pl.DataFrame
+    spool: Spool = field(default_factory=MemorySpool)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
@@ -38,7 +49,16 @@ class ClosedMonth:
             "sla_credits": self.sla_credits,
             "invoice_lines": self.invoice_lines,
             "invoices": self.invoices,
+            "period_trace": self.period_trace,
         }
+
+    def lineage(self) -> Iterator[pl.DataFrame]:
+        """``invoice_line_events``, a spooled chunk (a landing day) at a time."""
+        return lineage_chunks(self.spool, self.invoice_lines)
+
+    def lineage_frame(self) -> pl.DataFrame:
+        """The whole ``invoice_line_events`` partition in memory (tests, small months)."""
+        return pl.concat([empty_frame(CONTRACTS["invoice_line_events"]), *self.lineage()])
 
 
 def close_month(
@@ -48,6 +68,7 @@ def close_month(
     previous_ledger: pl.DataFrame,
     reference: Reference,
     map_: Map = map,
+    spool: Spool | None = None,
 ) -> ClosedMonth:
     """Close ``period``.
 
@@ -66,11 +87,33 @@ def close_month(
         The loaded reference (pricing required).
     map_
         How days are reduced (the built-in ``map``, or a thread pool's).
+    spool
+        Where the lineage rows wait until the lines are numbered (default: in memory).
     """
     pricing = reference.require_pricing()
-    billed = [split_period_events(day, period, pricing.grace_days)[0] for day in days]
+    spool = MemorySpool() if spool is None else spool
+    split = [split_period_events(day, period, pricing.grace_days) for day in days]
+    counts = TraceCounts()
+    for _, ignored in split:
+        counts += count_ignored(ignored)
+
+    def observe(assigned: pl.LazyFrame, charged: pl.LazyFrame) -> tuple:
+        return spool_rows(charged).collect(), count_chunk(assigned, charged)
+
+    def collect(seen: tuple) -> None:
+        nonlocal counts
+        spool.add(seen[0])
+        counts += seen[1]
+
     lines = build_invoice_lines(
-        period, billed, pricing, reference.subscriptions, reference.meters, map_
+        period,
+        [billed for billed, _ in split],
+        pricing,
+        reference.subscriptions,
+        reference.meters,
+        map_,
+        observe,
+        collect,
     )
     if reference.sla is None:
         credits, ledger, credit_lines = empty_frame(CONTRACTS["sla_credits"]), empty_ledger(), None
@@ -89,5 +132,6 @@ def close_month(
         ledger, credit_lines = credit_ledger(
             period, previous_ledger, credits, lines, subscription_ends(reference.subscriptions)
         )
-    lines = append_credit_lines(lines, credit_lines)
-    return ClosedMonth(ledger, credits, lines, summarize_invoices(lines))
+    lines = with_digests(append_credit_lines(lines, credit_lines), spool)
+    invoices = summarize_invoices(lines)
+    return ClosedMonth(ledger, credits, lines, invoices, trace_frame(period, counts), spool)

@@ -24,7 +24,7 @@ Rules and the choices made where SPEC is silent:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -139,6 +139,8 @@ def build_invoice_lines(
     subscriptions: Iterable[Subscription],
     meters: MetersConfig,
     map_: Map = map,
+    observe: Callable[[pl.LazyFrame, pl.LazyFrame], Any] | None = None,
+    collect: Callable[[Any], None] | None = None,
 ) -> pl.DataFrame:
     """Invoice lines of ``period`` (no SLA credits yet), columns of :class:`InvoiceLines`.
 
@@ -154,6 +156,10 @@ def build_invoice_lines(
     map_
         How chunks are reduced: the built-in ``map``, or a thread pool's (chunks are independent
         and the result does not depend on the order they are merged in).
+    observe, collect
+        Optional: ``observe(assigned, charged)`` runs per chunk beside the fold (in ``map_``'s
+        worker) on the chunk's events with their subscription and its (event, charge) rows;
+        ``collect`` gets what it returned, chunk by chunk in order (the lineage and the trace).
 
     Returns
     -------
@@ -164,16 +170,24 @@ def build_invoice_lines(
     first, last = period_bounds(period)
     fold, has_events = charge_usage_fold(meters), set()
 
-    def reduce(chunk: pl.DataFrame | pl.LazyFrame) -> tuple[Partial, pl.DataFrame]:
+    def reduce(chunk: pl.DataFrame | pl.LazyFrame) -> tuple[Partial, pl.DataFrame, Any]:
         assigned = assign_subscriptions(chunk, subscriptions).collect().lazy()
+        charged = charge_events(assigned, pricing)
+        seen = None
+        if observe is not None:
+            charged = charged.collect().lazy()
+            seen = observe(assigned, charged)
         return (
-            fold.partial(charge_events(assigned, pricing)),
+            fold.partial(charged),
             subscriptions_with_events(assigned).collect(),
+            seen,
         )
 
-    for part, with_events in map_(reduce, chunks(events)):
+    for part, with_events, seen in map_(reduce, chunks(events)):
         fold.merge(part)
         has_events.update(with_events.iter_rows())
+        if collect is not None:
+            collect(seen)
     usage = _usage_map(fold.result())
     rows: list[dict[str, Any]] = []
     for customer_id, subs in groupby(subscriptions, key=lambda s: s.customer_id):

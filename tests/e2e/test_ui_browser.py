@@ -39,6 +39,9 @@ GROUPS = {
         "invoices",
         "sla_credits",
         "sla_credit_ledger",
+        "invoice_line_events",
+        "period_trace",
+        "close_manifest",
     ],
     "sla": ["uptime"],
 }

@@ -1051,7 +1051,7 @@ def reference_billing(clean: list[CleanEvent], period: str) -> dict[str, Any]:
                     "quantity": None,
                     "free_quantity": None,
                     "unit_price": None,
-                    "event_count": None,
+                    "event_count": 0,
                     "currency": cur,
                 }
                 sub_lines = []

@@ -54,6 +54,7 @@ ABOVE_LEAVES = tuple(
         "cli",
         "demo",
         "demo_data",
+        "verify",
     )
 )
 #: Pure code: never imports dagster, directly or through what it imports.

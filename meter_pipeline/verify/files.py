@@ -1,0 +1,96 @@
+"""Verify the files a close manifest lists, and the hash chain between manifests (SPEC §14)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from meter_pipeline.calendar import is_period, previous_period
+from meter_pipeline.io import manifest
+from meter_pipeline.io.manifest import MANIFESTS, manifest_path, sha256_file
+
+
+def manifest_periods(root: Path) -> list[str]:
+    """Periods that have a manifest, in order."""
+    folder = root / "warehouse" / MANIFESTS
+    if not folder.is_dir():
+        return []
+    prefix = "billing_period="
+    return sorted(
+        p.name[len(prefix) :]
+        for p in folder.iterdir()
+        if p.name.startswith(prefix)
+        and is_period(p.name[len(prefix) :])
+        and (p / manifest.MANIFEST_FILE).exists()
+    )
+
+
+def load(root: Path, period: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The period's manifest, or None with the reason it cannot be used."""
+    path = manifest_path(root, period)
+    try:
+        return json.loads(path.read_bytes()), []
+    except (OSError, ValueError) as exc:
+        return None, [f"{period}: manifest unreadable: {path.relative_to(root)}: {exc}"]
+
+
+def _short(digest: str | None) -> str:
+    return "none" if digest is None else digest[:16] + "…"
+
+
+def check_files(root: Path, period: str, doc: dict[str, Any]) -> tuple[int, list[str]]:
+    """Re-hash every input and output the manifest lists; (files checked, differences)."""
+    problems, checked = [], 0
+    for kind in ("inputs", "outputs"):
+        for entry in doc.get(kind, []):
+            checked += 1
+            path = root / entry["path"]
+            if not path.is_file():
+                problems.append(f"{period}: file missing: {entry['path']}")
+                continue
+            found = sha256_file(path)
+            size = path.stat().st_size
+            if found != entry["sha256"] or size != entry["bytes"]:
+                problems.append(
+                    f"{period}: file changed: {entry['path']} (sha256 recorded "
+                    f"{_short(entry['sha256'])}, now {_short(found)}; bytes {entry['bytes']} → "
+                    f"{size})"
+                )
+    return checked, problems
+
+
+def check_unlisted(
+    root: Path, period: str, doc: dict[str, Any], input_folders: list[str], outputs: list[str]
+) -> list[str]:
+    """Files in the period's input and output folders that its manifest does not list."""
+    listed = {e["path"] for kind in ("inputs", "outputs") for e in doc.get(kind, [])}
+    present = manifest.input_entries(root, input_folders) + manifest.output_entries(root, outputs)
+    return [
+        f"{period}: file not in the manifest: {e['path']}"
+        for e in present
+        if e["path"] not in listed
+    ]
+
+
+def check_chain(root: Path, period: str, doc: dict[str, Any]) -> list[str]:
+    """The manifest names its own month, and records the previous month's manifest hash."""
+    problems = []
+    if doc.get("billing_period") != period:
+        problems.append(
+            f"{period}: manifest of the wrong month: billing_period={period} holds the manifest "
+            f"of {doc.get('billing_period')!r}"
+        )
+    previous = previous_period(period)
+    if doc.get("previous_period") != previous:
+        problems.append(
+            f"{period}: chain broken: manifest links to {doc.get('previous_period')!r}, "
+            f"expected {previous}"
+        )
+    recorded, actual = doc.get("previous_manifest_sha256"), manifest.manifest_sha256(root, previous)
+    if recorded != actual:
+        problems.append(
+            f"{period}: chain broken: recorded sha256 of {previous}'s manifest "
+            f"{_short(recorded)}, the file has {_short(actual)}"
+        )
+    return problems
