@@ -3,19 +3,21 @@
 ``CONTRACTS`` maps a table name (SPEC §8) to its model; ``PARTITION_COLUMN`` to its partition key.
 """
 
-from data_contracts import alerts, billing, ingestion, sla
+from data_contracts import alerts, billing, ingestion, lineage, sla
 from data_contracts.base import Contract, conform, empty_frame, polars_schema
 
 CONTRACTS: dict[str, type[Contract]] = {
     **ingestion.TABLES,
     **billing.TABLES,
     **sla.TABLES,
+    **lineage.TABLES,
     **alerts.TABLES,
 }
 PARTITION_COLUMN: dict[str, str] = {
     **{name: "landing_date" for name in ingestion.TABLES},
     **{name: "billing_period" for name in billing.TABLES},
     **sla.PARTITION_COLUMN,
+    **{name: "billing_period" for name in lineage.TABLES},
     **{name: "landing_date" for name in alerts.TABLES},
 }
 

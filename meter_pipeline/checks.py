@@ -11,6 +11,7 @@ import polars as pl
 
 from meter_pipeline.billing.close import ClosedMonth
 from meter_pipeline.billing.invoices import amounts_off_minor_unit, invoices_not_matching_lines
+from meter_pipeline.billing.trace import trace_unbalanced
 from meter_pipeline.sla.credits import credits_over_fee
 from meter_pipeline.sla.ledger import ledger_problems
 
@@ -63,7 +64,20 @@ COVERAGE_SUFFICIENT = dg.AssetCheckSpec(
     "results / minutes in the month) is below min_coverage_pct of sla.yaml; minutes "
     "without data count as up.",
 )
-CLOSE_CHECKS = [TOTALS_MATCH_LINES, EXACT_AT_MINOR_UNIT, CREDITS_WITHIN_FEE, LEDGER_BALANCES]
+TRACE_BALANCES = dg.AssetCheckSpec(
+    "period_trace_balances",
+    asset="period_trace",
+    blocking=True,
+    description="Every event of the month is accounted for: events = events_billed + "
+    "events_unbilled + events_not_priced (SPEC §14).",
+)
+CLOSE_CHECKS = [
+    TOTALS_MATCH_LINES,
+    EXACT_AT_MINOR_UNIT,
+    CREDITS_WITHIN_FEE,
+    LEDGER_BALANCES,
+    TRACE_BALANCES,
+]
 
 
 def rows_conserved(counts: Mapping[str, int], unbalanced: list[str]) -> dg.AssetCheckResult:
@@ -108,14 +122,22 @@ class CloseChecks:
     def __init__(self) -> None:
         self.mismatched = self.off_unit = self.over_fee = 0
         self.problems: list[str] = []
+        self.untraced: list[str] = []
 
     def add(self, closed: ClosedMonth, previous_ledger: pl.DataFrame) -> None:
+        self.untraced += trace_unbalanced(closed.period_trace)
         self.mismatched += invoices_not_matching_lines(closed.invoice_lines, closed.invoices).height
         self.off_unit += amounts_off_minor_unit(closed.invoice_lines).height
         self.over_fee += credits_over_fee(closed.sla_credits).height
         self.problems += ledger_problems(closed.sla_credit_ledger, previous_ledger)
 
     def results(self) -> Iterator[dg.AssetCheckResult]:
+        yield dg.AssetCheckResult(
+            check_name=TRACE_BALANCES.name,
+            asset_key=TRACE_BALANCES.asset_key,
+            passed=not self.untraced,
+            metadata={"unbalanced_periods": ", ".join(self.untraced) or "none"},
+        )
         yield dg.AssetCheckResult(
             check_name=LEDGER_BALANCES.name,
             asset_key=LEDGER_BALANCES.asset_key,

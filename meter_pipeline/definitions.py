@@ -12,6 +12,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 from meter_pipeline.assets.alerts import usage_alerts
 from meter_pipeline.assets.billing import invoice_period, usage_of_period
 from meter_pipeline.assets.ingestion import daily_usage, ingest_landing_day
+from meter_pipeline.assets.manifest import close_manifest
 from meter_pipeline.assets.sla import monitor_landing_day, uptime
 from meter_pipeline.resources import DataRoot
 from meter_pipeline.schedules import (
@@ -35,6 +36,7 @@ def build_definitions(root: str | None = None) -> dg.Definitions:
             usage_of_period,
             uptime,
             invoice_period,
+            close_manifest,
         ],
         jobs=[daily_job, monitoring_job, monthly_job],
         schedules=[daily_schedule, monthly_schedule],

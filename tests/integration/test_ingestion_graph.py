@@ -49,6 +49,9 @@ def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
         "invoices",
         "sla_credits",
         "sla_credit_ledger",
+        "invoice_line_events",
+        "period_trace",
+        "close_manifest",
     }
     assert {j.name for j in defs.jobs} == {"daily_ingestion", "daily_monitoring", "monthly_close"}
     assert {s.name for s in defs.schedules} == {"daily_ingestion_schedule", "monthly_schedule"}
