@@ -22,22 +22,40 @@ max_event_age_days: 35
 future_tolerance: 1h
 dedup_window_days: 40
 meters:
-  - {name: api_calls, aggregation: count, unit: call}
-  - {name: llm_tokens, aggregation: sum, unit: token, required_dimensions: [model]}
-  - {name: storage_gb, aggregation: max, unit: GB}
-  - {name: seats, aggregation: latest, unit: seat}
-  - {name: active_users, aggregation: unique_count, unique_dimension: user_id}
+# value_property / dimension_properties: where CloudEvents lines carry value and dimensions
+# inside `data` (one landing day of the demo arrives as CloudEvents, as OpenMeter sends them).
+  - {name: api_calls, aggregation: count, unit: call, dimension_properties: {region: $.region}}
+  - {name: llm_tokens, aggregation: sum, unit: token, required_dimensions: [model],
+     value_property: $.value, dimension_properties: {model: $.model}}
+  - {name: storage_gb, aggregation: max, unit: GB, value_property: $.value}
+  - {name: seats, aggregation: latest, unit: seat, value_property: $.value}
+  - {name: active_users, aggregation: unique_count, unique_dimension: user_id,
+     dimension_properties: {user_id: $.user_id}}
   # AI service agent: one event per end-customer message; conversation_id names the
   # (end customer, 24-hour window) the message falls in, so distinct ids = conversations.
-  - {name: agent_conversations, aggregation: unique_count, unique_dimension: conversation_id}
+  - {name: agent_conversations, aggregation: unique_count, unique_dimension: conversation_id,
+     dimension_properties: {conversation_id: $.conversation_id}}
   # AI support bot: one event per closed ticket, outcome resolved | escalated.
-  - {name: bot_tickets, aggregation: count, required_dimensions: [outcome]}
+  - {name: bot_tickets, aggregation: count, required_dimensions: [outcome],
+     dimension_properties: {outcome: $.outcome}}
   # Chargeback recovery: recovered funds (USD) and prevented chargebacks.
-  - {name: recovered_amount, aggregation: sum, unit: USD}
+  - {name: recovered_amount, aggregation: sum, unit: USD, value_property: $.value}
   - {name: chargebacks_prevented, aggregation: count}
   # Fraud screening: value of each screened transaction, decision approved | declined.
-  - {name: screened_value, aggregation: sum, unit: USD, required_dimensions: [decision]}
+  - {name: screened_value, aggregation: sum, unit: USD, required_dimensions: [decision],
+     value_property: $.value, dimension_properties: {decision: $.decision}}
 """
+
+#: Usage and cost alerts (docs/alerts-and-formats.md): each fires once per period, on the first
+#: landing day whose period-to-date figure reaches the threshold.
+ALERTS_CSV = """customer_id,meter,threshold_kind,threshold
+cust_003,llm_tokens,usage,150000
+cust_015,agent_conversations,usage,50
+cust_021,recovered_amount,usage,15000
+cust_021,,cost,5000
+"""
+#: The landing day whose app-events file arrives as CloudEvents (the same events, another form).
+CLOUDEVENTS_DAY = dt.date(2026, 10, 15)
 
 PRICING_YAML = """\
 # The demo price book: real usage- and outcome-based prices seen in the market (SPEC §6).
@@ -255,11 +273,34 @@ def write_events(root: Path, rng: random.Random, per_day: int = 120) -> None:
                 "not json at all",
             ]
         half = len(lines) // 2
-        (folder / "app-events.jsonl").write_text("\n".join(lines[:half]) + "\n")
+        if day == CLOUDEVENTS_DAY:  # this day's app events come from an OpenMeter collector
+            (folder / "openmeter-cloudevents.jsonl").write_text(
+                "\n".join(cloudevent(json.loads(line)) for line in lines[:half]) + "\n"
+            )
+        else:
+            (folder / "app-events.jsonl").write_text("\n".join(lines[:half]) + "\n")
         (folder / "batch-export.jsonl.gz").write_bytes(
             gzip.compress(("\n".join(lines[half:]) + "\n").encode(), mtime=0)
         )
         sent = events
+
+
+def cloudevent(event: dict) -> str:
+    """A native event as a CloudEvents 1.0 line: value and dimensions inside ``data``, where
+    meters.yaml's value_property / dimension_properties point."""
+    data = dict(event.get("dimensions", {}))
+    if "value" in event:
+        data["value"] = event["value"]
+    line = {
+        "specversion": "1.0",
+        "id": event["event_id"],
+        "source": "//collector.demo.example/openmeter",
+        "type": event["meter"],
+        "subject": event["customer_id"],
+        "time": event["timestamp"],
+        "data": data,
+    }
+    return json.dumps(line, separators=(",", ":"))
 
 
 def write_demo_root(root: Path) -> None:
@@ -272,6 +313,7 @@ def write_demo_root(root: Path) -> None:
     (ref / "sla.yaml").write_text(SLA_YAML)
     (ref / "maintenance.csv").write_text(MAINTENANCE_CSV)
     (ref / "excused_downtime.csv").write_text(EXCUSED_CSV)
+    (ref / "alerts.csv").write_text(ALERTS_CSV)
     rows = ["customer_id,customer_name,plan_id,start_date,end_date"]
     for customer, subs in sorted(PLANS.items()):
         name = f"Demo Customer {customer[-3:]}"
