@@ -14,17 +14,22 @@ from __future__ import annotations
 from collections.abc import Container
 from pathlib import Path
 
+from meter_pipeline.calendar import period_bounds, period_landing_days
 from meter_pipeline.ingestion.audit import conservation_holds
 from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import event_dir
 
 AUDIT = "ingestion_audit"
+#: Written first by ingest_day: present without an audit, the day's ingestion did not finish.
+STARTED = "raw_events"
 
 
 def day_incomplete(root: Path, key: str, responsible: bool = True) -> str | None:
     """Why landing day ``key`` is not complete, or None when it is."""
     if not (warehouse.partition_dir(root, AUDIT, key) / warehouse.PART_FILE).exists():
         if not responsible:
+            if (warehouse.partition_dir(root, STARTED, key) / warehouse.PART_FILE).exists():
+                return "was ingested only in part (raw_events but no ingestion_audit)"
             return None
         folder = event_dir(root, key)
         if folder.is_dir() and any(folder.iterdir()):
@@ -47,3 +52,30 @@ def incomplete_days(
         if (why := day_incomplete(Path(root), key, responsible is None or key in responsible))
         is not None
     }
+
+
+def period_blockers(
+    root: Path, periods: list[str], grace_days: int, future_tolerance_us: int
+) -> dict[str, tuple[str, str]]:
+    """``{period: (day, why)}`` for the months among ``periods`` that read an incomplete landing
+    day (the first such day of each). A month is responsible for its own days and its grace
+    days (files landed there must have been ingested); the days before its first that
+    ``future_tolerance`` reaches back to belong to the month before and block only when their
+    ingestion started and did not finish, or their audit does not conserve."""
+    blocked = {}
+    for period in periods:
+        days = period_landing_days(period, grace_days, future_tolerance_us)
+        first = period_bounds(period)[0].isoformat()
+        bad = incomplete_days(root, days, {day for day in days if day >= first})
+        if bad:
+            blocked[period] = next(iter(bad.items()))
+    return blocked
+
+
+def blocked_message(period: str, day: str, why: str) -> str:
+    """What an operator reads when month ``period`` is not closed because of ``day``."""
+    return (
+        f"month {period} not closed: landing day {day} {why}. Fix the day, re-run it "
+        f"(meter-pipeline backfill --start {day} --end {day}), then close the month "
+        "(a backfill whose end is on or after its last landing day)"
+    )
