@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -12,6 +11,9 @@ import dagster as dg
 
 from meter_pipeline.config.errors import ConfigError
 from meter_pipeline.config.reference import resolve_root
+from meter_pipeline.finance import cli as finance_cli
+from meter_pipeline.instance import instance_home, open_instance, run_tags, ui_command
+from meter_pipeline.operator_errors import explain_exception
 from meter_pipeline.runner import Backfill, check_config, run_backfill
 
 
@@ -22,12 +24,10 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
-def _instance() -> dg.DagsterInstance:
-    """Dagster's default instance when $DAGSTER_HOME is set (runs show in the UI), else an
-    ephemeral one."""
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+def _instance(root: Path) -> dg.DagsterInstance:
+    """$DAGSTER_HOME's instance when set, else ``.dagster/`` beside the data root: the UI
+    command the CLI prints shows the same runs (meter_pipeline/instance.py)."""
+    return open_instance(root)
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -44,10 +44,24 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    with _instance() as instance:
-        result = run_backfill(
-            Backfill(root, args.start, args.end), instance, echo=print, reference=reference
-        )
+    try:
+        with _instance(root) as instance:
+            result = run_backfill(
+                Backfill(root, args.start, args.end),
+                instance,
+                echo=print,
+                reference=reference,
+                tags=args.tags,
+                debug=args.debug,
+            )
+    except (OSError, RuntimeError) as exc:  # e.g. the instance's storage: full, read-only
+        if args.debug:
+            raise
+        print(f"error: {explain_exception(exc)}", file=sys.stderr)
+        return 1
+    print(f"Runs recorded in {instance_home(root)}; see them in the UI: {ui_command(root)}")
+    if result.blocked:
+        print(f"NOT CLOSED (a landing day is incomplete): {', '.join(result.blocked)}")
     return 0 if result.ok else 1
 
 
@@ -55,8 +69,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from meter_pipeline.demo import run_demo
 
     root = _root(args)
-    with _instance() as instance:
-        return run_demo(root, instance, echo=print)
+    with _instance(root) as instance:
+        code = run_demo(root, instance, echo=print, tags=args.tags)
+    print(f"Runs recorded in {instance_home(root)}; see them in the UI: {ui_command(root)}")
+    return code
 
 
 def _period(text: str) -> str:
@@ -89,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--root", help="data root (default $METER_PIPELINE_ROOT or ./data)")
     backfill.add_argument("--start", type=_date, required=True, help="first landing day")
     backfill.add_argument("--end", type=_date, required=True, help="last landing day")
+    backfill.add_argument(
+        "--debug", action="store_true", help="show Dagster's log and full stack traces"
+    )
     backfill.set_defaults(func=cmd_backfill)
     demo = sub.add_parser("demo", help="make a demo data root (if it has none) and run it all")
     demo.add_argument("--root", help="data root (default $METER_PIPELINE_ROOT or ./data)")
@@ -103,11 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--period", type=_period, help="only this closed month (YYYY-MM)")
     verify.add_argument("--html", help="also write the findings as an evidence page (HTML)")
     verify.set_defaults(func=cmd_verify)
+    finance_cli.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    args.tags = run_tags(argv)
     return args.func(args)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -10,11 +11,19 @@ import polars as pl
 
 from meter_pipeline.config.errors import ConfigError
 from meter_pipeline.demo_data import FIRST_DAY, LAST_LANDING_DAY, write_demo_root
+from meter_pipeline.finance.money_format import format_money, plural
 from meter_pipeline.io import warehouse
 from meter_pipeline.runner import Backfill, check_config, run_backfill
 
 
-def run_demo(root: Path, instance: dg.DagsterInstance, echo: Callable[[str], None] = print) -> int:
+def run_demo(
+    root: Path,
+    instance: dg.DagsterInstance,
+    echo: Callable[[str], None] = print,
+    tags: Mapping[str, str] | None = None,
+) -> int:
+    """Write the demo root if it has no ``reference/``, run the backfill over it, print the
+    summary. ``tags``: added to every run (the CLI names its command)."""
     root = Path(root)
     if not (root / "reference").exists():
         echo(f"Writing the demo data root to {root.resolve()} …")
@@ -22,10 +31,14 @@ def run_demo(root: Path, instance: dg.DagsterInstance, echo: Callable[[str], Non
     try:
         reference = check_config(root)
     except ConfigError as exc:
-        echo(f"configuration error: {exc}")
+        print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     result = run_backfill(
-        Backfill(root, FIRST_DAY, LAST_LANDING_DAY), instance, echo=echo, reference=reference
+        Backfill(root, FIRST_DAY, LAST_LANDING_DAY),
+        instance,
+        echo=echo,
+        reference=reference,
+        tags=tags,
     )
     echo("")
     echo(summary(root))
@@ -55,19 +68,17 @@ def summary(root: Path) -> str:
     ]
     invoices = _read(root, "invoices")
     if invoices.height:
-        lines.append(
-            "Invoices   period   count  currency        subtotal       credits          total"
-        )
+        lines.append(f"Invoices   period   count  {'subtotal':>18}{'credits':>18}{'total':>18}")
         per = (
             invoices.group_by("billing_period", "currency")
             .agg(pl.len(), pl.col("subtotal", "credits", "total").sum())
             .sort("billing_period", "currency")
         )
         for r in per.iter_rows(named=True):
-            lines.append(
-                f"           {r['billing_period']}  {r['len']:>5}  {r['currency']:<8}"
-                f"{r['subtotal']:>14,.2f}{r['credits']:>14,.2f}{r['total']:>15,.2f}"
+            money = "".join(
+                f"{format_money(r[k], r['currency']):>18}" for k in ("subtotal", "credits", "total")
             )
+            lines.append(f"           {r['billing_period']}  {r['len']:>5}  {money}")
         lines.append("")
     uptime = _read(root, "uptime")
     if uptime.height:
@@ -79,25 +90,53 @@ def summary(root: Path) -> str:
                 f"{'yes' if r['met'] else 'NO'}"
             )
         lines.append("")
-    credits = _read(root, "sla_credits").filter(pl.col("status") == "granted")
-    if credits.height:
-        per = (
-            credits.group_by("earned_period", "service", "currency")
-            .agg(pl.len(), pl.col("credit_amount").sum())
-            .sort(pl.all())
-        )
-        lines.append("SLA credits granted (applied on the next invoice):")
+    lines += credit_lines(_read(root, "sla_credits"), _read(root, "sla_credit_ledger"))
+    lines += [
+        f"Tables: {(root / 'warehouse').resolve()}/<table>/<partition>/part-0.parquet",
+        "Query them with SQL (DuckDB, every table a view by its name), e.g.:",
+        f"  meter-pipeline query --root {root} "
+        '"select billing_period, customer_id, currency, total from invoices order by all"',
+    ]
+    return "\n".join(lines)
+
+
+def credit_lines(credits: pl.DataFrame, ledger: pl.DataFrame) -> list[str]:
+    """SLA credits granted per month, then per month what the ledger did with every open credit:
+    applied on that month's invoices, forfeited, or carried to the next month."""
+    granted = credits.filter(pl.col("status") == "granted")
+    if not granted.height and not ledger.height:
+        return []
+    lines = []
+    per = (
+        granted.group_by("earned_period", "service", "currency")
+        .agg(pl.len(), pl.col("credit_amount").sum())
+        .sort(pl.all())
+    )
+    if per.height:
+        lines.append("SLA credits granted (earned in a month, applied from the next invoice on):")
         for r in per.iter_rows(named=True):
             lines.append(
                 f"           earned {r['earned_period']}  {r['service']:<14} "
-                f"{r['len']:>3} customers  {r['currency']} {r['credit_amount']:,.2f}"
+                f"{plural(r['len'], 'customer'):>13}  "
+                f"{format_money(r['credit_amount'], r['currency'])}"
             )
         lines.append("")
-    lines += [
-        f"Tables: {(root / 'warehouse').resolve()}/<table>/<partition>/part-0.parquet",
-        "Query them with DuckDB, e.g.:",
-        f'  duckdb -c "select billing_period, customer_id, currency, total from '
-        f"read_parquet('{root}/warehouse/invoices/*/*.parquet', hive_partitioning=true) "
-        'order by all"',
-    ]
-    return "\n".join(lines)
+    if ledger.height:
+        lines.append(f"Credit ledger  period   {'applied':>16}{'forfeited':>16}{'carried':>16}")
+        sums = (
+            ledger.group_by("billing_period", "currency")
+            .agg(pl.col("applied", "forfeited", "carried").sum())
+            .sort("billing_period", "currency")
+        )
+        for r in sums.iter_rows(named=True):
+            money = "".join(
+                f"{format_money(r[k], r['currency']):>16}"
+                for k in ("applied", "forfeited", "carried")
+            )
+            lines.append(f"               {r['billing_period']}  {money}")
+        lines += [
+            "  applied: taken off that month's invoices; forfeited: not applied (the customer",
+            "  left, or a required claim is missing); carried: still owed, applied next month.",
+        ]
+        lines.append("")
+    return lines

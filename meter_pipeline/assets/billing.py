@@ -3,7 +3,6 @@ SLA credits and the credit ledger. Months run in order: each reads the ledger of
 before, and a ranged run carries it from one month to the next."""
 
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -21,6 +20,7 @@ from meter_pipeline.io import warehouse
 from meter_pipeline.io.spool import ParquetSpool
 from meter_pipeline.partitions import monthly_partitions
 from meter_pipeline.resources import DataRoot
+from meter_pipeline.sla.claims import unmatched_claims
 from meter_pipeline.workers import worker_map
 
 GROUP = "billing"
@@ -35,7 +35,7 @@ PREVIOUS_LEDGER = dg.AssetDep(
 INVOICE_TABLES = ("sla_credit_ledger", "sla_credits", "invoice_lines", "invoices", "period_trace")
 #: Written a landing day at a time from the close's spool (SPEC §14 lineage).
 LINEAGE_TABLE = "invoice_line_events"
-#: Per table, the metadata name and the rows and column summed per currency over the run.
+#: Per table, the metadata name and the rows and column summed per currency in each month.
 CURRENCY_SUMS = {
     "invoices": ("totals_by_currency", pl.lit(True), "total"),
     "sla_credits": ("granted_by_currency", pl.col("status") == "granted", "credit_amount"),
@@ -71,9 +71,9 @@ def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
         data_root.reference(),
         PartitionRun(context, data_root.path(), ["period_usage", "unbilled_usage"]),
     )
-    late, by_reason = 0, Counter()
+    month_checks = checks.PartitionChecks(context)
     with worker_map() as map_:
-        for period in run.keys:
+        for period in run.each():
             usage, unbilled = period_usage_tables(
                 period_days(run.root, ref, period),
                 period,
@@ -83,16 +83,17 @@ def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
                 map_,
             )
             tables = run.write(period, {"period_usage": usage, "unbilled_usage": unbilled})
-            late += int(tables["period_usage"]["late_event_count"].sum())
-            by_reason.update(events_by_reason(tables["unbilled_usage"]))
-    by_reason = dict(sorted(by_reason.items()))
-    yield from run.results(
-        {
-            "period_usage": {"late_events": late},
-            "unbilled_usage": {"events_by_reason": dg.MetadataValue.json(by_reason)},
-        }
-    )
-    yield checks.unbilled_usage_reported(by_reason)
+            by_reason = dict(sorted(events_by_reason(tables["unbilled_usage"]).items()))
+            late = int(tables["period_usage"]["late_event_count"].sum())
+            run.add(
+                {
+                    "period_usage": {"late_events": late},
+                    "unbilled_usage": {"events_by_reason": dg.MetadataValue.json(by_reason)},
+                }
+            )
+            checks.unbilled_usage_reported(month_checks, period, by_reason)
+    yield from run.results()
+    yield from month_checks.results()
 
 
 def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
@@ -116,11 +117,12 @@ def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
 )
 def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     ref = data_root.reference()
-    run = PartitionRun(context, data_root.path(), (*INVOICE_TABLES, LINEAGE_TABLE))
+    names = (*INVOICE_TABLES, LINEAGE_TABLE)
+    run = PartitionRun(context, data_root.path(), names, preview_rows=10)
     previous = read_partition(run.root, "sla_credit_ledger", previous_period(run.keys[0]))
-    tally, sums = checks.CloseChecks(), {name: [] for name in CURRENCY_SUMS}
+    month_checks = checks.PartitionChecks(context)
     with worker_map() as map_, tempfile.TemporaryDirectory(prefix="lineage-") as spool_dir:
-        for period in run.keys:
+        for period in run.each():
             spool = ParquetSpool(Path(spool_dir) / f"{period}.parquet", spool_schema())
             closed = close_month(
                 period,
@@ -133,15 +135,21 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
             )
             write_lineage(run, period, closed)
             tables = run.write(period, closed.tables())
-            tally.add(closed, previous)
+            checks.close_checks(month_checks, period, closed, previous)
+            claims = unmatched_claims(
+                period, tables["sla_credits"], ref.sla.claims if ref.sla else ()
+            )
+            checks.claims_matched(month_checks, period, claims)
+            run.add({"sla_credits": {"unmatched_claims": len(claims)}})
             previous = tables["sla_credit_ledger"]
-            for name, (_, rows, column) in CURRENCY_SUMS.items():
-                sums[name].append(sum_by_currency(tables[name].filter(rows), column))
-    yield from run.results(
-        {name: {label: currency_json(sums[name])} for name, (label, _, _) in CURRENCY_SUMS.items()},
-        rows=10,
-    )
-    yield from tally.results()
+            run.add(
+                {
+                    name: {label: currency_json(sum_by_currency(tables[name].filter(rows), col))}
+                    for name, (label, rows, col) in CURRENCY_SUMS.items()
+                }
+            )
+    yield from run.results()
+    yield from month_checks.results()
 
 
 def write_lineage(run: PartitionRun, period: str, closed: ClosedMonth) -> None:
@@ -167,7 +175,6 @@ def sum_by_currency(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     return frame.group_by("currency").agg(pl.col(column).sum().alias("total"))
 
 
-def currency_json(parts: list[pl.DataFrame]) -> dg.MetadataValue:
-    """Per-currency totals over the months of the run, as JSON of exact decimal strings."""
-    totals = pl.concat(parts).group_by("currency").agg(pl.col("total").sum()).sort("currency")
-    return dg.MetadataValue.json({c: str(t) for c, t in totals.iter_rows()})
+def currency_json(totals: pl.DataFrame) -> dg.MetadataValue:
+    """A month's per-currency totals, as JSON of exact decimal strings."""
+    return dg.MetadataValue.json({c: str(t) for c, t in totals.sort("currency").iter_rows()})

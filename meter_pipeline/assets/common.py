@@ -60,14 +60,15 @@ def write_table(root, table: str, key: str, frame: pl.DataFrame) -> pl.DataFrame
 
 
 class Written:
-    """What a run wrote to one table: rows and partitions, and the first rows of the last
-    partition for the preview. Holds no more than one partition's head, so a ranged run's memory
-    stays bounded by the partition it is working on."""
+    """What a run wrote to one table in the partition it is working on: rows and the first rows
+    for the preview. Holds no more than one partition's head, so a ranged run's memory stays
+    bounded by the partition it is working on."""
 
     def __init__(self) -> None:
         self.rows = 0
         self.partitions = 0
         self.last: pl.DataFrame | None = None
+        self.extra: dict = {}
 
     def add(self, frame: pl.DataFrame) -> pl.DataFrame:
         self.add_rows(frame.height, frame)
@@ -82,24 +83,61 @@ class Written:
     def metadata(self, rows: int = 5) -> dict:
         return {
             "dagster/row_count": self.rows,
-            "partitions": self.partitions,
             "preview": preview(self.last, rows)
             if self.last is not None
             else dg.MetadataValue.md("_(none)_"),
+            **self.extra,
         }
 
 
 class PartitionRun:
     """One run of an asset over its partition keys (in order): writes each table's partition
-    through its contract and keeps what the run's metadata needs, one partition at a time."""
+    through its contract and records each partition's own materialization metadata (its row
+    count, preview and ``extra``), so every partition of a ranged run shows its own numbers.
 
-    def __init__(self, context: dg.AssetExecutionContext, root: Path, tables: Sequence[str]):
+    Loop with ``for key in run.each()``; ``write``, ``note`` and ``add`` then apply to that key.
+    """
+
+    def __init__(
+        self,
+        context: dg.AssetExecutionContext,
+        root: Path,
+        tables: Sequence[str],
+        preview_rows: int = 5,
+    ):
+        self.context = context
         self.keys = sorted(context.partition_keys)
         self.root = root
-        self.written = {name: Written() for name in tables}
+        self.tables = tuple(tables)
+        self.preview_rows = preview_rows
+        self.key: str | None = None
+        self.written = {name: Written() for name in self.tables}
+
+    def each(self) -> Iterator[str]:
+        """The run's partition keys in order; each one's metadata is recorded when it is done."""
+        for key in self.keys:
+            self._at(key)
+            yield key
+        self._flush()
+
+    def _at(self, key: str) -> None:
+        if key != self.key:
+            self._flush()
+            self.key = key
+
+    def _flush(self) -> None:
+        """Record the current partition's metadata for every table written in it."""
+        if self.key is not None:
+            for name, written in self.written.items():
+                if written.partitions:
+                    self.context.add_asset_metadata(
+                        written.metadata(self.preview_rows), asset_key=name, partition_key=self.key
+                    )
+        self.key, self.written = None, {name: Written() for name in self.tables}
 
     def write(self, key: str, frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         """Validate and replace partition ``key`` of each table; returns the conformed frames."""
+        self._at(key)
         return {
             name: self.written[name].add(write_table(self.root, name, key, frame))
             for name, frame in frames.items()
@@ -110,17 +148,23 @@ class PartitionRun:
         for name, written in self.written.items():
             written.add_rows(rows[name], heads[name])
 
-    def metadata(self, name: str, extra: Mapping | None = None, rows: int = 5) -> dict:
-        return {**self.written[name].metadata(rows), **(extra or {})}
+    def add(self, extra: Mapping[str, Mapping]) -> None:
+        """Per table, more metadata of the current partition (e.g. its totals)."""
+        for name, values in extra.items():
+            self.written[name].extra.update(values)
 
-    def results(
-        self, extra: Mapping[str, Mapping] | None = None, rows: int = 5
-    ) -> Iterator[dg.MaterializeResult]:
-        """One MaterializeResult per table (for a multi-asset), with ``extra`` metadata."""
-        for name in self.written:
-            yield dg.MaterializeResult(
-                asset_key=name, metadata=self.metadata(name, (extra or {}).get(name), rows)
-            )
+    def results(self, extra: Mapping[str, Mapping] | None = None) -> Iterator[dg.MaterializeResult]:
+        """One MaterializeResult per table (for a multi-asset). The metadata is per partition
+        (recorded as each was done); ``extra`` is added to every partition of the run, so keep
+        it to what is true of each (not sums over the run)."""
+        self._flush()
+        for name in self.tables:
+            yield dg.MaterializeResult(asset_key=name, metadata=dict((extra or {}).get(name, {})))
+
+    def result(self, extra: Mapping | None = None) -> dg.MaterializeResult:
+        """The MaterializeResult of a single-table asset."""
+        self._flush()
+        return dg.MaterializeResult(metadata=dict(extra or {}))
 
 
 def preview(frame: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:

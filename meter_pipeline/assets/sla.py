@@ -31,17 +31,17 @@ PROBE_TABLES = ("probe_results", "probe_minutes")
 def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     config, run = data_root.reference().sla, PartitionRun(context, data_root.path(), PROBE_TABLES)
     services = config.policy.services if config else ()
-    ignored: Counter = Counter()
-    for key in run.keys:
+    for key in run.each():
         day = dt.date.fromisoformat(key)
         read = read_monitoring_day(run.root, day)
         results, minutes, skipped = probe_day(read.probes, services, day, read.unreadable_rows)
         tables = run.write(key, {"probe_results": results, "probe_minutes": minutes})
-        ignored["down_minutes"] += int((tables["probe_minutes"]["status"] == "down").sum())
+        ignored: Counter = Counter()
         ignored.update({k: v for k, v in skipped.as_metadata().items() if isinstance(v, int)})
         ignored.update(files=len(read.files), skipped_files=len(read.skipped_files))
-    down = {"down_minutes": ignored.pop("down_minutes")}
-    yield from run.results({"probe_results": ignored, "probe_minutes": {**ignored, **down}})
+        down = {"down_minutes": int((tables["probe_minutes"]["status"] == "down").sum())}
+        run.add({"probe_results": dict(ignored), "probe_minutes": {**ignored, **down}})
+    yield from run.results()
 
 
 @dg.asset(
@@ -54,9 +54,9 @@ def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
 def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
     """Monthly uptime per service from the probes checked in the month (SPEC §7.1–7.3)."""
     ref, run = data_root.reference(), PartitionRun(context, data_root.path(), ["uptime"])
-    low = []
-    for period in run.keys:
-        frame = empty_frame(CONTRACTS["uptime"])
+    month_checks = checks.PartitionChecks(context)
+    for period in run.each():
+        frame, low = empty_frame(CONTRACTS["uptime"]), []
         if ref.sla is not None:
             days = day_keys(monitoring_days(period, ref.grace_days))
             results = warehouse.scan_partitions(run.root, "probe_results", days).collect()
@@ -66,17 +66,16 @@ def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
                 ref.sla.policy,
                 excused_intervals(ref.sla),
             )
-            low += [
-                f"{period} {s}"
-                for s in low_coverage(frame, ref.sla.policy.min_coverage_pct)["service"].to_list()
-            ]
-        last = run.write(period, {"uptime": frame})["uptime"]
-    yield dg.MaterializeResult(metadata=run.metadata("uptime", uptime_metadata(last, ref.sla)))
-    yield checks.uptime_coverage_sufficient(low)
+            low = low_coverage(frame, ref.sla.policy.min_coverage_pct)["service"].to_list()
+        written = run.write(period, {"uptime": frame})["uptime"]
+        run.add({"uptime": uptime_metadata(written, ref.sla)})
+        checks.uptime_coverage_sufficient(month_checks, period, low)
+    yield run.result()
+    yield from month_checks.results()
 
 
 def uptime_metadata(last, config) -> dict:
-    """The last month's uptime per service, services missing target, what excuses nothing."""
+    """A month's uptime per service, services missing target, what excuses nothing."""
     return {
         "uptime_pct": dg.MetadataValue.json(
             {r["service"]: str(r["uptime_pct"]) for r in last.iter_rows(named=True)}

@@ -13,9 +13,12 @@
   ids) and ignored; blank lines are skipped; data rows are numbered from 1 (the header is row 0),
   as in SPEC §3.
 - A row's ``service`` must be a service of sla.yaml, or ``*`` (all services) in maintenance and
-  excused downtime; a claim names one service. A maintenance window announced too late and an
-  incident whose cause is not in ``excused_causes`` are valid rows that excuse nothing
-  (see :mod:`meter_pipeline.sla.excused`): the policy, not the loader, decides.
+  excused downtime. A claim names one service; a claim naming a service that is not in sla.yaml
+  (or a customer or period with no credit) is loaded and simply matches no credit: the month
+  close counts it and warns (``sla_claims_matched``), it does not stop billing. A maintenance
+  window announced too late and an incident whose cause is not in ``excused_causes`` are valid
+  rows that excuse nothing (see :mod:`meter_pipeline.sla.excused`): the policy, not the loader,
+  decides.
 - Times are RFC 3339 (SPEC §3), kept as UTC ``datetime`` at microsecond precision.
 """
 
@@ -283,12 +286,14 @@ def parse_excused(rows: CsvRows, policy: SlaPolicy) -> tuple[ExcusedDowntime, ..
     return tuple(out)
 
 
-def parse_claims(rows: CsvRows, policy: SlaPolicy) -> tuple[SlaClaim, ...]:
+def parse_claims(rows: CsvRows) -> tuple[SlaClaim, ...]:
     out = []
     for number, cells in rows:
         where = f"row {number}"
         customer = require_str(cells["customer_id"], CLAIMS_FILE, f"{where}: customer_id")
-        service = _service(cells["service"], policy, CLAIMS_FILE, where, star=False)
+        # A service not in sla.yaml is a claim that matches no credit: ignored, counted and
+        # flagged by the close (docs/rules.md, SLA claims), not a configuration error.
+        service = require_str(cells["service"], CLAIMS_FILE, f"{where}: service")
         period = cells["billing_period"]
         if not _PERIOD.fullmatch(period):
             raise ConfigError(CLAIMS_FILE, where, f"billing_period must be YYYY-MM, got {period!r}")
@@ -311,5 +316,5 @@ def load_sla(root: str | Path) -> SlaConfig:
         policy,
         parse_maintenance(maintenance, policy),
         parse_excused(excused, policy),
-        parse_claims(claims, policy),
+        parse_claims(claims),
     )

@@ -4,6 +4,8 @@ by hand from the demo's own events (README "The demo price book" works one out).
 import datetime as dt
 import gzip
 import json
+import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -39,6 +41,7 @@ def demo(tmp_path_factory):
         text=True,
         timeout=600,
         cwd=REPO,
+        env={k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"},  # .dagster/ by the root
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return root, proc.stdout
@@ -85,16 +88,26 @@ def cents(amount: Decimal) -> Decimal:
 
 
 def test_demo_prints_the_summary_with_invoices_uptime_and_credits(demo):
-    _, out = demo
+    root, out = demo
     for heading in (
         "== meter-pipeline demo ==",
         "Invoices",
         "Uptime",
         "SLA credits granted",
-        "duckdb -c",
+        "Credit ledger",
+        "meter-pipeline query",
     ):
         assert heading in out
     assert "2026-09  cloud_meter" in out and "NO" in out  # the September outage
+    # one money format: the currency's minor unit (JPY has none), grouped digits
+    assert "2026-08      30 invoices: JPY 75,695, USD 42,180.87" in out
+    assert "customers  USD 347.69" in out and " 1 customer  JPY 4,500" in out
+    assert not re.search(r"(USD|JPY) -?[\d,]+\.\d{3}", out)  # no money at 4 decimals
+    # what became of September's credits: 317.69 applied in October, 30.00 forfeited
+    assert "2026-09          USD 0.00       USD 30.00      USD 317.69" in out
+    assert "2026-10        USD 317.69        USD 0.00        USD 0.00" in out
+    # the runs are in the instance beside the root, and the CLI says how to open the UI on it
+    assert f"DAGSTER_HOME={root.parent / '.dagster'} " in out and "dagster dev" in out
 
 
 def test_outcome_based_invoices_match_a_count_by_hand(demo):

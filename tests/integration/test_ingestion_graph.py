@@ -162,9 +162,9 @@ def test_a_day_without_landing_folder_writes_empty_partitions(data_root, instanc
 
 
 def test_a_failing_blocking_check_fails_the_cli(data_root, monkeypatch, capsys):
-    import meter_pipeline.assets.ingestion as ingestion_assets
+    import meter_pipeline.checks as checks
 
-    monkeypatch.setattr(ingestion_assets, "conservation_holds", lambda audit: False)
+    monkeypatch.setattr(checks, "conservation_holds", lambda audit: False)
     assert main(["backfill", "--root", str(data_root), "--start", DAYS[0], "--end", DAYS[0]]) == 1
     assert "rows_conserved" in capsys.readouterr().out
     # The blocking check stopped the downstream asset.
