@@ -3,7 +3,7 @@
 ``CONTRACTS`` maps a table name (SPEC §8) to its model; ``PARTITION_COLUMN`` to its partition key.
 """
 
-from data_contracts import alerts, billing, ingestion, lineage, sla
+from data_contracts import alerts, billing, corrections, ingestion, lineage, sla
 from data_contracts.base import Contract, conform, empty_frame, polars_schema
 
 CONTRACTS: dict[str, type[Contract]] = {
@@ -11,6 +11,7 @@ CONTRACTS: dict[str, type[Contract]] = {
     **billing.TABLES,
     **sla.TABLES,
     **lineage.TABLES,
+    **corrections.TABLES,
     **alerts.TABLES,
 }
 PARTITION_COLUMN: dict[str, str] = {
@@ -18,6 +19,7 @@ PARTITION_COLUMN: dict[str, str] = {
     **{name: "billing_period" for name in billing.TABLES},
     **sla.PARTITION_COLUMN,
     **{name: "billing_period" for name in lineage.TABLES},
+    **{name: "landing_date" for name in corrections.TABLES},
     **{name: "landing_date" for name in alerts.TABLES},
 }
 

@@ -82,6 +82,14 @@ COVERAGE_SUFFICIENT = dg.AssetCheckSpec(
     "results / minutes in the month) is below min_coverage_pct of sla.yaml; minutes "
     "without data count as up.",
 )
+CORRECTIONS_CONSERVED = dg.AssetCheckSpec(
+    "corrections_conserved",
+    asset="correction_audit",
+    partitions_def=daily_partitions,
+    blocking=True,
+    description="Every correction row of the landing day ends in exactly one place: rows_read = "
+    "rows_quarantined + rows_duplicate + rows_accepted (SPEC §15).",
+)
 TRACE_BALANCES = dg.AssetCheckSpec(
     "period_trace_balances",
     asset="period_trace",
@@ -98,6 +106,7 @@ CLAIMS_MATCHED = dg.AssetCheckSpec(
     "not in sla.yaml, a customer without an invoice, a month that bills nobody). Such a "
     "claim is ignored; billing goes on.",
 )
+AUDIT_COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted")
 CLOSE_CHECKS = [
     CLAIMS_MATCHED,
     TOTALS_MATCH_LINES,
@@ -171,6 +180,14 @@ def unbilled_usage_reported(
 def uptime_coverage_sufficient(checks: PartitionChecks, period: str, low: list[str]) -> None:
     metadata = {"low_coverage": ", ".join(low) or "none"}
     checks.add(COVERAGE_SUFFICIENT, period, not low, metadata, warn=True)
+
+
+def corrections_conserved(
+    checks: PartitionChecks, day: str, unbalanced: list[str], audit: pl.DataFrame
+) -> None:
+    """The corrections' conservation check of one landing day."""
+    counts = {name: int(audit[name].sum()) for name in AUDIT_COUNTS}
+    checks.add(CORRECTIONS_CONSERVED, day, not unbalanced, counts)
 
 
 def close_checks(

@@ -12,6 +12,7 @@ from data_contracts import CONTRACTS, conform, empty_frame
 from meter_pipeline import checks
 from meter_pipeline.assets.common import SINGLE_RUN, PartitionRun, table_asset_spec
 from meter_pipeline.billing.close import ClosedMonth, close_month
+from meter_pipeline.billing.effective import effective_events
 from meter_pipeline.billing.lineage import spool_schema
 from meter_pipeline.billing.period_usage import period_usage_tables
 from meter_pipeline.calendar import period_landing_days, previous_period
@@ -50,13 +51,18 @@ def period_days(
     frame per day: the month close holds one day's events at a time. ``ids``: keep event_id
     (the close's lineage needs it; period usage does not)."""
     days = period_landing_days(period, reference.grace_days, reference.meters.future_tolerance_us)
-    scans = [warehouse.scan_partitions(root, "clean_events", [day]) for day in days]
+    # The corrections landed while the period is open: its events are billed as corrected.
+    corrections = warehouse.scan_partitions(root, "event_corrections", days).collect()
+    scans = [
+        effective_events(warehouse.scan_partitions(root, "clean_events", [day]), corrections)
+        for day in days
+    ]
     return scans if ids else [scan.drop("event_id") for scan in scans]
 
 
 @dg.multi_asset(
     specs=[
-        table_asset_spec(name, GROUP, deps=("clean_events",))
+        table_asset_spec(name, GROUP, deps=("clean_events", "event_corrections"))
         for name in ("period_usage", "unbilled_usage")
     ],
     partitions_def=monthly_partitions,
@@ -102,7 +108,9 @@ def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
 
 @dg.multi_asset(
     specs=[
-        table_asset_spec(name, GROUP, deps=("clean_events", "uptime", PREVIOUS_LEDGER))
+        table_asset_spec(
+            name, GROUP, deps=("clean_events", "event_corrections", "uptime", PREVIOUS_LEDGER)
+        )
         for name in (*INVOICE_TABLES, LINEAGE_TABLE)
     ],
     partitions_def=monthly_partitions,

@@ -57,14 +57,25 @@ class MetersConfig:
     dedup_window_days: int = 40
     #: Ingestion limits (``limits:``); part of the fingerprint, as they decide what loads.
     limits: Limits = field(default_factory=Limits)
+    #: How far back a correction finds its event (SPEC §15; not part of the fingerprint).
+    correction_window_days: int = 90
 
     def fingerprint(self) -> str:
         """A stable digest of everything that decides whether an event is valid."""
-        payload = json.dumps(asdict(self), sort_keys=True, default=list)
+        fields = asdict(self)
+        fields.pop("correction_window_days")
+        payload = json.dumps(fields, sort_keys=True, default=list)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-_TOP = {"max_event_age_days", "future_tolerance", "dedup_window_days", "meters", "limits"}
+_TOP = {
+    "max_event_age_days",
+    "future_tolerance",
+    "dedup_window_days",
+    "meters",
+    "limits",
+    "correction_window_days",
+}
 _METER = {
     "name",
     "aggregation",
@@ -135,7 +146,11 @@ def parse_meters(data: dict) -> MetersConfig:
         meters[name] = Meter(
             name, aggregation, unit, tuple(dims), unique, allow_negative, value_path, dim_paths
         )
-    return MetersConfig(meters, age, tolerance, window, parse_limits(data.get("limits"), FILE))
+    corrections = require_int(
+        data.get("correction_window_days", 90), FILE, "correction_window_days", minimum=1
+    )
+    limits = parse_limits(data.get("limits"), FILE)
+    return MetersConfig(meters, age, tolerance, window, limits, corrections)
 
 
 def load_meters(root: str | Path) -> MetersConfig:

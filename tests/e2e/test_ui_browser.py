@@ -30,6 +30,10 @@ GROUPS = {
         "duplicate_events",
         "ingestion_audit",
         "daily_usage",
+        "event_corrections",
+        "quarantined_corrections",
+        "duplicate_corrections",
+        "correction_audit",
     ],
     "monitoring": ["probe_results", "probe_minutes"],
     "billing": [

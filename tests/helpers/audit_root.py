@@ -130,3 +130,28 @@ def write_root(root: Path) -> Path:
         folder.mkdir(parents=True)
         (folder / "probes.csv").write_text(text)
     return root
+
+
+CORRECTIONS = {
+    # September is open until 2026-10-03: a void and an amend of September events, a repeat of
+    # an accepted id, an unknown event.
+    "2026-09-20/c.jsonl": "\n".join(
+        [
+            '{"correction_id": "c1", "event_id": "a2", "action": "void"}',
+            '{"correction_id": "c2", "event_id": "t1", "action": "amend", "value": "50"}',
+            '{"correction_id": "c2", "event_id": "t1", "action": "amend", "value": "50"}',
+            '{"correction_id": "c3", "event_id": "zz", "action": "void"}',
+        ]
+    )
+    + "\n",
+    # After September closed: applied to the first open period, October.
+    "2026-10-10/d.csv": "correction_id,event_id,action,value\nc4,s2,amend,8\nc1,a3,void,\n",
+}
+
+
+def write_corrections(root: Path) -> Path:
+    for name, text in CORRECTIONS.items():
+        path = root / "landing" / "corrections" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root

@@ -52,6 +52,10 @@ def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
         "invoice_line_events",
         "period_trace",
         "close_manifest",
+        "event_corrections",
+        "quarantined_corrections",
+        "duplicate_corrections",
+        "correction_audit",
     }
     assert {j.name for j in defs.jobs} == {"daily_ingestion", "daily_monitoring", "monthly_close"}
     assert {s.name for s in defs.schedules} == {"daily_ingestion_schedule", "monthly_schedule"}
