@@ -107,7 +107,17 @@ CLAIMS_MATCHED = dg.AssetCheckSpec(
     "claim is ignored; billing goes on.",
 )
 AUDIT_COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted")
+DAYS_COMPLETE = dg.AssetCheckSpec(
+    "invoices_landing_days_complete",
+    asset="invoices",
+    partitions_def=monthly_partitions,
+    blocking=True,
+    description="Every landing day the month reads ingested completely (its ingestion_audit "
+    "exists and conserves its rows): a month never closes over a failed day. When one did not, "
+    "nothing of the month is written; fix the day, re-run it, then close the month.",
+)
 CLOSE_CHECKS = [
+    DAYS_COMPLETE,
     CLAIMS_MATCHED,
     TOTALS_MATCH_LINES,
     EXACT_AT_MINOR_UNIT,
@@ -206,6 +216,14 @@ def close_checks(
     checks.add(CREDITS_WITHIN_FEE, period, over_fee == 0, {"over_fee": over_fee})
     checks.add(EXACT_AT_MINOR_UNIT, period, off_unit == 0, {"lines_off_minor_unit": off_unit})
     checks.add(TOTALS_MATCH_LINES, period, mismatched == 0, {"mismatched": mismatched})
+
+
+def landing_days_complete(
+    checks: PartitionChecks, period: str, blocker: tuple[str, str] | None
+) -> None:
+    """The month's landing days are complete (``blocker``: the first day that is not, and why)."""
+    day, why = blocker or ("none", "")
+    checks.add(DAYS_COMPLETE, period, blocker is None, {"incomplete_day": day, "why": why})
 
 
 def claims_matched(checks: PartitionChecks, period: str, unmatched: list[SlaClaim]) -> None:

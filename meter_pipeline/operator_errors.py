@@ -46,8 +46,10 @@ def explain(message: str, code: int | None = None) -> str:
 
 
 def explain_exception(exc: BaseException) -> str:
-    """:func:`explain` of an exception (its innermost cause)."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    """:func:`explain` of an exception: its innermost explicit cause (``raise … from``), not an
+    error it happened while handling (pathlib's ``mkdir(parents=True)`` raises EROFS while
+    handling its own FileNotFoundError: the EROFS is the one to explain)."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
     code = exc.errno if isinstance(exc, OSError) else None
     return explain(f"{type(exc).__name__}: {exc}", code)

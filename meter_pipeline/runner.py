@@ -22,14 +22,16 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from meter_pipeline.calendar import closed_periods, day_keys, days_between, period_landing_days
+from meter_pipeline.calendar import closed_periods, day_keys, days_between
 from meter_pipeline.config.reference import Reference, load_reference
 from meter_pipeline.definitions import build_definitions
 from meter_pipeline.finance.money_format import format_money, plural
-from meter_pipeline.ingestion.completeness import incomplete_days
+from meter_pipeline.ingestion.completeness import period_blockers
 from meter_pipeline.io import warehouse
 from meter_pipeline.operator_errors import explain
 
+#: A step failed by a failed blocking check: the check is named already, with its error.
+CHECK_FAILED = "DagsterAssetCheckFailedError"
 #: Keep Dagster's per-event console log out of the CLI's output (it is in the instance); a
 #: failed step is said in one or two lines by :func:`_run` (``--debug``: Dagster's own log).
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -93,11 +95,16 @@ def _run(
         result.failed.append(label)
         why = ", ".join(failed_checks) or "a step failed"
         echo(f"{job.name} {label}: FAILED ({why})")
+        for evaluation in run.get_asset_check_evaluations():
+            detail = evaluation.metadata.get("error")  # e.g. the error of a failed landing day
+            if not evaluation.passed and detail is not None:
+                text = getattr(detail, "value", detail)
+                echo(f"  {evaluation.check_name} {evaluation.partition}: {text}")
         for event in run.get_step_failure_events():
             error = event.step_failure_data.error
             while error is not None and error.cause is not None:
                 error = error.cause  # the user code's own error, not Dagster's wrapper
-            if error is not None:
+            if error is not None and CHECK_FAILED not in (error.cls_name or ""):
                 echo(f"  {event.step_key}: {explain(error.message.strip())}")
 
 
@@ -140,7 +147,7 @@ def run_backfill(
         echo("no reference/pricing.yaml: monthly billing skipped")
         return result
     periods = closed_periods(backfill.start, backfill.end, reference.grace_days)
-    periods = _closable(backfill.root, periods, reference, set(days), result, echo)
+    periods = _closable(backfill.root, periods, reference, result, echo)
     if not periods:
         return result
     failures = len(result.failed)
@@ -169,19 +176,17 @@ def _closable(
     root: Path,
     periods: list[str],
     reference: Reference,
-    ran: set[str],
     result: BackfillResult,
     echo: Callable[[str], None],
 ) -> list[str]:
     """The leading months whose landing days are all complete; the first blocked month and every
     later one are recorded in ``result.blocked`` (and ``result.failed``) and printed."""
     tolerance = reference.meters.future_tolerance_us
+    blockers = period_blockers(root, periods, reference.grace_days, tolerance)  # as the assets
     for i, period in enumerate(periods):
-        days = period_landing_days(period, reference.grace_days, tolerance)
-        bad = incomplete_days(root, days, ran)
-        if not bad:
+        if period not in blockers:
             continue
-        day, why = next(iter(bad.items()))
+        day, why = blockers[period]
         for later in periods[i:]:
             result.blocked[later] = day
             result.failed.append(later)

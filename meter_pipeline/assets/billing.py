@@ -10,6 +10,7 @@ import polars as pl
 
 from data_contracts import CONTRACTS, conform, empty_frame
 from meter_pipeline import checks
+from meter_pipeline.assets.close_gate import refuse_incomplete
 from meter_pipeline.assets.common import SINGLE_RUN, PartitionRun, table_asset_spec
 from meter_pipeline.billing.close import ClosedMonth, close_month
 from meter_pipeline.billing.effective import effective_events
@@ -78,6 +79,7 @@ def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
         PartitionRun(context, data_root.path(), ["period_usage", "unbilled_usage"]),
     )
     month_checks = checks.PartitionChecks(context)
+    yield from refuse_incomplete(run, ref)  # no partial month: see assets/close_gate.py
     with worker_map() as map_:
         for period in run.each():
             usage, unbilled = period_usage_tables(
@@ -129,6 +131,7 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     run = PartitionRun(context, data_root.path(), names, preview_rows=10)
     previous = read_partition(run.root, "sla_credit_ledger", previous_period(run.keys[0]))
     month_checks = checks.PartitionChecks(context)
+    yield from refuse_incomplete(run, ref, month_checks)  # no partial month: close_gate.py
     with worker_map() as map_, tempfile.TemporaryDirectory(prefix="lineage-") as spool_dir:
         for period in run.each():
             spool = ParquetSpool(Path(spool_dir) / f"{period}.parquet", spool_schema())
@@ -141,6 +144,7 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
                 map_,
                 spool,
             )
+            checks.landing_days_complete(month_checks, period, None)
             write_lineage(run, period, closed)
             tables = run.write(period, closed.tables())
             checks.close_checks(month_checks, period, closed, previous)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -42,6 +43,27 @@ class PartitionBusy(RuntimeError):
             f"partition {folder} is being written by another run; wait for that run to finish "
             "and re-run this one"
         )
+
+
+class PartitionWriteFailed(OSError):
+    """Writing a partition's file failed (disk full, read-only, …): the error names the file,
+    which Polars' and pyarrow's own errors do not; ``errno`` kept when known."""
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Re-raise a failed write as :class:`PartitionWriteFailed` naming ``path``."""
+    try:
+        yield
+    except (OSError, pl.exceptions.ComputeError) as exc:
+        if isinstance(exc, PartitionWriteFailed) or str(path.parent) in str(exc):
+            raise
+        code = exc.errno if isinstance(exc, OSError) else None
+        found = re.search(r"os error (\d+)|errno (\d+)", str(exc), re.IGNORECASE)
+        if code is None and found:
+            code = int(found.group(1) or found.group(2))
+        detail = " ".join(str(exc).split())
+        raise PartitionWriteFailed(code, f"cannot write {path}: {detail}") from None
 
 
 def table_dir(root: str | Path, table: str) -> Path:
@@ -133,9 +155,10 @@ class PartitionWriter:
         if self.column in frame.columns:
             frame = frame.drop(self.column)
         table = frame.to_arrow()
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
-        self.writer.write_table(table)
+        with _naming(self.path):
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+            self.writer.write_table(table)
 
     def __exit__(self, kind, error, trace) -> None:
         try:
@@ -145,7 +168,8 @@ class PartitionWriter:
                         raise ValueError(f"nothing written to {self.path} and no empty frame")
                     self.write(self.empty)
                 assert self.writer is not None
-                self.writer.close()
+                with _naming(self.path):
+                    self.writer.close()
                 self.writer = None
                 _commit(self.tmp, self.folder)
         finally:
@@ -171,7 +195,7 @@ def write_partition(
     folder = partition_dir(root, table, key, column)
     if column in frame.columns:
         frame = frame.drop(column)
-    with _replaced_atomically(folder) as tmp:
+    with _replaced_atomically(folder) as tmp, _naming(folder / PART_FILE):
         frame.write_parquet(tmp, compression="zstd", metadata=metadata)
     return folder / PART_FILE
 
