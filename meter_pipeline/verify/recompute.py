@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import dagster as dg
@@ -27,12 +28,18 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copy2(source, target)
 
 
-def scratch_root(root: Path, scratch: Path) -> Path:
-    """``scratch`` with a copy of ``reference/`` and of ``landing/`` (hard-linked when it can)."""
+def scratch_root(
+    root: Path, scratch: Path, ignore: Callable[[str, list[str]], Iterable[str]] | None = None
+) -> Path:
+    """``scratch`` with a copy of ``reference/`` and of ``landing/`` (hard-linked when it can);
+    ``ignore``: as :func:`shutil.copytree`'s, for the landing copy (``meter-pipeline asof``
+    leaves out the days after its as-of date)."""
     scratch.mkdir(parents=True, exist_ok=True)
     shutil.copytree(root / "reference", scratch / "reference")
     if (root / "landing").exists():
-        shutil.copytree(root / "landing", scratch / "landing", copy_function=_link_or_copy)
+        shutil.copytree(
+            root / "landing", scratch / "landing", copy_function=_link_or_copy, ignore=ignore
+        )
     return scratch
 
 

@@ -55,6 +55,8 @@ ABOVE_LEAVES = tuple(
         "demo",
         "demo_data",
         "verify",
+        "finance",
+        "whatif",
     )
 )
 #: Pure code: never imports dagster, directly or through what it imports.
@@ -64,6 +66,7 @@ PURE = (
     "meter_pipeline.billing",
     "meter_pipeline.pricing",
     "meter_pipeline.sla",
+    "meter_pipeline.finance",
 )
 #: Modules that are gone; nothing may import them (names after ``meter_pipeline.``).
 REMOVED = ("transforms", "ingest")
