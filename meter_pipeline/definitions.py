@@ -23,6 +23,7 @@ from meter_pipeline.schedules import (
     monthly_job,
     monthly_schedule,
 )
+from meter_pipeline.whatif.jobs import asof_job, reprice_job
 
 
 def build_definitions(root: str | None = None) -> dg.Definitions:
@@ -40,7 +41,7 @@ def build_definitions(root: str | None = None) -> dg.Definitions:
             invoice_period,
             close_manifest,
         ],
-        jobs=[daily_job, monitoring_job, monthly_job],
+        jobs=[daily_job, monitoring_job, monthly_job, asof_job, reprice_job],
         schedules=[daily_schedule, monthly_schedule],
         resources={"data_root": data_root},
     )

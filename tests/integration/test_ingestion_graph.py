@@ -57,7 +57,13 @@ def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
         "duplicate_corrections",
         "correction_audit",
     }
-    assert {j.name for j in defs.jobs} == {"daily_ingestion", "daily_monitoring", "monthly_close"}
+    assert {j.name for j in defs.jobs} == {
+        "daily_ingestion",
+        "daily_monitoring",
+        "monthly_close",
+        "asof_job",  # meter-pipeline asof / reprice from the Launchpad (SPEC §16)
+        "reprice_job",
+    }
     assert {s.name for s in defs.schedules} == {"daily_ingestion_schedule", "monthly_schedule"}
 
 
