@@ -33,7 +33,7 @@ def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     services = config.policy.services if config else ()
     for key in run.each():
         day = dt.date.fromisoformat(key)
-        read = read_monitoring_day(run.root, day)
+        read = read_monitoring_day(run.root, day, data_root.reference().meters.limits)
         results, minutes, skipped = probe_day(read.probes, services, day, read.unreadable_rows)
         tables = run.write(key, {"probe_results": results, "probe_minutes": minutes})
         ignored: Counter = Counter()

@@ -21,6 +21,7 @@ from data_contracts.base import TIMESTAMP
 from meter_pipeline.grammar import parse_rfc3339_us
 from meter_pipeline.io.csvfile import read_csv
 from meter_pipeline.io.landing import list_landing, read_landing_file
+from meter_pipeline.io.limits import Limits
 from meter_pipeline.io.records import LandingFile
 
 MONITORING_FORMATS = {".csv": (read_csv, False), ".csv.gz": (read_csv, True)}
@@ -45,15 +46,18 @@ def monitoring_dir(root: Path, day: dt.date) -> Path:
     return Path(root) / "landing" / "monitoring" / day.isoformat()
 
 
-def read_monitoring_day(root: str | Path, day: dt.date) -> MonitoringDay:
-    """Read every export of ``day``; a missing folder is a day with no probes."""
+def read_monitoring_day(
+    root: str | Path, day: dt.date, limits: Limits | None = None
+) -> MonitoringDay:
+    """Read every export of ``day``; a missing folder is a day with no probes. ``limits``: the
+    ingestion limits of meters.yaml (defaults without): a file over one is one unreadable row."""
     root = Path(root)
-    listing = list_landing(root, monitoring_dir(root, day), MONITORING_FORMATS)
+    listing = list_landing(root, monitoring_dir(root, day), MONITORING_FORMATS, limits)
     columns: dict[str, list] = {name: [] for name in RAW_PROBE_SCHEMA}
     unreadable = 0
     files = []
     for entry in listing.files:
-        info, rows = read_landing_file(*entry)
+        info, rows = read_landing_file(*entry, limits=listing.limits)
         files.append(info)
         for row in rows:
             fields = row.fields
