@@ -86,9 +86,10 @@ def lineage_events(root: Path, reference: Reference, period: str) -> list[pl.Laz
 
 
 def _stored(root: Path, table: str, period: str) -> pl.DataFrame | None:
-    if not (warehouse.partition_dir(root, table, period) / warehouse.PART_FILE).exists():
-        return None
-    return warehouse.scan_partitions(root, table, [period]).collect()
+    """A stored partition as written (no schema imposed: a month closed by an earlier version,
+    with fewer columns, reprices too), or None when the month was not closed."""
+    path = warehouse.partition_dir(root, table, period) / warehouse.PART_FILE
+    return pl.read_parquet(path) if path.exists() else None
 
 
 def reprice(
