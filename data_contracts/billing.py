@@ -11,7 +11,9 @@ import polars as pl
 
 from data_contracts.base import MONEY, PERIOD_PATTERN, QUANTITY, Contract
 
-LINE_KINDS = ("platform_fee", "usage", "minimum_commitment", "sla_credit")
+LINE_KINDS = ("platform_fee", "usage", "minimum_commitment", "sla_credit", "adjustment")
+ADJUSTS = ("usage", "minimum_commitment")
+DOCUMENT_TYPES = ("invoice", "credit_note")
 UNBILLED_REASONS = ("no_subscription", "late_ignored")
 _PERIOD = PERIOD_PATTERN
 
@@ -127,15 +129,27 @@ class InvoiceLines(Contract):
     earned_period: str = pa.Field(
         nullable=True,
         str_matches=_PERIOD,
-        description="sla_credit lines: the period in which the credit was earned.",
+        description="sla_credit lines: the period in which the credit was earned; adjustment "
+        "lines: the closed period whose line they adjust.",
+    )
+    adjusts: str = pa.Field(
+        nullable=True,
+        isin=list(ADJUSTS),
+        description="adjustment lines: what they adjust, usage (charge_id set) or "
+        "minimum_commitment; null on other lines.",
     )
 
     @pa.dataframe_check
     def credits_negative_others_not(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """sla_credit lines are ≤ 0; every other line is ≥ 0."""
+        """sla_credit lines are ≤ 0; adjustment lines may have either sign; the others ≥ 0."""
         credit = pl.col("kind") == "sla_credit"
+        adjustment = pl.col("kind") == "adjustment"
         return data.lazyframe.select(
-            pl.when(credit).then(pl.col("amount") <= 0).otherwise(pl.col("amount") >= 0)
+            pl.when(credit)
+            .then(pl.col("amount") <= 0)
+            .when(adjustment)
+            .then(pl.lit(True))
+            .otherwise(pl.col("amount") >= 0)
         )
 
     @pa.dataframe_check
@@ -156,10 +170,27 @@ class Invoices(Contract):
     invoice_id: str = _invoice_id()
     customer_id: str = pa.Field(description="Customer invoiced.")
     currency: str = pa.Field(str_matches=r"^[A-Z]{3}$", description="ISO 4217 code.")
-    subtotal: MONEY = pa.Field(ge=0, description="Sum of the non-credit lines.")
+    subtotal: MONEY = pa.Field(
+        description="Sum of the non-credit lines (adjustment lines included: negative only "
+        "through them)."
+    )
     credits: MONEY = pa.Field(le=0, description="Sum of the sla_credit lines (≤ 0).")
-    total: MONEY = pa.Field(ge=0, description="subtotal + credits, never negative.")
+    total: MONEY = pa.Field(
+        description="subtotal + credits; negative only through adjustment lines (a credit note)."
+    )
     line_count: pl.Int64 = pa.Field(ge=0, description="Number of invoice lines.")
+    document_type: str = pa.Field(
+        isin=list(DOCUMENT_TYPES),
+        description="credit_note when the total is negative (adjustments of closed periods "
+        "exceed the rest), else invoice.",
+    )
+
+    @pa.dataframe_check
+    def credit_note_when_negative(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """document_type is credit_note exactly when total < 0."""
+        return data.lazyframe.select(
+            (pl.col("document_type") == "credit_note") == (pl.col("total") < 0)
+        )
 
     @pa.dataframe_check
     def total_is_subtotal_plus_credits(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -10,6 +10,7 @@ import polars as pl
 
 from data_contracts import CONTRACTS, conform, empty_frame
 from meter_pipeline import checks
+from meter_pipeline.assets.adjustment_inputs import earned_periods
 from meter_pipeline.assets.close_gate import refuse_incomplete
 from meter_pipeline.assets.common import SINGLE_RUN, PartitionRun, table_asset_spec
 from meter_pipeline.billing.close import ClosedMonth, close_month
@@ -143,6 +144,7 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
                 ref,
                 map_,
                 spool,
+                earned_periods(run.root, ref, period, map_),
             )
             checks.landing_days_complete(month_checks, period, None)
             write_lineage(run, period, closed)

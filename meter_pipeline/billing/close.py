@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from data_contracts import CONTRACTS, empty_frame
-from meter_pipeline.billing.invoice_lines import build_invoice_lines
+from meter_pipeline.billing.adjustments import EarnedPeriod, adjustment_lines, append_adjustments
+from meter_pipeline.billing.invoice_lines import LINE_SCHEMA, build_invoice_lines
 from meter_pipeline.billing.invoices import append_credit_lines, summarize_invoices
 from meter_pipeline.billing.lineage import (
     MemorySpool,
@@ -69,6 +70,7 @@ def close_month(
     reference: Reference,
     map_: Map = map,
     spool: Spool | None = None,
+    earned: list[EarnedPeriod] | None = None,
 ) -> ClosedMonth:
     """Close ``period``.
 
@@ -89,6 +91,9 @@ def close_month(
         How days are reduced (the built-in ``map``, or a thread pool's).
     spool
         Where the lineage rows wait until the lines are numbered (default: in memory).
+    earned
+        Closed periods whose corrections this period bills as adjustment lines (after the
+        SLA credits, which never see them).
     """
     pricing = reference.require_pricing()
     spool = MemorySpool() if spool is None else spool
@@ -132,6 +137,8 @@ def close_month(
         ledger, credit_lines = credit_ledger(
             period, previous_ledger, credits, lines, subscription_ends(reference.subscriptions)
         )
-    lines = with_digests(append_credit_lines(lines, credit_lines), spool)
+    lines = append_credit_lines(lines, credit_lines)
+    lines = append_adjustments(lines, adjustment_lines(period, earned or [], LINE_SCHEMA))
+    lines = with_digests(lines, spool)
     invoices = summarize_invoices(lines)
     return ClosedMonth(ledger, credits, lines, invoices, trace_frame(period, counts), spool)

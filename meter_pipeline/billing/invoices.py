@@ -85,23 +85,33 @@ def summarize_invoices(lines: pl.DataFrame) -> pl.DataFrame:
     Raises ``ValueError`` when a total would be negative (credits must never exceed the subtotal).
     """
     credit = pl.col("kind") == "sla_credit"
+    adjustment = pl.col("kind") == "adjustment"
     zero = pl.lit(0).cast(MONEY)
     invoices = (
         lines.group_by("billing_period", "invoice_id", "customer_id", "currency")
         .agg(
             pl.col("amount").filter(~credit).sum().cast(MONEY).alias("subtotal"),
             pl.col("amount").filter(credit).sum().cast(MONEY).alias("credits"),
+            pl.col("amount").filter(adjustment).sum().cast(MONEY).alias("_adjusted"),
             pl.len().cast(pl.Int64).alias("line_count"),
         )
-        .with_columns(pl.col("subtotal").fill_null(zero), pl.col("credits").fill_null(zero))
+        .with_columns(
+            pl.col("subtotal").fill_null(zero),
+            pl.col("credits").fill_null(zero),
+            pl.col("_adjusted").fill_null(zero),
+        )
         .with_columns((pl.col("subtotal") + pl.col("credits")).cast(MONEY).alias("total"))
-        .select(list(INVOICE_SCHEMA))
-        .sort("customer_id")
+        .with_columns(
+            pl.when(pl.col("total") < 0)
+            .then(pl.lit("credit_note"))
+            .otherwise(pl.lit("invoice"))
+            .alias("document_type")
+        )
     )
-    negative = invoices.filter(pl.col("total") < 0)
+    negative = invoices.filter(pl.col("total") - pl.col("_adjusted") < 0)
     if negative.height:
         raise ValueError(f"invoices with a negative total: {negative['invoice_id'].to_list()}")
-    return invoices
+    return invoices.select(list(INVOICE_SCHEMA)).sort("customer_id")
 
 
 def invoices_not_matching_lines(lines: pl.DataFrame, invoices: pl.DataFrame) -> pl.DataFrame:

@@ -40,6 +40,7 @@ GOOD_LINES = [
         D("300.00"),
         "USD",
         None,
+        None,
     ),
     (
         NOV,
@@ -60,6 +61,7 @@ GOOD_LINES = [
         None,
         D("1.00"),
         "USD",
+        None,
         None,
     ),
     (
@@ -82,9 +84,12 @@ GOOD_LINES = [
         D("-15.00"),
         "USD",
         "2026-10",
+        None,
     ),
 ]
-GOOD_INVOICE = [(NOV, "2026-11-acme", "acme", "USD", D("301.00"), D("-15.00"), D("286.00"), 3)]
+GOOD_INVOICE = [
+    (NOV, "2026-11-acme", "acme", "USD", D("301.00"), D("-15.00"), D("286.00"), 3, "invoice")
+]
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
@@ -166,17 +171,17 @@ def test_bad_invoice_lines_fail(rows, check):
     "row, check",
     [
         pytest.param(
-            (NOV, "i", "c", "USD", D("1"), D("-2"), D("-1"), 1),
-            "greater_than_or_equal_to",
-            id="a negative total fails",
+            (NOV, "i", "c", "USD", D("1"), D("-2"), D("-1"), 1, "invoice"),
+            "credit_note_when_negative",
+            id="a negative total is a credit note",
         ),
         pytest.param(
-            (NOV, "i", "c", "USD", D("3"), D("1"), D("4"), 1),
+            (NOV, "i", "c", "USD", D("3"), D("1"), D("4"), 1, "invoice"),
             "less_than_or_equal_to",
             id="positive credits fail",
         ),
         pytest.param(
-            (NOV, "i", "c", "USD", D("3"), D("-1"), D("3"), 1),
+            (NOV, "i", "c", "USD", D("3"), D("-1"), D("3"), 1, "invoice"),
             "total_is_subtotal_plus_credits",
             id="a total that is not subtotal + credits fails",
         ),
@@ -185,6 +190,16 @@ def test_bad_invoice_lines_fail(rows, check):
 def test_bad_invoices_fail(row, check):
     with pytest.raises(pandera.errors.SchemaErrors, match=check):
         conform(frame(Invoices, [row]), Invoices)
+
+
+def test_adjustment_lines_of_either_sign_and_a_credit_note_pass():
+    lines = replace(GOOD_LINES, 1, kind="adjustment", amount=D("-7.00"), adjusts="usage")
+    lines = replace(lines, 1, quantity=None, free_quantity=None, earned_period="2026-09")
+    conform(frame(InvoiceLines, lines), InvoiceLines)
+    note = (NOV, "i", "c", "USD", D("-5"), D("0"), D("-5"), 1, "credit_note")
+    conform(frame(Invoices, [note]), Invoices)
+    with pytest.raises(pandera.errors.SchemaErrors, match="credit_note_when_negative"):
+        conform(frame(Invoices, [(*note[:8], "invoice")]), Invoices)
 
 
 def test_a_float_amount_breaks_the_invoice_lines_contract():

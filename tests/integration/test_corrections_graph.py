@@ -115,3 +115,24 @@ def test_days_give_the_same_bytes_in_any_order(root, tmp_path):
         _materialize(copy, day)
     expected = {k: v for k, v in _bytes(root).items() if "2026-10-10" in k or "2026-09-20" in k}
     assert _bytes(copy) == expected
+
+
+def test_a_closed_month_is_adjusted_on_the_next_invoice(root):
+    # c4 (2026-10-10) amends s2 from 6 to 8 seats after September closed: September stays as
+    # issued; October's acme invoice adds seats +25.00 and gives back September's minimum 24.25.
+    assert rows(
+        root, "invoices", "select total, document_type from {t} where invoice_id = '2026-09-acme'"
+    ) == [(Decimal("400.00"), "invoice")]
+    adjustments = rows(
+        root,
+        "invoice_lines",
+        "select charge_id, adjusts, earned_period, amount, event_count from {t} "
+        "where invoice_id = '2026-10-acme' and kind = 'adjustment' order by line_no",
+    )
+    assert adjustments == [
+        ("seats", "usage", "2026-09", Decimal("25.00"), 0),
+        (None, "minimum_commitment", "2026-09", Decimal("-24.25"), 0),
+    ]
+    assert rows(root, "invoices", "select total from {t} where invoice_id = '2026-10-acme'") == [
+        (Decimal("400.75"),)
+    ]

@@ -82,7 +82,7 @@ def test_a_plan_change_mid_month_restarts_tiers_and_prorates_each_plan():
     ]
     # 50 + 0.03 + 8 + 150 + 0.02 + 8 = 216.05 (16 tokens in one subscription would be 13)
     assert invoices.rows() == [
-        (NOV, "2026-11-acme", "acme", "USD", D("216.05"), D(0), D("216.05"), 6)
+        (NOV, "2026-11-acme", "acme", "USD", D("216.05"), D(0), D("216.05"), 6, "invoice")
     ]
 
 
