@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers.month_root import cli_backfill, table_bytes, write_month_root
 
-TRIALS = int(os.environ.get("METER_FAULT_TRIALS", "5"))
+TRIALS = int(os.environ.get("METER_FAULT_TRIALS", "3"))
 SEED = 13
 
 
