@@ -1,4 +1,4 @@
-"""Contracts of the daily ingestion tables (SPEC §3, §8), partitioned by ``landing_date``."""
+"""Contracts of the daily ingestion tables (rules.md §3, §9), partitioned by ``landing_date``."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ class RawEvents(Contract):
 
 
 class QuarantinedEvents(Contract):
-    """Rows that broke a rule, with the first reason that applies (SPEC §3.1). Grain: one row per
+    """Rows that broke a rule, with the first reason that applies (rules.md §3). Grain: one row per
     quarantined input row."""
 
     landing_date: pl.Date = _landing_date()
@@ -78,7 +78,7 @@ class QuarantinedEvents(Contract):
 
 class CleanEvents(Contract):
     """Valid events counted exactly once: the first arrival of each event_id within the dedup
-    window (SPEC §3.2), stamped with the billing period that bills them (SPEC §5). Grain: one row
+    window (rules.md §4), stamped with the billing period that bills them (§6). Grain: one row
     per distinct accepted event."""
 
     event_id: str = pa.Field(description="The idempotency key.")
@@ -136,7 +136,7 @@ UNKNOWN_FIELD = pl.Struct({"name": pl.String, "rows": pl.Int64})
 
 
 class IngestionAudit(Contract):
-    """Where every row of a landing day went (SPEC §3.3). Grain: one row per landing day.
+    """Where every row of a landing day went (rules.md §9). Grain: one row per landing day.
     rows_read = rows_quarantined + rows_duplicate + rows_accepted, enforced by a blocking check."""
 
     landing_date: pl.Date = _landing_date()

@@ -1,4 +1,4 @@
-"""Contracts of the SLA tables (SPEC §7, §8): daily probe tables (``landing_date``) and monthly
+"""Contracts of the SLA tables (rules.md §8, §9): daily probe tables (``landing_date``) and monthly
 uptime, credits and credit ledger (``billing_period``)."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class ProbeResults(Contract):
 
 
 class ProbeMinutes(Contract):
-    """Per service and UTC minute with probe results in that day's exports (SPEC §7.1). Grain:
+    """Per service and UTC minute with probe results in that day's exports (rules.md §8). Grain:
     landing_date × service × minute. A minute is down when more than half its probes are down."""
 
     landing_date: pl.Date = _landing_date()
@@ -70,7 +70,7 @@ class ProbeMinutes(Contract):
 
 
 class Uptime(Contract):
-    """Monthly uptime per service (SPEC §7.3). Grain: billing_period × service of sla.yaml.
+    """Monthly uptime per service (rules.md §8). Grain: billing_period × service of sla.yaml.
     Exact uptime = 100 × (minutes − (down_minutes − excused_minutes)) / minutes."""
 
     billing_period: str = _billing_period()
@@ -101,7 +101,7 @@ class Uptime(Contract):
 
 
 class SlaCredits(Contract):
-    """Service credits (SPEC §7.4). Grain: billing_period × customer_id × service ×
+    """Service credits (rules.md §8). Grain: billing_period × customer_id × service ×
     earned_period: one row per invoiced customer and service earned in the period, plus the
     pending credits of earlier periods resolved in it (granted or unclaimed)."""
 
@@ -129,7 +129,7 @@ class SlaCredits(Contract):
 
 
 class SlaCreditLedger(Contract):
-    """Credits outstanding at the period's start or earned in it (SPEC §7.4). Grain:
+    """Credits outstanding at the period's start or earned in it (rules.md §8). Grain:
     billing_period × customer_id × service × earned_period. opening = applied + carried +
     forfeited; over a credit's life, amount = Σ applied + Σ forfeited + its last carried."""
 

@@ -14,7 +14,22 @@ from meter_pipeline.config.reference import resolve_root
 from meter_pipeline.finance import cli as finance_cli
 from meter_pipeline.instance import instance_home, open_instance, run_tags, ui_command
 from meter_pipeline.operator_errors import explain_exception
+from meter_pipeline.progress import progress_display
+from meter_pipeline.root_hint import root_problem
 from meter_pipeline.runner import Backfill, check_config, run_backfill
+
+
+def _version() -> str:
+    """``meter-pipeline 0.1.0 (dagster 1.13.27, polars 2.1.0)``: what a bug report needs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"meter-pipeline {of('meter-pipeline')} (dagster {of('dagster')}, polars {of('polars')})"
 
 
 def _date(text: str) -> dt.date:
@@ -39,13 +54,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(f"error: --end {args.end} is before --start {args.start}", file=sys.stderr)
         return 2
     root = _root(args)
+    problem = root_problem(root)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         reference = check_config(root)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     try:
-        with _instance(root) as instance:
+        with _instance(root) as instance, progress_display():
             result = run_backfill(
                 Backfill(root, args.start, args.end),
                 instance,
@@ -53,6 +72,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
                 reference=reference,
                 tags=args.tags,
                 debug=args.debug,
+                log_level=args.log_level,
             )
     except (OSError, RuntimeError) as exc:  # e.g. the instance's storage: full, read-only
         if args.debug:
@@ -69,8 +89,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from meter_pipeline.demo import run_demo
 
     root = _root(args)
-    with _instance(root) as instance:
-        code = run_demo(root, instance, echo=print, tags=args.tags)
+    with _instance(root) as instance, progress_display():
+        code = run_demo(root, instance, echo=print, tags=args.tags, log_level=args.log_level)
     print(f"Runs recorded in {instance_home(root)}; see them in the UI: {ui_command(root)}")
     return code
 
@@ -96,6 +116,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meter-pipeline", description=__doc__)
+    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "--log-level",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        type=str.upper,
+        help="show Dagster's own log of the runs at this level (default: only failures, "
+        "summarised by meter-pipeline)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     backfill = sub.add_parser(
         "backfill",

@@ -21,6 +21,7 @@ def run_demo(
     instance: dg.DagsterInstance,
     echo: Callable[[str], None] = print,
     tags: Mapping[str, str] | None = None,
+    log_level: str | None = None,
 ) -> int:
     """Write the demo root if it has no ``reference/``, run the backfill over it, print the
     summary. ``tags``: added to every run (the CLI names its command)."""
@@ -39,6 +40,7 @@ def run_demo(
         echo=echo,
         reference=reference,
         tags=tags,
+        log_level=log_level,
     )
     echo("")
     echo(summary(root))
@@ -51,7 +53,7 @@ def _read(root: Path, table: str) -> pl.DataFrame:
 
 
 def summary(root: Path) -> str:
-    """The short summary SPEC §9 asks for: events, invoices and totals, uptime and credits."""
+    """The demo's summary: events, invoices and totals, uptime and credits."""
     root = Path(root)
     audit = _read(root, "ingestion_audit")
     t = audit.select(

@@ -15,6 +15,7 @@ day blocked which month. Fix the day, re-run it, then close the month.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import polars as pl
 
 from meter_pipeline.calendar import closed_periods, day_keys, days_between
 from meter_pipeline.config.reference import Reference, load_reference
+from meter_pipeline.day_notes import day_notes
 from meter_pipeline.definitions import build_definitions
 from meter_pipeline.finance.money_format import format_money, plural
 from meter_pipeline.ingestion.completeness import period_blockers
@@ -57,6 +59,8 @@ class BackfillResult:
     closed: list[str] = field(default_factory=list)
     #: Dagster's own console log (with stack traces) instead of one line per failed step.
     debug: bool = False
+    #: Dagster's console log level for the runs (``--log-level``); None: quiet (or --debug's).
+    log_level: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -81,6 +85,8 @@ def _run(
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
     tags.update(extra_tags or {})
     config = DEBUG if result.debug else QUIET
+    if result.log_level:
+        config = {"loggers": {"console": {"config": {"log_level": result.log_level}}}}
     run = job.execute_in_process(
         instance=instance, raise_on_error=False, run_config=config, tags=tags
     )
@@ -115,6 +121,7 @@ def run_backfill(
     reference: Reference | None = None,
     tags: Mapping[str, str] | None = None,
     debug: bool = False,
+    log_level: str | None = None,
 ) -> BackfillResult:
     """Daily partitions of [start, end] in one ranged run (plus the monitoring day before
     start), then the closed months in one ranged run; prints what each day and month gave.
@@ -122,7 +129,7 @@ def run_backfill(
     loads its own once, so a file edited meanwhile can never mix two configurations in a run.
     ``tags``: added to every run (the CLI names its command and arguments)."""
     defs = build_definitions(str(backfill.root))
-    result = BackfillResult(debug=debug)
+    result = BackfillResult(debug=debug, log_level=log_level)
     day_before = (backfill.start - dt.timedelta(days=1)).isoformat()
     _run(
         defs.resolve_job_def("daily_monitoring"),
@@ -142,6 +149,8 @@ def run_backfill(
             f"{row['landing_date']!s:<12} {row['rows_read']:>8} {row['rows_accepted']:>9} "
             f"{row['rows_duplicate']:>9} {row['rows_quarantined']:>11}"
         )
+    for note in day_notes(backfill.root, days):
+        print(note, file=sys.stderr)
     reference = reference or load_reference(backfill.root)
     if reference.pricing is None:
         echo("no reference/pricing.yaml: monthly billing skipped")

@@ -11,6 +11,7 @@ import polars as pl
 
 from data_contracts import CONTRACTS, conform
 from data_contracts.base import descriptions, model_description, polars_schema
+from meter_pipeline import progress
 from meter_pipeline.io import warehouse
 
 OWNERS = ["team:data-platform"]
@@ -133,6 +134,11 @@ class PartitionRun:
                     self.context.add_asset_metadata(
                         written.metadata(self.preview_rows), asset_key=name, partition_key=self.key
                     )
+            rows = max((w.rows for w in self.written.values()), default=0)
+            index = self.keys.index(self.key) + 1
+            progress.partition_done(
+                progress.Done(self.context.op_def.name, self.key, index, len(self.keys), rows)
+            )
         self.key, self.written = None, {name: Written() for name in self.tables}
 
     def write(self, key: str, frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:

@@ -28,8 +28,8 @@ COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted", "r
     backfill_policy=SINGLE_RUN,
     check_specs=[checks.ROWS_CONSERVED],
     name="ingest_landing_day",
-    description="Read every landing file of one UTC day, validate each row (SPEC §3.1), count "
-    "each event exactly once against the 40-day id window (§3.2), and audit (§3.3).",
+    description="Read every landing file of one UTC day, validate each row (rules.md §3), count "
+    "each event exactly once against the 40-day id window (§4), and audit (§9).",
 )
 def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     reference, run = (
@@ -75,7 +75,7 @@ def ingestion_metadata(counts: Counter) -> dict[str, dict]:
     **table_spec("daily_usage", GROUP),
 )
 def daily_usage(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
-    """Usage per event date, billing period, customer and meter for one landing day (SPEC §8)."""
+    """Usage per event date, billing period, customer and meter of one landing day (rules.md §9)."""
     meters, run = (
         data_root.reference().meters,
         PartitionRun(context, data_root.path(), ["daily_usage"]),

@@ -1,4 +1,4 @@
-"""SLA assets: probe minutes from the daily monitoring exports, and monthly uptime (SPEC §7)."""
+"""SLA assets: probe minutes from the daily monitoring exports, and monthly uptime (rules.md §8)."""
 
 import datetime as dt
 from collections import Counter
@@ -52,7 +52,7 @@ def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     **table_spec("uptime", "sla"),
 )
 def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
-    """Monthly uptime per service from the probes checked in the month (SPEC §7.1–7.3)."""
+    """Monthly uptime per service from the probes checked in the month (rules.md §8)."""
     ref, run = data_root.reference(), PartitionRun(context, data_root.path(), ["uptime"])
     month_checks = checks.PartitionChecks(context)
     for period in run.each():

@@ -1,0 +1,27 @@
+"""What to tell an operator whose ``--root`` is not a data root (missing, or without
+``reference/``): name the folder and suggest the demo command, before any file is read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def root_problem(root: Path) -> str | None:
+    """None when ``root`` has a ``reference/`` folder, else a one-line explanation."""
+    root = Path(root)
+    where = root.resolve()
+    if not root.exists():
+        return (
+            f"data root {where} does not exist (from --root, $METER_PIPELINE_ROOT or ./data). "
+            "Check the path, or make a demo root there: meter-pipeline demo --root "
+            f"{root}"
+        )
+    if not root.is_dir():
+        return f"data root {where} is not a folder (from --root, $METER_PIPELINE_ROOT or ./data)"
+    if not (root / "reference").is_dir():
+        return (
+            f"data root {where} has no reference/ folder (meters.yaml, pricing.yaml, "
+            "customers.csv, …): is this the right folder? See docs/rules.md for the files, or "
+            f"make a demo root elsewhere: meter-pipeline demo --root DIR"
+        )
+    return None
