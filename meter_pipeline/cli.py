@@ -17,6 +17,7 @@ from meter_pipeline.operator_errors import explain_exception
 from meter_pipeline.progress import progress_display
 from meter_pipeline.root_hint import root_problem
 from meter_pipeline.runner import Backfill, check_config, run_backfill
+from meter_pipeline.whatif import cli as whatif_cli
 
 
 def _version() -> str:
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--html", help="also write the findings as an evidence page (HTML)")
     verify.set_defaults(func=cmd_verify)
     finance_cli.register(sub)
+    whatif_cli.register(sub)
     return parser
 
 
