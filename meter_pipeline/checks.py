@@ -106,7 +106,6 @@ CLAIMS_MATCHED = dg.AssetCheckSpec(
     "not in sla.yaml, a customer without an invoice, a month that bills nobody). Such a "
     "claim is ignored; billing goes on.",
 )
-AUDIT_COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted")
 DAYS_COMPLETE = dg.AssetCheckSpec(
     "invoices_landing_days_complete",
     asset="invoices",
@@ -116,6 +115,7 @@ DAYS_COMPLETE = dg.AssetCheckSpec(
     "exists and conserves its rows): a month never closes over a failed day. When one did not, "
     "nothing of the month is written; fix the day, re-run it, then close the month.",
 )
+AUDIT_COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted")
 CLOSE_CHECKS = [
     DAYS_COMPLETE,
     CLAIMS_MATCHED,

@@ -66,9 +66,7 @@ def write_day_index(
     root: Path, day: dt.date, index: pl.DataFrame, stamp: str, stats: str | None = None
 ) -> None:
     metadata = {STAMP: stamp} if stats is None else {STAMP: stamp, STATS: stats}
-    warehouse.write_partition(
-        root, TABLE, day.isoformat(), index, column=COLUMN, metadata=metadata
-    )
+    warehouse.write_partition(root, TABLE, day.isoformat(), index, column=COLUMN, metadata=metadata)
 
 
 def _sha256(path: Path) -> str:
