@@ -78,21 +78,9 @@ def usage_alerts(context: dg.AssetExecutionContext, data_root: DataRoot):
     ref, root = data_root.reference(), data_root.path()
     cache, fired = DayCache(root, alert_customers(ref.alerts)), []
     for key in sorted(context.partition_keys):
-        day = dt.date.fromisoformat(key)
-        frame = alerts_of_day(cache, day, ref) if ref.alerts else empty()
-        rows = write_table(root, "usage_alerts", key, frame).to_dicts()
-        fired += rows
-        listed = [checks.describe_alert(row) for row in rows]
-        context.add_asset_metadata(
-            {"dagster/row_count": len(rows), "alerts": dg.MetadataValue.json(listed)},
-            partition_key=key,
-        )
-        cache.forget_before((day - dt.timedelta(days=62 + ref.grace_days)).isoformat())
-    hook, outcomes = webhook_from_env(), []
-    if hook is not None:
-        bodies = {row["alert_id"]: webhook.alert_body(row) for row in fired}
-        outcomes = webhook.deliver(root, hook, bodies)
-        context.log.info(f"alert webhook {webhook.redact_url(hook.url)}: {len(outcomes)} sent")
+        fired += alerts_of_one_day(context, root, ref, cache, key)
+    hook = webhook_from_env()
+    outcomes = deliver_alerts(context, root, hook, fired)
     listed = [checks.describe_alert(row) for row in fired]
     return dg.MaterializeResult(
         metadata={"webhook": webhook_state(hook, outcomes)},
@@ -101,6 +89,32 @@ def usage_alerts(context: dg.AssetExecutionContext, data_root: DataRoot):
             checks.alerts_delivered(hook is not None, outcomes),
         ],
     )
+
+
+def alerts_of_one_day(
+    context: dg.AssetExecutionContext, root, ref, cache: DayCache, key: str
+) -> list[dict]:
+    """Write one landing day's usage_alerts partition with its own metadata; returns its rows."""
+    day = dt.date.fromisoformat(key)
+    frame = alerts_of_day(cache, day, ref) if ref.alerts else empty()
+    rows = write_table(root, "usage_alerts", key, frame).to_dicts()
+    listed = [checks.describe_alert(row) for row in rows]
+    context.add_asset_metadata(
+        {"dagster/row_count": len(rows), "alerts": dg.MetadataValue.json(listed)},
+        partition_key=key,
+    )
+    cache.forget_before((day - dt.timedelta(days=62 + ref.grace_days)).isoformat())
+    return rows
+
+
+def deliver_alerts(context: dg.AssetExecutionContext, root, hook, fired: list[dict]) -> list:
+    """POST the run's alerts when a webhook is configured (nothing is sent twice)."""
+    if hook is None:
+        return []
+    bodies = {row["alert_id"]: webhook.alert_body(row) for row in fired}
+    outcomes = webhook.deliver(root, hook, bodies)
+    context.log.info(f"alert webhook {webhook.redact_url(hook.url)}: {len(outcomes)} sent")
+    return outcomes
 
 
 def empty() -> pl.DataFrame:

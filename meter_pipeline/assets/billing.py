@@ -24,7 +24,7 @@ from meter_pipeline.io.spool import ParquetSpool
 from meter_pipeline.partitions import monthly_partitions
 from meter_pipeline.resources import DataRoot
 from meter_pipeline.sla.claims import unmatched_claims
-from meter_pipeline.workers import worker_map
+from meter_pipeline.workers import Map, worker_map
 
 GROUP = "billing"
 PREVIOUS_LEDGER = dg.AssetDep(
@@ -75,34 +75,39 @@ def period_days(
     "customer and meter, and report usage that no subscription bills.",
 )
 def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
-    ref, run = (
-        data_root.reference(),
-        PartitionRun(context, data_root.path(), ["period_usage", "unbilled_usage"]),
-    )
+    ref = data_root.reference()
+    run = PartitionRun(context, data_root.path(), ["period_usage", "unbilled_usage"])
     month_checks = checks.PartitionChecks(context)
     yield from refuse_incomplete(run, ref)  # no partial month: see assets/close_gate.py
     with worker_map() as map_:
         for period in run.each():
-            usage, unbilled = period_usage_tables(
-                period_days(run.root, ref, period),
-                period,
-                ref.grace_days,
-                ref.subscriptions,
-                ref.meters,
-                map_,
-            )
-            tables = run.write(period, {"period_usage": usage, "unbilled_usage": unbilled})
-            by_reason = dict(sorted(events_by_reason(tables["unbilled_usage"]).items()))
-            late = int(tables["period_usage"]["late_event_count"].sum())
-            run.add(
-                {
-                    "period_usage": {"late_events": late},
-                    "unbilled_usage": {"events_by_reason": dg.MetadataValue.json(by_reason)},
-                }
-            )
-            checks.unbilled_usage_reported(month_checks, period, by_reason)
+            usage_of_one_period(run, ref, period, month_checks, map_)
     yield from run.results()
     yield from month_checks.results()
+
+
+def usage_of_one_period(
+    run: PartitionRun, ref: Reference, period: str, month_checks: checks.PartitionChecks, map_: Map
+) -> None:
+    """Write one month's period_usage and unbilled_usage, with that month's metadata and check."""
+    usage, unbilled = period_usage_tables(
+        period_days(run.root, ref, period),
+        period,
+        ref.grace_days,
+        ref.subscriptions,
+        ref.meters,
+        map_,
+    )
+    tables = run.write(period, {"period_usage": usage, "unbilled_usage": unbilled})
+    by_reason = dict(sorted(events_by_reason(tables["unbilled_usage"]).items()))
+    late = int(tables["period_usage"]["late_event_count"].sum())
+    run.add(
+        {
+            "period_usage": {"late_events": late},
+            "unbilled_usage": {"events_by_reason": dg.MetadataValue.json(by_reason)},
+        }
+    )
+    checks.unbilled_usage_reported(month_checks, period, by_reason)
 
 
 def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
@@ -136,34 +141,46 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     with worker_map() as map_, tempfile.TemporaryDirectory(prefix="lineage-") as spool_dir:
         for period in run.each():
             spool = ParquetSpool(Path(spool_dir) / f"{period}.parquet", spool_schema())
-            closed = close_month(
-                period,
-                period_days(run.root, ref, period, ids=True),
-                read_partition(run.root, "uptime", period),
-                previous,
-                ref,
-                map_,
-                spool,
-                earned_periods(run.root, ref, period, map_),
-            )
-            checks.landing_days_complete(month_checks, period, None)
-            write_lineage(run, period, closed)
-            tables = run.write(period, closed.tables())
-            checks.close_checks(month_checks, period, closed, previous)
-            claims = unmatched_claims(
-                period, tables["sla_credits"], ref.sla.claims if ref.sla else ()
-            )
-            checks.claims_matched(month_checks, period, claims)
-            run.add({"sla_credits": {"unmatched_claims": len(claims)}})
-            previous = tables["sla_credit_ledger"]
-            run.add(
-                {
-                    name: {label: currency_json(sum_by_currency(tables[name].filter(rows), col))}
-                    for name, (label, rows, col) in CURRENCY_SUMS.items()
-                }
-            )
+            previous = close_one_period(run, ref, period, previous, month_checks, map_, spool)
     yield from run.results()
     yield from month_checks.results()
+
+
+def close_one_period(
+    run: PartitionRun,
+    ref: Reference,
+    period: str,
+    previous: pl.DataFrame,
+    month_checks: checks.PartitionChecks,
+    map_: Map,
+    spool: ParquetSpool,
+) -> pl.DataFrame:
+    """Close one month: write its tables and lineage, record its metadata and checks; returns
+    its credit ledger (the next month's ``previous``)."""
+    closed = close_month(
+        period,
+        period_days(run.root, ref, period, ids=True),
+        read_partition(run.root, "uptime", period),
+        previous,
+        ref,
+        map_,
+        spool,
+        earned_periods(run.root, ref, period, map_),
+    )
+    checks.landing_days_complete(month_checks, period, None)
+    write_lineage(run, period, closed)
+    tables = run.write(period, closed.tables())
+    checks.close_checks(month_checks, period, closed, previous)
+    claims = unmatched_claims(period, tables["sla_credits"], ref.sla.claims if ref.sla else ())
+    checks.claims_matched(month_checks, period, claims)
+    run.add({"sla_credits": {"unmatched_claims": len(claims)}})
+    run.add(
+        {
+            name: {label: currency_json(sum_by_currency(tables[name].filter(rows), col))}
+            for name, (label, rows, col) in CURRENCY_SUMS.items()
+        }
+    )
+    return tables["sla_credit_ledger"]
 
 
 def write_lineage(run: PartitionRun, period: str, closed: ClosedMonth) -> None:

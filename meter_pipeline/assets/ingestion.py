@@ -10,6 +10,7 @@ import dagster as dg
 from meter_pipeline import checks
 from meter_pipeline.assets.common import SINGLE_RUN, PartitionRun, table_asset_spec, table_spec
 from meter_pipeline.billing.usage_fold import daily_usage_of
+from meter_pipeline.config.reference import Reference
 from meter_pipeline.ingestion.audit import audit_counts
 from meter_pipeline.ingestion.day import TABLES as INGESTION_TABLES
 from meter_pipeline.ingestion.day import ingest_day
@@ -32,26 +33,34 @@ COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted", "r
     "each event exactly once against the 40-day id window (§4), and audit (§9).",
 )
 def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
-    reference, run = (
-        data_root.reference(),
-        PartitionRun(context, data_root.path(), INGESTION_TABLES),
-    )
+    reference = data_root.reference()
+    run = PartitionRun(context, data_root.path(), INGESTION_TABLES)
     day_checks = checks.PartitionChecks(context)
     for key in run.each():
-        try:
-            day = ingest_day(
-                run.root, dt.date.fromisoformat(key), reference.meters, reference.rules
-            )
-        except Exception as exc:  # one failed day never stops the other days of the range
-            error = explain_exception(exc)
-            context.log.error(f"landing day {key} failed (it has no audit until re-run): {error}")
-            checks.day_failed(day_checks, key, error)
-            continue
-        run.note(day.rows, day.heads)
-        run.add(ingestion_metadata(Counter(audit_counts(day.audit))))
-        checks.rows_conserved(day_checks, key, day.audit)
+        ingest_one_day(context, run, reference, key, day_checks)
     yield from run.results()
     yield from day_checks.results()
+
+
+def ingest_one_day(
+    context: dg.AssetExecutionContext,
+    run: PartitionRun,
+    reference: Reference,
+    key: str,
+    day_checks: checks.PartitionChecks,
+) -> None:
+    """Ingest one landing day and record its metadata and conservation check; a day that fails
+    is recorded as failed and never stops the other days of the range."""
+    try:
+        day = ingest_day(run.root, dt.date.fromisoformat(key), reference.meters, reference.rules)
+    except Exception as exc:
+        error = explain_exception(exc)
+        context.log.error(f"landing day {key} failed (it has no audit until re-run): {error}")
+        checks.day_failed(day_checks, key, error)
+        return
+    run.note(day.rows, day.heads)
+    run.add(ingestion_metadata(Counter(audit_counts(day.audit))))
+    checks.rows_conserved(day_checks, key, day.audit)
 
 
 def ingestion_metadata(counts: Counter) -> dict[str, dict]:

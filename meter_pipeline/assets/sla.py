@@ -2,13 +2,16 @@
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from data_contracts import CONTRACTS, empty_frame
 from meter_pipeline import checks
 from meter_pipeline.assets.common import SINGLE_RUN, PartitionRun, table_asset_spec, table_spec
 from meter_pipeline.calendar import day_keys, monitoring_days
+from meter_pipeline.config.reference import Reference
 from meter_pipeline.io import warehouse
 from meter_pipeline.io.monitoring import read_monitoring_day
 from meter_pipeline.partitions import daily_partitions, monthly_partitions
@@ -56,22 +59,24 @@ def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
     ref, run = data_root.reference(), PartitionRun(context, data_root.path(), ["uptime"])
     month_checks = checks.PartitionChecks(context)
     for period in run.each():
-        frame, low = empty_frame(CONTRACTS["uptime"]), []
-        if ref.sla is not None:
-            days = day_keys(monitoring_days(period, ref.grace_days))
-            results = warehouse.scan_partitions(run.root, "probe_results", days).collect()
-            frame = compute_uptime(
-                period,
-                month_probe_minutes(results, period),
-                ref.sla.policy,
-                excused_intervals(ref.sla),
-            )
-            low = low_coverage(frame, ref.sla.policy.min_coverage_pct)["service"].to_list()
+        frame, low = uptime_of_period(run.root, ref, period)
         written = run.write(period, {"uptime": frame})["uptime"]
         run.add({"uptime": uptime_metadata(written, ref.sla)})
         checks.uptime_coverage_sufficient(month_checks, period, low)
     yield run.result()
     yield from month_checks.results()
+
+
+def uptime_of_period(root: Path, ref: Reference, period: str) -> tuple[pl.DataFrame, list[str]]:
+    """The month's uptime (empty without an SLA) and the services below min_coverage_pct."""
+    if ref.sla is None:
+        return empty_frame(CONTRACTS["uptime"]), []
+    days = day_keys(monitoring_days(period, ref.grace_days))
+    results = warehouse.scan_partitions(root, "probe_results", days).collect()
+    frame = compute_uptime(
+        period, month_probe_minutes(results, period), ref.sla.policy, excused_intervals(ref.sla)
+    )
+    return frame, low_coverage(frame, ref.sla.policy.min_coverage_pct)["service"].to_list()
 
 
 def uptime_metadata(last, config) -> dict:
