@@ -230,7 +230,7 @@ def screenshot_groups(server: DagsterDev, out: Path, chromium: str) -> dict[str,
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = browser.new_page(viewport={"width": 2000, "height": 4000})
             for group, assets in GROUPS.items():
                 page.goto(
                     f"{server.url}/locations/meter_pipeline/asset-groups/{group}",
@@ -239,8 +239,10 @@ def screenshot_groups(server: DagsterDev, out: Path, chromium: str) -> dict[str,
                 skip = page.get_by_role("button", name="Skip")  # the first-visit newsletter
                 if skip.count():
                     skip.first.click()
-                page.get_by_text(assets[0], exact=True).first.wait_for(timeout=30_000)
-                page.screenshot(path=str(out / f"asset-graph-{group}.png"))
+                try:
+                    page.get_by_text(assets[0], exact=True).first.wait_for(timeout=30_000)
+                finally:  # the page as it was, also when the wait failed
+                    page.screenshot(path=str(out / f"asset-graph-{group}.png"))
                 seen[group] = [
                     a for a in assets if page.get_by_text(a, exact=True).first.is_visible()
                 ]
