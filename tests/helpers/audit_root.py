@@ -155,3 +155,17 @@ def write_corrections(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
+
+
+#: The monthly tables of a close (what the audit-trail and what-if tests compare).
+MONTHLY = (
+    "invoice_line_events",
+    "invoice_lines",
+    "invoices",
+    "period_trace",
+    "period_usage",
+    "sla_credit_ledger",
+    "sla_credits",
+    "unbilled_usage",
+    "uptime",
+)

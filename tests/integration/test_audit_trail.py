@@ -18,21 +18,9 @@ import pytest
 from meter_pipeline.cli import main
 from tests.e2e.test_ui_browser import CHROMIUM_FLAGS, find_chromium
 from tests.helpers import running_in_ci
-from tests.helpers.audit_root import END, START, write_root
+from tests.helpers.audit_root import END, MONTHLY, START, write_root
 
 pytestmark = pytest.mark.slow
-
-MONTHLY = (
-    "invoice_line_events",
-    "invoice_lines",
-    "invoices",
-    "period_trace",
-    "period_usage",
-    "sla_credit_ledger",
-    "sla_credits",
-    "unbilled_usage",
-    "uptime",
-)
 
 
 def backfill(root: Path) -> None:
