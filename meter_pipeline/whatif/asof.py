@@ -12,7 +12,8 @@ The out folder becomes a data root of its own (the machinery of ``meter-pipeline
   daily tables exactly as the stored close read them (linked), and deduplication reads the event
   index of the days before, rebuilt from their landing files if need be;
 - the credit ledger (and close manifest) of the month before, as stored, copied read-only: the
-  credits of earlier periods as they were closed;
+  credits of earlier periods as they were closed; likewise the invoice lines of every earlier
+  month, which a correction's adjustment lines are measured against (SPEC §15);
 - then the month is closed: period usage, uptime, invoice lines, invoices, credits, ledger,
   lineage, trace and the close manifest, into ``<out>/warehouse/``.
 
@@ -96,8 +97,9 @@ def _link(source: Path, target: Path, read_only: bool = False) -> None:
 
 
 def link_stored(root: Path, out: Path, period: str, cutoff: dt.date) -> None:
-    """The daily tables of the days before ``period`` (≤ cutoff), and the month before's ledger
-    and manifest (copied, read-only)."""
+    """The daily tables of the days before ``period`` (≤ cutoff); the month before's ledger and
+    manifest, and the invoice lines of every earlier month (what adjustments are measured
+    against), copied read-only."""
     first = period_bounds(period)[0]
     for table in LINKED_DAILY:
         folder = warehouse.table_dir(root, table)
@@ -110,6 +112,11 @@ def link_stored(root: Path, out: Path, period: str, cutoff: dt.date) -> None:
     ledger = warehouse.partition_dir(root, "sla_credit_ledger", before) / warehouse.PART_FILE
     if ledger.is_file():
         _link(ledger, warehouse.partition_dir(out, "sla_credit_ledger", before) / ledger.name, True)
+    lines = warehouse.table_dir(root, "invoice_lines")
+    for part in sorted(lines.glob("billing_period=*")) if lines.is_dir() else []:
+        source = part / warehouse.PART_FILE
+        if part.name.split("=", 1)[1] < period and source.is_file():
+            _link(source, warehouse.table_dir(out, "invoice_lines") / part.name / source.name, True)
     manifest = root / "warehouse" / MANIFESTS / f"billing_period={before}" / "manifest.json"
     if manifest.is_file():
         _link(manifest, out / manifest.relative_to(root), True)

@@ -1,7 +1,8 @@
 """``meter-pipeline asof --diff``: per customer, how the as-of invoice differs from the stored one.
 
-Lines are matched by what they bill (kind, plan, subscription start, charge, service, earned
-period), not by line number; money is shown at the currency's minor unit."""
+Lines are matched by what they bill (kind, what an adjustment adjusts, plan, subscription start,
+charge, service, earned period), not by line number; money is shown at the currency's minor
+unit."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ import polars as pl
 
 from meter_pipeline.finance.money_format import format_money
 
-KEY = ["kind", "plan_id", "subscription_start", "charge_id", "service", "earned_period"]
+KEY = ["kind", "adjusts", "plan_id", "subscription_start", "charge_id", "service", "earned_period"]
 
 
 def _label(row: dict) -> str:
     what = row["charge_id"] or row["service"] or ""
+    kind = f"{row['kind']} of {row['adjusts']}" if row.get("adjusts") else row["kind"]
     plan = f" ({row['plan_id']} from {row['subscription_start']})" if row["plan_id"] else ""
     earned = f" earned {row['earned_period']}" if row.get("earned_period") else ""
-    return f"{row['kind']} {what}{plan}{earned}".replace("  ", " ")
+    return f"{kind} {what}{plan}{earned}".replace("  ", " ")
 
 
 def _quantity(row: dict, suffix: str) -> str:

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from meter_pipeline.assets.corrections import ingest_corrections
 from meter_pipeline.cli import main
 from meter_pipeline.resources import DataRoot
-from tests.helpers.audit_root import END, START, write_corrections, write_root
+from tests.helpers.audit_root import END, MONTHLY, START, write_corrections, write_root
 
 pytestmark = pytest.mark.slow
 CORRECTION_TABLES = ("event_corrections", "quarantined_corrections", "duplicate_corrections")
@@ -136,3 +138,46 @@ def test_a_closed_month_is_adjusted_on_the_next_invoice(root):
     assert rows(root, "invoices", "select total from {t} where invoice_id = '2026-10-acme'") == [
         (Decimal("400.75"),)
     ]
+
+
+def _asof(root: Path, out: Path, period: str, as_of: str) -> int:
+    args = ["asof", "--root", str(root), "--period", period, "--as-of", as_of, "--out", str(out)]
+    return main([*args, "--diff"])
+
+
+def _table(root: Path, name: str, period: str) -> pl.DataFrame:
+    return pl.read_parquet(root / f"warehouse/{name}/billing_period={period}/part-0.parquet")
+
+
+@pytest.mark.parametrize(
+    ("period", "as_of"), [("2026-09", "2026-10-03"), ("2026-10", "2026-11-03")]
+)
+def test_asof_with_corrections_equals_the_stored_close(root, tmp_path, capsys, period, as_of):
+    """As of the last landing day, a root with corrections recomputes to its stored close, value
+    for value: the voids and amends of an open September, October's adjustment lines."""
+    before = _bytes_of_everything(root)
+    out = tmp_path / "asof"
+    assert _asof(root, out, period, as_of) == 0
+    assert "every invoice equals the stored close" in capsys.readouterr().out
+    for name in MONTHLY:
+        assert_frame_equal(_table(root, name, period), _table(out, name, period))
+    assert _bytes_of_everything(root) == before  # the data root is only read
+
+
+def test_asof_before_a_correction_lands_leaves_it_out(root, tmp_path, capsys):
+    """As of 2026-10-09, c4 (landed 2026-10-10) is not yet known: October's acme invoice has no
+    adjustment lines, 400.75 − 25.00 + 24.25 = 400.00, and the diff names the two lines."""
+    out = tmp_path / "asof"
+    assert _asof(root, out, "2026-10", "2026-10-09") == 0
+    lines = _table(out, "invoice_lines", "2026-10").filter(pl.col("invoice_id") == "2026-10-acme")
+    assert lines.filter(pl.col("kind") == "adjustment").height == 0
+    invoices = _table(out, "invoices", "2026-10").filter(pl.col("invoice_id") == "2026-10-acme")
+    assert invoices["total"].to_list() == [Decimal("400.00")]
+    assert not (out / "landing/corrections/2026-10-10").exists()
+    printed = capsys.readouterr().out
+    assert "acme: total USD 400.75 stored → USD 400.00 as of (USD -0.75)" in printed
+    assert "  - adjustment of usage seats (growth from 2026-01-01) earned 2026-09: " in printed
+
+
+def _bytes_of_everything(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
