@@ -1,7 +1,8 @@
 """What a month close needs to bill adjustments of closed periods (SPEC §15): for each closed
 period with corrections applied to this one, its lines recomputed over the effective events
 (every correction landed up to this period's last landing day), its stored lines, and the
-adjustments of it already issued. Reads the warehouse; the rule is billing/adjustments.py."""
+adjustments of it already issued; and the same projected to a day of a period still open (usage
+alerts). Reads the warehouse; the rule is billing/adjustments.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from pathlib import Path
 
 import polars as pl
 
+from data_contracts import CONTRACTS, polars_schema
 from meter_pipeline.billing.adjustments import EarnedPeriod
 from meter_pipeline.billing.effective import effective_events
 from meter_pipeline.billing.invoice_lines import build_invoice_lines
 from meter_pipeline.billing.period_usage import split_period_events
-from meter_pipeline.calendar import days_between, last_landing_day, next_period, period_landing_days
+from meter_pipeline.calendar import (
+    days_between,
+    last_landing_day,
+    next_period,
+    period_landing_days,
+    previous_period,
+)
 from meter_pipeline.config.reference import Reference
 from meter_pipeline.io import warehouse
 from meter_pipeline.workers import Map
@@ -24,10 +32,13 @@ def _days(period: str, ref: Reference) -> list[str]:
     return period_landing_days(period, ref.grace_days, ref.meters.future_tolerance_us)
 
 
-def earned_periods(root: Path, ref: Reference, period: str, map_: Map = map) -> list[EarnedPeriod]:
-    pricing = ref.require_pricing()
-    applied = (
-        warehouse.scan_partitions(root, "event_corrections", _days(period, ref))
+def _applied(root: Path, ref: Reference, period: str, last: dt.date) -> pl.DataFrame:
+    """Corrections landed up to ``last`` that are applied to ``period`` but concern events of an
+    earlier (closed) period."""
+    return (
+        warehouse.scan_partitions(
+            root, "event_corrections", [d for d in _days(period, ref) if d <= last.isoformat()]
+        )
         .filter(
             (pl.col("applied_period") == period)
             & pl.col("event_billing_period").is_not_null()
@@ -35,33 +46,51 @@ def earned_periods(root: Path, ref: Reference, period: str, map_: Map = map) -> 
         )
         .collect()
     )
+
+
+def _customers(root: Path, ref: Reference, p: str, applied: pl.DataFrame) -> frozenset[str]:
+    """The customers of ``p``'s events that ``applied`` corrects."""
+    ids = applied.filter(pl.col("event_billing_period") == p)["event_id"].unique().to_list()
+    return frozenset(
+        warehouse.scan_partitions(root, "clean_events", _days(p, ref))
+        .filter(pl.col("event_id").is_in(ids))
+        .select("customer_id")
+        .unique()
+        .collect()["customer_id"]
+        .to_list()
+    )
+
+
+def _recomputed(root: Path, ref: Reference, p: str, last: dt.date, map_: Map) -> pl.DataFrame:
+    """``p``'s invoice lines over its effective events, with every correction landed up to
+    ``last``, at ``p``'s prices."""
+    p_days = _days(p, ref)
+    corrections = warehouse.scan_partitions(
+        root,
+        "event_corrections",
+        [d.isoformat() for d in days_between(dt.date.fromisoformat(p_days[0]), last)],
+    ).collect()
+    frames = [
+        split_period_events(
+            effective_events(warehouse.scan_partitions(root, "clean_events", [d]), corrections),
+            p,
+            ref.grace_days,
+        )[0]
+        for d in p_days
+    ]
+    return build_invoice_lines(
+        p, frames, ref.require_pricing(), ref.subscriptions, ref.meters, map_
+    )
+
+
+def earned_periods(root: Path, ref: Reference, period: str, map_: Map = map) -> list[EarnedPeriod]:
+    """What ``period``'s close needs for its adjustment lines: per closed period with
+    corrections applied to ``period``, its lines recomputed with every correction landed up to
+    ``period``'s last landing day, its stored lines, and the adjustments of it issued since."""
+    last = last_landing_day(period, ref.grace_days)
+    applied = _applied(root, ref, period, last)
     earned = []
     for p in sorted(applied["event_billing_period"].unique().to_list()):
-        p_days = _days(p, ref)
-        upto = days_between(
-            dt.date.fromisoformat(p_days[0]), last_landing_day(period, ref.grace_days)
-        )
-        corrections = warehouse.scan_partitions(
-            root, "event_corrections", [d.isoformat() for d in upto]
-        ).collect()
-        ids = applied.filter(pl.col("event_billing_period") == p)["event_id"].unique().to_list()
-        customers = (
-            warehouse.scan_partitions(root, "clean_events", p_days)
-            .filter(pl.col("event_id").is_in(ids))
-            .select("customer_id")
-            .unique()
-            .collect()["customer_id"]
-            .to_list()
-        )
-        frames = [
-            split_period_events(
-                effective_events(warehouse.scan_partitions(root, "clean_events", [d]), corrections),
-                p,
-                ref.grace_days,
-            )[0]
-            for d in p_days
-        ]
-        recomputed = build_invoice_lines(p, frames, pricing, ref.subscriptions, ref.meters, map_)
         between, q = [], next_period(p)
         while q < period:
             between.append(q)
@@ -72,5 +101,32 @@ def earned_periods(root: Path, ref: Reference, period: str, map_: Map = map) -> 
             .collect()
         )
         stored = warehouse.scan_partitions(root, "invoice_lines", [p]).collect()
-        earned.append(EarnedPeriod(p, recomputed, stored, earlier, frozenset(customers)))
+        recomputed = _recomputed(root, ref, p, last, map_)
+        earned.append(
+            EarnedPeriod(p, recomputed, stored, earlier, _customers(root, ref, p, applied))
+        )
     return earned
+
+
+def projected_periods(root: Path, ref: Reference, period: str, upto: dt.date) -> list[EarnedPeriod]:
+    """The adjustments ``period``'s invoices would carry if it closed with the corrections
+    landed up to ``upto`` (a day of ``period`` still open: usage alerts, SPEC §17 Alerts).
+
+    What they are measured against is each closed period as known when the period before
+    ``period`` closed (its lines plus the adjustments issued since), recomputed from the same
+    landing data rather than read from stored invoices: an alert then does not depend on whether
+    the earlier month's close has run yet. With unchanged reference files the two are the same.
+    """
+    applied = _applied(root, ref, period, upto)
+    baseline = last_landing_day(previous_period(period), ref.grace_days)
+    empty = pl.DataFrame(schema=polars_schema(CONTRACTS["invoice_lines"]))
+    return [
+        EarnedPeriod(
+            p,
+            _recomputed(root, ref, p, upto, map),
+            _recomputed(root, ref, p, baseline, map),
+            empty,
+            _customers(root, ref, p, applied),
+        )
+        for p in sorted(applied["event_billing_period"].unique().to_list())
+    ]

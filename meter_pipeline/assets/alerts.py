@@ -2,16 +2,24 @@
 the run's metadata and a warning check, and POSTed to ``ALERT_WEBHOOK_URL`` when it is set."""
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from data_contracts import CONTRACTS, empty_frame
+from data_contracts import CONTRACTS, empty_frame, polars_schema
 from meter_pipeline import checks
+from meter_pipeline.assets.adjustment_inputs import projected_periods
 from meter_pipeline.assets.common import SINGLE_RUN, table_spec, write_table
-from meter_pipeline.billing.alerts import alert_customers, crossed_on, evaluated_periods
+from meter_pipeline.billing.adjustments import adjustment_lines
+from meter_pipeline.billing.alerts import (
+    Adjustments,
+    alert_customers,
+    crossed_on,
+    evaluated_periods,
+)
 from meter_pipeline.calendar import period_landing_days
 from meter_pipeline.config.reference import Reference
 from meter_pipeline.io import warehouse, webhook
@@ -24,11 +32,11 @@ BACKOFF_ENV = "ALERT_WEBHOOK_BACKOFF_SECONDS"
 
 
 class DayCache:
-    """Clean events of the alerted customers per landing day, read once per run (a ranged run
-    reads each day once, however many later days evaluate it)."""
+    """Clean events of the alerted customers and the corrections per landing day, read once per
+    run (a ranged run reads each day once, however many later days evaluate it)."""
 
     def __init__(self, root: Path, customers: list[str]):
-        self.root, self.customers, self.days = root, customers, {}
+        self.root, self.customers, self.days, self.corrections = root, customers, {}, {}
 
     def get(self, key: str) -> pl.DataFrame:
         if key not in self.days:
@@ -39,23 +47,55 @@ class DayCache:
             )
         return self.days[key]
 
+    def corrections_of(self, keys: list[str]) -> pl.DataFrame:
+        for key in keys:
+            if key not in self.corrections:
+                scan = warehouse.scan_partitions(self.root, "event_corrections", [key])
+                self.corrections[key] = scan.collect()
+        return pl.concat([self.corrections[k] for k in keys])
+
     def forget_before(self, key: str) -> None:
-        for old in [k for k in self.days if k < key]:
-            del self.days[old]
+        for cache in (self.days, self.corrections):
+            for old in [k for k in cache if k < key]:
+                del cache[old]
 
 
 def alerts_of_day(cache: DayCache, day: dt.date, ref: Reference) -> pl.DataFrame:
-    """The usage_alerts partition of ``day``: every evaluated period's alerts that cross on it."""
+    """The usage_alerts partition of ``day``: every evaluated period's alerts that cross on it,
+    over the effective events and, for cost, the adjustment lines known on each day."""
     frames = []
     for period in evaluated_periods(day, ref.grace_days):
-        keys = period_landing_days(period, ref.grace_days, ref.meters.future_tolerance_us)
+        keys = [
+            k
+            for k in period_landing_days(period, ref.grace_days, ref.meters.future_tolerance_us)
+            if k <= day.isoformat()
+        ]
         days = [
             (dt.date.fromisoformat(k), cache.get(k).filter(pl.col("billing_period") == period))
             for k in keys
-            if k <= day.isoformat()
         ]
-        frames.append(crossed_on(period, day, days, ref.alerts, ref))
+        corrections = cache.corrections_of(keys)
+        adjustments = known_adjustments(cache.root, ref, period, corrections)
+        frames.append(crossed_on(period, day, days, ref.alerts, ref, corrections, adjustments))
     return pl.concat(frames)
+
+
+def known_adjustments(
+    root: Path, ref: Reference, period: str, corrections: pl.DataFrame
+) -> Adjustments | None:
+    """The adjustment lines ``period``'s invoices would carry with the corrections landed up to a
+    given day (None when no correction of a closed period is applied to ``period``)."""
+    earlier = corrections.filter(
+        (pl.col("applied_period") == period)
+        & pl.col("event_billing_period").is_not_null()
+        & (pl.col("event_billing_period") != period)
+    )
+    if earlier.height == 0:
+        return None
+    schema = polars_schema(CONTRACTS["invoice_lines"])
+    return functools.cache(
+        lambda when: adjustment_lines(period, projected_periods(root, ref, period, when), schema)
+    )
 
 
 def webhook_from_env() -> webhook.Webhook | None:
@@ -69,7 +109,7 @@ def webhook_from_env() -> webhook.Webhook | None:
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,
-    deps=["clean_events"],
+    deps=["clean_events", "event_corrections"],
     check_specs=[checks.ALERTS_REPORTED, checks.ALERTS_DELIVERED],
     **table_spec("usage_alerts", GROUP),
 )

@@ -2,21 +2,22 @@
 their threshold on a landing day.
 
 Landing day D evaluates every period P with P's first day ≤ D ≤ P's last landing day, over the
-clean events with ``billing_period`` P that landed on days ≤ D:
+clean events with ``billing_period`` P that landed on days ≤ D, as corrected by the corrections
+landed on days ≤ D (effective events, :mod:`meter_pipeline.billing.effective`):
 
 - **usage** = the meter's aggregation over the customer's events, as ``period_usage.quantity``
   (every subscription, no charge filter, before free units), for any customer;
 - **cost** = the subtotal P's invoice would have if P closed with the data landed so far: its
-  platform fees for the whole month and its usage lines, priced by the month close's own code
-  (:func:`~meter_pipeline.billing.invoice_lines.build_invoice_lines`), without the minimum
-  commitment; only for customers invoiced in P.
+  platform fees for the whole month, its usage lines, priced by the month close's own code
+  (:func:`~meter_pipeline.billing.invoice_lines.build_invoice_lines`), and its adjustment lines
+  (corrections of closed periods landed on days ≤ D, :mod:`meter_pipeline.billing.adjustments`),
+  without the minimum commitment; only for customers invoiced in P (an adjustment alone makes
+  an invoice).
 
 An alert fires on D when D's figure is ≥ its threshold and the figure of every earlier day of P
 (from P's first day) was below it: computed from the data, never from what earlier runs wrote,
 so the answer does not depend on the order days are materialized in.
 
-The seam for corrections (SPEC §15): :func:`period_figures` takes the period's events as a frame;
-once corrections exist, the caller passes the effective events (and cost adds adjustment lines).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 import polars as pl
 
 from data_contracts import CONTRACTS, polars_schema
+from meter_pipeline.billing.effective import effective_events
 from meter_pipeline.billing.invoice_lines import build_invoice_lines
 from meter_pipeline.billing.usage_fold import Frame, UsageFold
 from meter_pipeline.calendar import last_landing_day, period_bounds, period_of, previous_period
@@ -38,8 +40,11 @@ from meter_pipeline.config.reference import Reference
 from meter_pipeline.money import to_quantity
 
 SCHEMA = polars_schema(CONTRACTS["usage_alerts"])
-#: Invoice line kinds that make up the cost figure (adjustment lines once corrections exist).
+#: Invoice line kinds that make up the cost figure.
 COST_KINDS = ("platform_fee", "usage", "adjustment")
+COST_COLUMNS = ["customer_id", "currency", "kind", "amount"]
+#: Adjustment lines of a period as known on a landing day (see :func:`crossed_on`).
+Adjustments = Callable[[dt.date], pl.DataFrame]
 #: A figure: (value, currency); currency is None for usage.
 Figure = tuple[Decimal, str | None]
 
@@ -72,10 +77,15 @@ def alert_customers(alerts: Iterable[Alert]) -> list[str]:
 
 
 def period_figures(
-    period: str, events: Sequence[Frame], alerts: Sequence[Alert], reference: Reference
+    period: str,
+    events: Sequence[Frame],
+    alerts: Sequence[Alert],
+    reference: Reference,
+    adjustments: pl.DataFrame | None = None,
 ) -> dict[Alert, Figure]:
-    """Each alert's period-to-date figure over ``events`` (clean events of ``period``, in any
-    number of chunks); a cost alert of a customer not invoiced in ``period`` has none."""
+    """Each alert's period-to-date figure over ``events`` (effective events of ``period``, in any
+    number of chunks) and ``adjustments`` (adjustment lines of ``period``'s invoices); a cost
+    alert of a customer not invoiced in ``period`` has none."""
     figures: dict[Alert, Figure] = {}
     usage_alerts = [a for a in alerts if a.threshold_kind == "usage"]
     if usage_alerts:
@@ -91,7 +101,10 @@ def period_figures(
         subscriptions = [s for s in reference.subscriptions if s.customer_id in customers]
         lines = build_invoice_lines(
             period, list(events), reference.pricing, subscriptions, reference.meters
-        )
+        ).select(COST_COLUMNS)
+        if adjustments is not None:
+            adjusted = adjustments.filter(pl.col("customer_id").is_in(sorted(customers)))
+            lines = pl.concat([lines, adjusted.select(COST_COLUMNS).cast(lines.schema)])
         invoiced = {r["customer_id"]: r["currency"] for r in lines.iter_rows(named=True)}
         subtotal = dict(
             lines.filter(pl.col("kind").is_in(COST_KINDS))
@@ -112,18 +125,29 @@ def crossed_on(
     days: Sequence[tuple[dt.date, Frame]],
     alerts: Sequence[Alert],
     reference: Reference,
+    corrections: pl.DataFrame | None = None,
+    adjustments: Adjustments | None = None,
 ) -> pl.DataFrame:
     """The ``usage_alerts`` rows of ``period`` that first cross on landing day ``day``.
 
     ``days``: (landing day, that day's clean events with billing_period ``period``) for every
-    landing day ≤ ``day`` the period reads. Earlier evaluation days are only computed for alerts
-    at or above their threshold on ``day``, newest first, until each is settled.
+    landing day ≤ ``day`` the period reads; ``corrections``: rows of event_corrections landed on
+    those days (applied as of each evaluated day); ``adjustments``: the adjustment lines of
+    ``period`` as known on a given day (cost alerts). Earlier evaluation days are only computed
+    for alerts at or above their threshold on ``day``, newest first, until each is settled.
     """
     first, _ = period_bounds(period)
 
     def figures_at(when: dt.date, which: Sequence[Alert]) -> dict[Alert, Figure]:
-        events = [frame for landed, frame in days if landed <= when]
-        return period_figures(period, events, which, reference)
+        known = None if corrections is None else corrections.filter(pl.col("landing_date") <= when)
+        events = [
+            frame if known is None else effective_events(frame, known)
+            for landed, frame in days
+            if landed <= when
+        ]
+        costs = any(a.threshold_kind == "cost" for a in which)
+        extra = adjustments(when) if adjustments is not None and costs else None
+        return period_figures(period, events, which, reference, extra)
 
     now = figures_at(day, alerts)
     candidates = [a for a, (value, _) in now.items() if value >= a.threshold]

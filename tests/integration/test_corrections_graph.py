@@ -13,7 +13,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from meter_pipeline.assets.alerts import usage_alerts
 from meter_pipeline.assets.corrections import ingest_corrections
+from meter_pipeline.calendar import days_between
 from meter_pipeline.cli import main
 from meter_pipeline.resources import DataRoot
 from tests.helpers.audit_root import END, MONTHLY, START, write_corrections, write_root
@@ -181,3 +183,56 @@ def test_asof_before_a_correction_lands_leaves_it_out(root, tmp_path, capsys):
 
 def _bytes_of_everything(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+#: Alerts whose answer the corrections decide (SPEC §17 Alerts).
+ALERTS = """\
+customer_id,meter,threshold_kind,threshold
+acme,api_calls,usage,4
+acme,,cost,300.50
+acme,,cost,325
+"""
+
+
+def _alerts(root: Path, days: list[str]) -> list[tuple]:
+    result = dg.materialize(
+        [usage_alerts],
+        resources={"data_root": DataRoot(root=str(root))},
+        tags={
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+        },
+        raise_on_error=True,
+    )
+    assert result.success
+    return rows(
+        root,
+        "usage_alerts",
+        "select cast(landing_date as varchar), billing_period, threshold_kind, "
+        "cast(threshold as varchar), value from {t} order by all",
+    )
+
+
+def test_alerts_use_effective_events_and_adjustment_lines(root, tmp_path):
+    """acme's September api calls would reach 4 on 2026-10-02 (a1, a2, a3, a4), but c1 voided a2
+    on 2026-09-20: 3, never 4. September's cost (300 + 0.25 + 1.25 + 50.00 = 351.50) crosses
+    300.50 and 325 on its first day. October's cost is 300.00 until c4 lands on 2026-10-10 and brings
+    the adjustments +25.00 (seats 6 → 8) and −24.25 (September's minimum): 300.75, which crosses
+    300.50 but not 325 (every adjustment line counts, the minimum's too). The same rows when the
+    days run one at a time, newest first, before any month has closed."""
+    copy = Path(shutil.copytree(root, tmp_path / "root"))
+    (copy / "reference" / "alerts.csv").write_text(ALERTS)
+    days = [d.isoformat() for d in days_between(START, END)]
+    expected = [
+        ("2026-09-02", "2026-09", "cost", "300.500000000", Decimal("351.50")),
+        ("2026-09-02", "2026-09", "cost", "325.000000000", Decimal("351.50")),
+        ("2026-10-10", "2026-10", "cost", "300.500000000", Decimal("300.75")),
+    ]
+    assert _alerts(copy, days) == expected
+    # No month closed, days one at a time, newest first: the same rows.
+    fresh = Path(shutil.copytree(copy, tmp_path / "fresh"))
+    for table in (*MONTHLY, "usage_alerts"):
+        shutil.rmtree(fresh / "warehouse" / table)
+    for day in ("2026-10-10", "2026-10-02", "2026-09-20", "2026-09-02"):
+        found = _alerts(fresh, [day])
+    assert found == expected
