@@ -66,6 +66,7 @@ def summary(root: Path) -> str:
         f"Events: {t['rows_read']:,} read, {t['rows_accepted']:,} accepted, "
         f"{t['rows_duplicate']:,} duplicate ({t['rows_conflicting']} conflicting), "
         f"{t['rows_quarantined']:,} quarantined",
+        *correction_lines(root),
         "",
     ]
     invoices = _read(root, "invoices")
@@ -100,6 +101,36 @@ def summary(root: Path) -> str:
         '"select billing_period, customer_id, currency, total from invoices order by all"',
     ]
     return "\n".join(lines)
+
+
+def correction_lines(root: Path) -> list[str]:
+    """Corrections read and where they went, then the adjustment lines per month and currency."""
+    audit = _read(root, "correction_audit")
+    if not audit.height:
+        return []
+    t = audit.select(
+        pl.col("rows_read", "rows_accepted", "rows_duplicate", "rows_quarantined").sum()
+    ).row(0, named=True)
+    actions = _read(root, "event_corrections").group_by("action").len().sort("action")
+    kinds = ", ".join(f"{n} {a}" for a, n in actions.iter_rows())
+    lines = [
+        f"Corrections: {t['rows_read']:,} read, {t['rows_accepted']:,} accepted"
+        + (f" ({kinds})" if kinds else "")
+        + f", {t['rows_duplicate']:,} duplicate, {t['rows_quarantined']:,} quarantined"
+    ]
+    adjustments = (
+        _read(root, "invoice_lines")
+        .filter(pl.col("kind") == "adjustment")
+        .group_by("billing_period", "currency")
+        .agg(pl.len(), pl.col("amount").sum())
+        .sort("billing_period", "currency")
+    )
+    for r in adjustments.iter_rows(named=True):
+        lines.append(
+            f"Adjustment lines on {r['billing_period']} invoices: {plural(r['len'], 'line')}, "
+            f"{format_money(r['amount'], r['currency'])} (corrections of closed months)"
+        )
+    return lines
 
 
 def credit_lines(credits: pl.DataFrame, ledger: pl.DataFrame) -> list[str]:

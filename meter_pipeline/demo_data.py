@@ -321,6 +321,30 @@ def write_demo_root(root: Path) -> None:
     (ref / "customers.csv").write_text("\n".join(rows) + "\n")
     write_events(root, rng)
     write_monitoring(root, rng)
+    write_corrections(root)
+
+
+#: Corrections (docs/audit.md), landing day → lines of ``corrections.jsonl``; no random draw, so
+#: the events and probes stay the same. On 20 October, after September closed (its last landing
+#: day is 3 October), cust_022's recovery of 7 September (255.00) is amended to 155.00: September
+#: stays as issued and cust_022's October invoice carries an adjustment of 100.00 × 25 % = −25.00
+#: for chargeback_recovery earned in September. On 22 October one of cust_023's prevented
+#: chargebacks of 16 October is voided: October is still open, so it bills 18 instead of 19
+#: (−39.00 on the chargebacks_prevented line).
+CORRECTIONS = {
+    "2026-10-20": [
+        '{"correction_id":"corr-0001","event_id":"evt-20260907-00048","action":"amend",'
+        '"value":"155.00"}'
+    ],
+    "2026-10-22": ['{"correction_id":"corr-0002","event_id":"evt-20261016-00037","action":"void"}'],
+}
+
+
+def write_corrections(root: Path) -> None:
+    for day, lines in CORRECTIONS.items():
+        folder = root / "landing" / "corrections" / day
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "corrections.jsonl").write_text("\n".join(lines) + "\n")
 
 
 def write_monitoring(root: Path, rng: random.Random) -> None:

@@ -1,7 +1,8 @@
 """``meter-pipeline invoices --period YYYY-MM --out DIR``: one document per invoice.
 
 For each invoice of the month: ``<invoice_id>.html`` (lines with quantities, free units, unit
-prices, credits with the month they were earned in, totals in the currency's format) and
+prices, credits with the month they were earned in, adjustments with what they adjust and the
+month they were earned in, totals in the currency's format; a credit note is titled so) and
 ``<invoice_id>.pdf`` (the same, printable, made with fpdf2), plus ``invoices.csv`` and
 ``invoice_lines.csv`` of the month for the ledger (amounts as exact decimal text). The
 documents show the warehouse's numbers; nothing is recomputed or rounded here.
@@ -29,7 +30,9 @@ KIND = {
     "usage": "Usage",
     "minimum_commitment": "Minimum commitment true-up",
     "sla_credit": "SLA credit",
+    "adjustment": "Adjustment",
 }
+TITLE = {"invoice": "Invoice", "credit_note": "Credit note"}
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;width:100%}th,td{padding:.35em .6em;border-bottom:1px solid #ddd}
@@ -39,9 +42,35 @@ th{text-align:left;background:#f4f4f4}td.n,th.n{text-align:right;font-variant-nu
 """
 
 
+MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def month_name(period: str) -> str:
+    """``2026-09`` → ``September 2026`` (English whatever the process locale)."""
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def title(invoice: dict) -> str:
+    """``Invoice 2026-10-acme``, or ``Credit note 2026-10-acme`` when the total is negative."""
+    kind = TITLE.get(invoice.get("document_type") or "invoice", "Invoice")
+    return f"{kind} {invoice['invoice_id']}"
+
+
+def total_label(invoice: dict) -> str:
+    return "Total credited" if invoice.get("document_type") == "credit_note" else "Total due"
+
+
 def describe(line: dict) -> str:
     """What a line is, in words: kind, then what it is for."""
     kind = KIND.get(line["kind"], line["kind"].replace("_", " ").capitalize())
+    if line["kind"] == "adjustment":  # a correction of a closed month (docs/audit.md)
+        what = line.get("charge_id") or (line.get("adjusts") or "").replace("_", " ")
+        earned = line.get("earned_period")
+        detail = ", ".join(p for p in (what, earned and month_name(earned)) if p)
+        return f"{kind} — {detail}" if detail else kind
     parts = {
         "platform_fee": [line["service"], line["plan_id"]],
         "usage": [line["charge_id"], line["meter"] and f"meter {line['meter']}"],
@@ -80,21 +109,23 @@ def invoice_html(invoice: dict, lines: list[dict], name: str) -> str:
         for label, key, cls in (
             ("Subtotal", "subtotal", ""),
             ("Credits", "credits", ""),
-            ("Total due", "total", "grand"),
+            (total_label(invoice), "total", "grand"),
         )
     )
-    title = f"Invoice {invoice['invoice_id']}"
+    heading = title(invoice)
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(heading)}</title>'
         f"<style>{STYLE}</style></head><body>"
-        f"<h1>{esc(title)}</h1><p>Customer: <b>{esc(name)}</b> ({esc(invoice['customer_id'])})"
+        f'<h1 data-document-type="{esc(invoice.get("document_type") or "invoice")}">'
+        f"{esc(heading)}</h1><p>Customer: <b>{esc(name)}</b> ({esc(invoice['customer_id'])})"
         f"<br>Billing period: {esc(invoice['billing_period'])}<br>Currency: {esc(cur)}</p>"
         "<table><thead><tr><th>#</th><th>Description</th><th class=n>Quantity</th>"
         "<th class=n>Free units</th><th class=n>Unit price</th><th class=n>Amount</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody>"
         f'<tbody class="totals">{totals}</tbody></table>'
         "<p><small>Amounts are exact at the currency's minor unit. Quantities after free units; "
-        "credits are SLA service credits applied from earlier months.</small></p>"
+        "credits are SLA service credits applied from earlier months; adjustments correct the "
+        "usage of an earlier month, already invoiced, named with it.</small></p>"
         "</body></html>"
     )
 
@@ -115,7 +146,9 @@ def write_invoices(root: Path, period: str, out: Path, pdf: bool = True) -> list
         written.append(page)
         if pdf:
             doc = out / f"{invoice['invoice_id']}.pdf"
-            doc.write_bytes(invoice_pdf(invoice, mine, name, describe))
+            doc.write_bytes(
+                invoice_pdf(invoice, mine, name, describe, title(invoice), total_label(invoice))
+            )
             written.append(doc)
     for table, frame in (("invoices", invoices), ("invoice_lines", lines)):
         path = out / f"{table}.csv"

@@ -23,7 +23,12 @@ def _latin1(text: str) -> str:
 
 
 def invoice_pdf(
-    invoice: dict, lines: list[dict], name: str, describe: Callable[[dict], str]
+    invoice: dict,
+    lines: list[dict],
+    name: str,
+    describe: Callable[[dict], str],
+    title: str,
+    total_label: str,
 ) -> bytes:
     cur = invoice["currency"]
     pdf = FPDF(format="A4")
@@ -34,7 +39,7 @@ def invoice_pdf(
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1(f"Invoice {invoice['invoice_id']}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, _latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     for text in (
         f"Customer: {name} ({invoice['customer_id']})",
@@ -62,7 +67,7 @@ def invoice_pdf(
             pdf.cell(width, 6, _latin1(text), border="B", align="L" if i == 1 else "R")
         pdf.ln()
     pdf.ln(2)
-    for label, key in (("Subtotal", "subtotal"), ("Credits", "credits"), ("Total due", "total")):
+    for label, key in (("Subtotal", "subtotal"), ("Credits", "credits"), (total_label, "total")):
         pdf.set_font("Helvetica", "B" if key == "total" else "", 10)
         pdf.cell(sum(WIDTHS[:-1]), 7, label, align="R")
         pdf.cell(WIDTHS[-1], 7, _latin1(format_money(invoice[key], cur)), align="R")

@@ -2,9 +2,10 @@
 
 Sections: revenue by currency and by plan, month over month, top customers, usage per customer
 and meter with a daily chart per meter, quarantined and duplicate rows by reason and landing
-day, uptime and SLA credits. Every figure in a table is the warehouse's exact value (money in
-the currency's format); the charts (pygal SVG, inlined, no script, no network) draw the same
-numbers. Built from the tables alone, with no clock: the same warehouse gives the same bytes.
+day, the corrections applied to the month and its adjustment lines, uptime and SLA credits.
+Every figure in a table is the warehouse's exact value (money in the currency's format); the
+charts (pygal SVG, inlined, no script, no network) draw the same numbers. Built from the tables
+alone, with no clock: the same warehouse gives the same bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from meter_pipeline.calendar import day_keys, days_between, period_bounds
 from meter_pipeline.finance.charts import bars, stacked_bars
 from meter_pipeline.finance.money_format import format_money
 from meter_pipeline.finance.report_html import page, section, table
-from meter_pipeline.finance.report_ops import quality, sla
+from meter_pipeline.finance.report_ops import corrections, quality, sla
 from meter_pipeline.finance.tables import closed_month, customer_names, quantity, read_table
 from meter_pipeline.io import warehouse
 
@@ -169,6 +170,7 @@ def write_report(root: Path, period: str, out: Path) -> Path:
             top_customers(invoices, customer_names(root)),
             usage(root, period, days),
             quality(root, days),
+            corrections(root, period, lines),
             sla(root, period),
         )
     )

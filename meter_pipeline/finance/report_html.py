@@ -19,6 +19,7 @@ SECTIONS = (
     ("top-customers", "Top customers"),
     ("usage", "Usage"),
     ("quality", "Data quality"),
+    ("corrections", "Corrections"),
     ("sla", "Uptime and credits"),
 )
 

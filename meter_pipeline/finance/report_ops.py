@@ -1,4 +1,5 @@
-"""The usage report's operational sections: rows set aside by landing day, uptime and credits."""
+"""The usage report's operational sections: rows set aside by landing day, corrections and
+adjustments, uptime and credits."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from meter_pipeline.finance.charts import stacked_bars
+from meter_pipeline.finance.documents import describe
 from meter_pipeline.finance.money_format import format_money
 from meter_pipeline.finance.report_html import section, table
 from meter_pipeline.finance.tables import read_table
@@ -77,4 +79,45 @@ def sla(root: Path, period: str) -> str:
         table(["service", "uptime %", "target %", "met"], up_rows)
         + "<h3>Credits listed this month (granted, pending or unclaimed)</h3>"
         + table(["customer", "service", "earned", "status", "credit %", "amount"], credit_rows),
+    )
+
+
+def corrections(root: Path, period: str, lines: pl.DataFrame) -> str:
+    """The corrections whose applied period is this month (billed in an open month, or shown as
+    adjustments of a closed one), then the month's adjustment lines."""
+    keys = warehouse.existing_keys(root, "event_corrections")
+    applied = read_table(root, "event_corrections", keys).filter(pl.col("applied_period") == period)
+    rows = [
+        [
+            str(r["landing_date"]),
+            r["correction_id"],
+            r["event_id"],
+            r["action"],
+            "" if r["value"] is None else f"{r['value'].normalize():f}",
+            r["event_billing_period"] or "",
+        ]
+        for r in applied.sort("landing_date", "correction_id").iter_rows(named=True)
+    ]
+    adjustments = lines.filter(pl.col("kind") == "adjustment").sort("invoice_id", "line_no")
+    adjustment_rows = [
+        [r["invoice_id"], r["customer_id"], describe(r), format_money(r["amount"], r["currency"])]
+        for r in adjustments.iter_rows(named=True)
+    ]
+    return section(
+        "corrections",
+        "Corrections and adjustments",
+        "<h3>Corrections applied to this month</h3>"
+        + table(
+            ["landing day", "correction", "event", "action", "new value", "event's month"], rows
+        )
+        + "<h3>Adjustment lines (corrections of months already invoiced)</h3>"
+        + table(
+            ["invoice", "customer", "line", "amount"],
+            adjustment_rows,
+            ids=[
+                f"adjustment-{r['invoice_id']}-{r['line_no']}"
+                for r in adjustments.iter_rows(named=True)
+            ]
+            or None,
+        ),
     )
