@@ -116,6 +116,52 @@ def test_an_invoice_document_in_chromium_shows_the_tables_numbers(
     assert all(u.startswith("file:") for u in requests)
 
 
+def shown_lines(chromium_path: str, page_file: Path, shot: Path) -> tuple[str, list, str, str]:
+    """(heading, [(line_no, description, amount)], total label, total) as Chromium shows them."""
+    pw, browser, page, requests = open_page(chromium_path, page_file.as_uri(), shot)
+    try:
+        heading = page.locator("h1").inner_text()
+        shown = page.locator("tr[data-line]").evaluate_all(
+            "rows => rows.map(r => [Number(r.dataset.line), r.cells[1].innerText, "
+            "r.cells[5].innerText])"
+        )
+        total = page.locator("[data-total]")
+        label = total.evaluate("cell => cell.previousElementSibling.innerText")
+        text = total.inner_text()
+    finally:
+        browser.close()
+        pw.stop()
+    assert all(u.startswith("file:") for u in requests)
+    return heading, [tuple(x) for x in shown], label, text
+
+
+def test_an_adjustment_line_in_chromium_names_what_it_adjusts_and_the_month(
+    demo_root,
+    tmp_path,
+    chromium,  # noqa: F811
+):
+    """The demo amends a September recovery of cust_022 on 20 October, after September closed:
+    255.00 → 155.00 recovered at 25 % is −25.00, on cust_022's October invoice."""
+    out = tmp_path / "invoices"
+    args = ["invoices", "--root", str(demo_root), "--period", PERIOD, "--out", str(out), "--no-pdf"]
+    assert main(args) == 0
+    lines = sorted(
+        (r for r in rows(demo_root, "invoice_lines") if r["invoice_id"] == "2026-10-cust_022"),
+        key=lambda r: r["line_no"],
+    )
+    (invoice,) = [r for r in rows(demo_root, "invoices") if r["invoice_id"] == "2026-10-cust_022"]
+    heading, shown, label, total = shown_lines(
+        chromium, out / "2026-10-cust_022.html", shots_dir(tmp_path) / "adjustment.png"
+    )
+    assert heading == "Invoice 2026-10-cust_022"
+    assert [(n, amount) for n, _, amount in shown] == [
+        (r["line_no"], by_hand(r["amount"], "USD")) for r in lines
+    ]
+    assert shown[-1] == (5, "Adjustment — chargeback_recovery, September 2026", "USD -25.00")
+    assert (label, total) == ("Total due", by_hand(invoice["total"], "USD"))
+    assert invoice["total"] == sum(r["amount"] for r in lines)
+
+
 def test_the_usage_report_in_chromium_shows_the_tables_numbers(
     demo_root,
     tmp_path,
@@ -137,6 +183,12 @@ def test_the_usage_report_in_chromium_shows_the_tables_numbers(
         charts = page.locator("svg.pygal-chart").count()
         quality = page.locator("#quality-totals").inner_text()
         sections = page.locator("section h2").all_inner_texts()
+        applied, adjusted = (
+            page.locator(f"#corrections table:nth-of-type({n}) tbody tr").evaluate_all(
+                "rows => rows.map(r => [...r.cells].map(c => c.innerText))"
+            )
+            for n in (1, 2)
+        )
     finally:
         browser.close()
         pw.stop()
@@ -150,13 +202,30 @@ def test_the_usage_report_in_chromium_shows_the_tables_numbers(
         assert cells == [cur, str(s["n"])] + [
             by_hand(s[k], cur) for k in ("subtotal", "credits", "total")
         ]
-    assert revenue["USD"][-1] == "USD 42,956.73"  # the README's figure for October
+    # the demo summary's October figure, after its two corrections (−25.00 adjustment, −39.00)
+    assert revenue["USD"][-1] == "USD 42,892.73"
     audit = pq.read_table(demo_root / "warehouse" / "ingestion_audit").to_pylist()
     october = [a for a in audit if str(a["landing_date"]).startswith(PERIOD)]
     assert quality.startswith(f"{sum(a['rows_read'] for a in october):,} rows read")
     assert f"{sum(a['rows_quarantined'] for a in october):,} quarantined" in quality
-    assert charts >= 4 and len(sections) == 6
+    assert charts >= 4 and len(sections) == 7
     assert all(u.startswith("file:") for u in requests)
+    # the corrections section: the demo's two corrections of October and its adjustment line
+    assert applied == [
+        ["2026-10-20", "corr-0001", "evt-20260907-00048", "amend", "155", "2026-09"],
+        ["2026-10-22", "corr-0002", "evt-20261016-00037", "void", "", "2026-10"],
+    ]
+    adjustments = [r for r in rows(demo_root, "invoice_lines") if r["kind"] == "adjustment"]
+    assert adjusted == [
+        [
+            r["invoice_id"],
+            r["customer_id"],
+            f"Adjustment — {r['charge_id']}, September 2026",
+            by_hand(r["amount"], "USD"),
+        ]
+        for r in adjustments
+    ]
+    assert adjusted[0][-1] == "USD -25.00"  # 100.00 of recovered funds less, at 25 %
 
 
 def test_finance_commands_explain_a_month_not_closed(demo_root, tmp_path, capsys):
@@ -165,3 +234,68 @@ def test_finance_commands_explain_a_month_not_closed(demo_root, tmp_path, capsys
     err = capsys.readouterr().err
     assert "2027-01 has no invoices" in err and "months closed: 2026-08, 2026-09, 2026-10" in err
     assert main(["report", *args]) == 2
+
+
+#: A customer on the audit root's plan for September only; its seats (latest, 12.50 each) are
+#: amended from 10 to 2 on 10 October, after September closed.
+GAMMA_EVENTS = (
+    '{"event_id": "g-seats", "customer_id": "gamma", "meter": "seats", '
+    '"timestamp": "2026-09-12T10:00:00Z", "value": "10"}\n'
+)
+GAMMA_CORRECTION = (
+    '{"correction_id": "g-c1", "event_id": "g-seats", "action": "amend", "value": "2"}\n'
+)
+
+
+@pytest.fixture(scope="module")
+def credit_note_root(tmp_path_factory) -> Path:
+    from tests.helpers.audit_root import END, START, write_corrections, write_root
+
+    root = write_corrections(write_root(tmp_path_factory.mktemp("credit") / "root"))
+    with (root / "reference" / "customers.csv").open("a") as f:
+        f.write("gamma,Gamma,growth,2026-09-01,2026-09-30\n")
+    (root / "landing/events/2026-09-12").mkdir(parents=True)
+    (root / "landing/events/2026-09-12/g.jsonl").write_text(GAMMA_EVENTS)
+    (root / "landing/corrections/2026-10-10/g.jsonl").write_text(GAMMA_CORRECTION)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("DAGSTER_HOME", raising=False)
+        args = ["backfill", "--root", str(root), "--start", str(START), "--end", str(END)]
+        assert main(args) == 0
+    return root
+
+
+def test_a_credit_note_in_chromium(
+    credit_note_root,
+    tmp_path,
+    chromium,  # noqa: F811
+):
+    """gamma's September: fee 300.00 + 10 seats × 12.50 = 425.00, over the 400.00 minimum.
+    Amended to 2 seats: 25.00, so seats −100.00, and the minimum now adds 400 − 325 = +75.00.
+    gamma has no subscription in October: its October document holds only these two
+    adjustments, −25.00 in all, a credit note."""
+    root = credit_note_root
+    out = tmp_path / "invoices"
+    assert main(["invoices", "--root", str(root), "--period", PERIOD, "--out", str(out)]) == 0
+    (invoice,) = [r for r in rows(root, "invoices") if r["invoice_id"] == "2026-10-gamma"]
+    assert (invoice["total"], invoice["document_type"]) == (Decimal("-25.00"), "credit_note")
+    lines = sorted(
+        (r for r in rows(root, "invoice_lines") if r["invoice_id"] == "2026-10-gamma"),
+        key=lambda r: r["line_no"],
+    )
+    heading, shown, label, total = shown_lines(
+        chromium, out / "2026-10-gamma.html", shots_dir(tmp_path) / "credit-note.png"
+    )
+    assert heading == "Credit note 2026-10-gamma"
+    assert shown == [
+        (1, "Adjustment — seats, September 2026", "USD -100.00"),
+        (2, "Adjustment — minimum commitment, September 2026", "USD 75.00"),
+    ]
+    assert [(r["line_no"], r["amount"]) for r in lines] == [
+        (1, Decimal("-100.00")),
+        (2, Decimal("75.00")),
+    ]
+    assert (label, total) == ("Total credited", "USD -25.00")
+    assert (out / "2026-10-gamma.pdf").read_bytes().startswith(b"%PDF")
+    with (out / "invoices.csv").open() as f:
+        ledger = {r["invoice_id"]: r for r in csv.DictReader(f)}
+    assert ledger["2026-10-gamma"]["document_type"] == "credit_note"
