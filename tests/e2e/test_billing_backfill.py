@@ -17,9 +17,15 @@ Three backfills run, and the tests below read what each one left:
    (re-running August's close too): August stays byte-identical, the late events are billed in
    September.
 
+Corrections land too (:mod:`tests.helpers.correction_reference`): voids and amends while August
+is open, amends and voids of August events after it closed (adjustment lines on September's
+invoices, one of them a credit note), repeats of an accepted correction, and rows quarantined
+with each reason.
+
 Tables are read back with DuckDB (``read_parquet(..., hive_partitioning=true)``) and compared,
-exactly, with :func:`~tests.helpers.billing_reference.reference_billing`, which uses only Python's
-decimal module and imports nothing from the code under test.
+exactly, with :func:`~tests.helpers.billing_reference.reference_billing` and
+:func:`~tests.helpers.correction_reference.reference_corrections`, which use only Python's
+decimal module and import nothing from the code under test.
 """
 
 from __future__ import annotations
@@ -46,6 +52,12 @@ from tests.helpers.billing_reference import (
     reference_billing,
     reference_ingestion,
 )
+from tests.helpers.correction_reference import (
+    adjustments,
+    effective,
+    last_landing_day,
+    reference_corrections,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +79,8 @@ LINE_COLUMNS = (
     "event_count",
     "amount",
     "currency",
+    "earned_period",
+    "adjusts",
 )
 INVOICE_COLUMNS = (
     "invoice_id",
@@ -76,6 +90,7 @@ INVOICE_COLUMNS = (
     "credits",
     "total",
     "line_count",
+    "document_type",
 )
 
 
@@ -181,6 +196,7 @@ class Runs:
     reference_after: dict[str, dict]  # period -> reference billing after it
     ingestion: dict
     ingestion_after: dict
+    corrections: dict  # reference_corrections over the first delivery
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +219,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
 
     ingestion = reference_ingestion(scenario.rows)
     ingestion_after = reference_ingestion(scenario.rows + scenario.late_rows)
+    corrections = reference_corrections(ingestion["clean"], scenario.corrections)
+    corrections_after = reference_corrections(ingestion_after["clean"], scenario.corrections)
+    assert (
+        corrections_after["accepted"] == corrections["accepted"]
+    )  # the late file corrects nothing
     return Runs(
         root,
         scenario,
@@ -211,11 +232,19 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         first,
         second,
         third,
-        {p: reference_billing(ingestion["clean"], p) for p in PERIODS},
-        {p: reference_billing(ingestion_after["clean"], p) for p in PERIODS},
+        {p: billing(ingestion["clean"], corrections["accepted"], p) for p in PERIODS},
+        {p: billing(ingestion_after["clean"], corrections["accepted"], p) for p in PERIODS},
         ingestion,
         ingestion_after,
+        corrections,
     )
+
+
+def billing(clean: list, accepted: list[dict], period: str) -> dict:
+    """The reference's period: its effective events at its last landing day, and the adjustments
+    of earlier periods that corrections landed by then call for."""
+    events = effective(clean, accepted, last_landing_day(period))
+    return reference_billing(events, period, adjustments(clean, accepted, period))
 
 
 def test_every_backfill_exits_zero(runs: Runs):
@@ -452,3 +481,135 @@ def test_a_file_landing_after_august_closed_leaves_august_and_bills_september(ru
     assert after.invoices["2026-09"] != before.invoices["2026-09"]
     # The reference for August does not move either (the late events are not August's).
     assert expected_invoices(runs.reference_after["2026-08"]) == before.invoices["2026-08"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Corrections agree with the reference, and closed months are adjusted, never re-issued
+# ----------------------------------------------------------------------------------------------
+
+CORRECTION_COLUMNS = (
+    "correction_id",
+    "event_id",
+    "action",
+    "value",
+    "event_landing_date",
+    "event_billing_period",
+    "applied_period",
+    "landing_date",
+    "source_file",
+    "line_number",
+)
+
+
+def test_event_corrections_match_the_reference(runs: Runs):
+    got = query(
+        runs.root,
+        "event_corrections",
+        f"select {', '.join(CORRECTION_COLUMNS)}, dimensions from {{t}} "
+        "order by landing_date, source_file, line_number",
+    )
+    for row in got:
+        row["landing_date"] = dt.date.fromisoformat(str(row["landing_date"]))
+        dims = row.pop("dimensions")
+        row["dimensions"] = None if dims is None else {d["key"]: d["value"] for d in dims}
+    expected = [
+        {**{k: a[k] for k in CORRECTION_COLUMNS}, "dimensions": a["dimensions"]}
+        for a in runs.corrections["accepted"]
+    ]
+    assert got == expected
+
+
+def test_quarantined_and_duplicate_corrections_and_the_audit_match_the_reference(runs: Runs):
+    quarantined = {
+        (r["source_file"], r["line_number"], r["reason"])
+        for r in query(
+            runs.root,
+            "quarantined_corrections",
+            "select source_file, line_number, reason from {t}",
+        )
+    }
+    assert quarantined == runs.corrections["quarantined"]
+    duplicates = {
+        (
+            r["correction_id"],
+            r["source_file"],
+            r["line_number"],
+            r["first_landing_date"],
+            r["conflict"],
+        )
+        for r in query(
+            runs.root,
+            "duplicate_corrections",
+            "select correction_id, source_file, line_number, first_landing_date, conflict from {t}",
+        )
+    }
+    assert duplicates == runs.corrections["duplicates"]
+    audit = query(
+        runs.root,
+        "correction_audit",
+        "select landing_date, rows_read, rows_quarantined, rows_duplicate, rows_accepted from {t}",
+    )
+    got = {dt.date.fromisoformat(str(r.pop("landing_date"))): r for r in audit}
+    expected = runs.corrections["counts"]
+    assert {day: got[day] for day in expected} == expected
+    assert all(v["rows_read"] == 0 for day, v in got.items() if day not in expected)
+
+
+def test_adjustments_worked_out_by_hand(runs: Runs):
+    """Anchors for the reference's adjustments, read from what the pipeline wrote."""
+    D = Decimal
+    aug, sep = runs.first.lines["2026-08"], runs.first.lines["2026-09"]
+    # india (enterprise, August only): fees 900 + 600, tokens' tier-1 flat fee 10.00 at zero use,
+    # recovered 5000 × 0.2 = 1000.00: 2510.00, over the 2000 minimum. The recovery is voided on
+    # 09-12: −1000.00, and the minimum now adds 2000 − 1510 = 490.00; September's document has
+    # only these two lines, −510.00: a credit note.
+    assert ("usage", "recovered", D("1000.00")) in amounts(aug, "india")
+    assert amounts(sep, "india") == [
+        ("adjustment", "recovered", D("-1000.00")),
+        ("adjustment", None, D("490.00")),
+    ]
+    india = [i for i in runs.first.invoices["2026-09"] if i["customer_id"] == "india"]
+    assert [(i["total"], i["document_type"]) for i in india] == [(D("-510.00"), "credit_note")]
+    # acme's August recovery (enterprise, rate 0.2) was 80.00, amended to 120.00 while August
+    # was open (billed 24.00), then to 50.00 after it closed: (50 − 120) × 0.2 = −14.00.
+    assert amounts(sep, "acme", kind="adjustment") == [("adjustment", "recovered", D("-14.00"))]
+    # kyoto stays on its ¥30,000 minimum: what the void takes off the tokens line, the minimum
+    # gives back.
+    kyoto = [
+        line["amount"]
+        for line in sep
+        if line["customer_id"] == "kyoto" and line["kind"] == "adjustment"
+    ]
+    assert len(kyoto) == 2 and sum(kyoto) == 0 and kyoto[0] < 0
+    # August as issued is untouched: its lines are the reference's at August's last landing day.
+    assert all(line["adjusts"] is None for line in aug)
+
+
+def test_the_corrections_scenario_exercises_every_case(runs: Runs):
+    reasons = {r for _, _, r in runs.corrections["quarantined"]}
+    assert reasons == {
+        "malformed",
+        "missing_field",
+        "invalid_type",
+        "unknown_event",
+        "already_voided",
+        "invalid_value",
+        "negative_value",
+        "missing_dimension",
+    }
+    assert {d[-1] for d in runs.corrections["duplicates"]} == {True, False}
+    accepted = runs.corrections["accepted"]
+    assert {(a["action"], a["event_billing_period"] == a["applied_period"]) for a in accepted} == {
+        ("void", True),
+        ("amend", True),
+        ("void", False),
+        ("amend", False),
+    }
+    sep = runs.reference["2026-09"]["lines"]
+    adjusted = [line for line in sep if line["kind"] == "adjustment"]
+    assert {line["adjusts"] for line in adjusted} == {"usage", "minimum_commitment"}
+    assert any(line["amount"] > 0 for line in adjusted)
+    assert any(line["amount"] < 0 for line in adjusted)
+    # a dimension amend moves an event from one charge's filter to another's: two lines
+    beta = {line["charge_id"] for line in adjusted if line["customer_id"] == "beta"}
+    assert {"tokens_small", "tokens_large"} <= beta

@@ -168,7 +168,8 @@ plans:
 # acme changes plan on 08-21; beta starts mid-August; delta ends mid-September (and keeps sending);
 # foxtrot starts 09-05 (earlier events are unbilled); golf never sends anything; hotel ended
 # 08-10 but has late August events; kyoto pays in yen and changes plan on 09-18. ghost has usage
-# and no subscription at all.
+# and no subscription at all; india is on enterprise for August only (its September invoice is made
+# of adjustments: a credit note).
 CUSTOMERS_CSV = """\
 customer_id,customer_name,plan_id,start_date,end_date
 acme,Acme Corp,growth,2026-06-01,2026-08-20
@@ -180,6 +181,7 @@ golf,Golf Inc,starter,2026-08-10,
 hotel,Hotel SA,starter,2026-07-01,2026-08-10
 kyoto,Kyoto KK,jp_basic,2026-08-01,2026-09-17
 kyoto,Kyoto KK,jp_pro,2026-09-18,
+india,India Pvt Ltd,enterprise,2026-08-01,2026-08-31
 """
 
 CSV_HEADER = [
@@ -335,6 +337,7 @@ def write_rows(root: Path, rows: list[Row]) -> None:
 class Scenario:
     rows: list[Row]  # every row of the first delivery
     late_rows: list[Row]  # the file that lands on LATE_FILE_DAY after the months closed
+    corrections: list = field(default_factory=list)  # correction_reference.CorrectionRow
 
     def write_reference(self, root: Path) -> None:
         ref = root / "reference"
@@ -346,6 +349,9 @@ class Scenario:
     def write(self, root: Path) -> None:
         self.write_reference(root)
         write_rows(root, self.rows)
+        from tests.helpers.correction_reference import write_corrections
+
+        write_corrections(root, self.corrections)
         # Not an event file: listed in the audit as skipped, never read.
         notes = root / "landing" / "events" / "2026-08-03" / "notes.txt"
         notes.write_text("ops: replayed the exporter at 09:00\n")
@@ -823,8 +829,14 @@ def _late_delivery() -> list[Row]:
 
 
 def build_scenario(seed: int) -> Scenario:
+    from tests.helpers.correction_reference import correction_rows, target_events
+
     rng = random.Random(seed)
-    return Scenario(rows=_background(rng) + _explicit(), late_rows=_late_delivery())
+    return Scenario(
+        rows=_background(rng) + _explicit() + target_events(),
+        late_rows=_late_delivery(),
+        corrections=correction_rows(),
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1003,8 +1015,20 @@ def matches(event: Event, flt: dict | None) -> bool:
     return all(dims.get(k) == v for k, v in (flt or {}).items())
 
 
-def reference_billing(clean: list[CleanEvent], period: str) -> dict[str, Any]:
-    """invoice_lines, invoices, period_usage and unbilled_usage of one period, as plain dicts.
+def covers(sub: dict, c: CleanEvent) -> bool:
+    day = c.event.time.date()
+    return (
+        c.event.customer == sub["customer"]
+        and sub["start"] <= day
+        and (sub["end"] is None or day <= sub["end"])
+    )
+
+
+def customer_lines(
+    clean: list[CleanEvent], period: str
+) -> tuple[dict[str, list[dict]], list[tuple[Decimal, str]]]:
+    """Each customer's fee, usage and minimum lines of ``period`` (in invoice order, not yet
+    numbered) over the events of ``clean`` billed in it, and every exact amount before rounding.
 
     Every money amount is rounded once (ROUND_HALF_UP, the currency's minor unit); the rest is
     exact (a 100-digit context: proration quotients never sit on a rounding boundary).
@@ -1015,22 +1039,12 @@ def reference_billing(clean: list[CleanEvent], period: str) -> dict[str, Any]:
     first, last = month_days(period)
     days_in_month = last.day
     billed = [c for c in clean if c.billing_period == period]
-    lines: list[dict] = []
-    invoices: dict[str, dict] = {}
+    out: dict[str, list[dict]] = {}
     exact_amounts: list[tuple[Decimal, str]] = []
-
-    def covers(sub: dict, c: CleanEvent) -> bool:
-        day = c.event.time.date()
-        return (
-            c.event.customer == sub["customer"]
-            and sub["start"] <= day
-            and (sub["end"] is None or day <= sub["end"])
-        )
-
     with localcontext() as ctx:
         ctx.prec = 100
         for customer in sorted({s["customer"] for s in subs}):
-            customer_lines: list[dict] = []
+            mine: list[dict] = []
             for sub in (s for s in subs if s["customer"] == customer):
                 start = max(first, sub["start"])
                 end = last if sub["end"] is None else min(last, sub["end"])
@@ -1109,21 +1123,47 @@ def reference_billing(clean: list[CleanEvent], period: str) -> dict[str, Any]:
                                 "amount": to_money(shortfall, cur),
                             }
                         )
-                customer_lines += sub_lines
-            if not customer_lines:
-                continue
-            for number, line in enumerate(customer_lines, start=1):
+                mine += sub_lines
+            if mine:
+                out[customer] = mine
+    return out, exact_amounts
+
+
+def reference_billing(
+    clean: list[CleanEvent], period: str, adjustments: dict[str, list[dict]] | None = None
+) -> dict[str, Any]:
+    """invoice_lines, invoices, period_usage and unbilled_usage of one period, as plain dicts.
+
+    ``clean``: the events as billed (with corrections, the effective events of the period);
+    ``adjustments``: customer → adjustment lines of earlier periods, placed after the customer's
+    other lines (an invoice with only adjustments when the customer has none).
+    """
+    meters, subs = meters_config(), subscriptions()
+    billed = [c for c in clean if c.billing_period == period]
+    per_customer, exact_amounts = customer_lines(clean, period)
+    lines: list[dict] = []
+    invoices: dict[str, dict] = {}
+    with localcontext() as ctx:
+        ctx.prec = 100
+        for customer in sorted(set(per_customer) | set(adjustments or {})):
+            mine = [
+                {**line, "earned_period": None, "adjusts": None}
+                for line in per_customer.get(customer, [])
+            ]
+            mine += (adjustments or {}).get(customer, [])
+            for number, line in enumerate(mine, start=1):
                 line["line_no"] = number
-            lines += customer_lines
-            subtotal = sum(line["amount"] for line in customer_lines)
+            lines += mine
+            subtotal = sum(line["amount"] for line in mine)
             invoices[customer] = {
                 "invoice_id": f"{period}-{customer}",
                 "customer_id": customer,
-                "currency": customer_lines[0]["currency"],
+                "currency": mine[0]["currency"],
                 "subtotal": subtotal,
                 "credits": D(0),
                 "total": subtotal,
-                "line_count": len(customer_lines),
+                "line_count": len(mine),
+                "document_type": "credit_note" if subtotal < 0 else "invoice",
             }
 
         usage: dict[tuple[str, str], dict] = {}
