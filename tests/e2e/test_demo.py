@@ -48,8 +48,9 @@ def demo(tmp_path_factory):
 
 
 def billed_events(root: Path, period: str) -> list[dict]:
-    """Independently: first copy of each event id in arrival order, the demo's simple validity
-    rules, and SPEC §5's billing period (grace 3 days, next open period for late events)."""
+    """Independently: first copy of each event id in arrival order (CloudEvents lines read by
+    their own names), the demo's simple validity rules, and SPEC §5's billing period (grace 3
+    days, next open period for late events)."""
     seen, events = set(), []
     for folder in sorted((root / "landing" / "events").iterdir()):
         landing = dt.date.fromisoformat(folder.name)
@@ -61,6 +62,16 @@ def billed_events(root: Path, period: str) -> list[dict]:
                     event = json.loads(line)
                 except json.JSONDecodeError:
                     continue
+                if "specversion" in event:  # the CloudEvents day: the same fields, other names
+                    data = dict(event.get("data") or {})
+                    event = {
+                        "event_id": event["id"],
+                        "customer_id": event["subject"],
+                        "meter": event["type"],
+                        "timestamp": event["time"],
+                        **({"value": data.pop("value")} if "value" in data else {}),
+                        "dimensions": data,
+                    }
                 if (
                     not all(k in event for k in ("event_id", "customer_id", "meter", "timestamp"))
                     or event["meter"] not in KNOWN_METERS
@@ -106,6 +117,10 @@ def test_demo_prints_the_summary_with_invoices_uptime_and_credits(demo):
     # what became of September's credits: 317.69 applied in October, 30.00 forfeited
     assert "2026-09          USD 0.00       USD 30.00      USD 317.69" in out
     assert "2026-10        USD 317.69        USD 0.00        USD 0.00" in out
+    # the two corrections: an amend of closed September, a void in open October
+    assert "Corrections: 2 read, 2 accepted (1 amend, 1 void), 0 duplicate, 0 quarantined" in out
+    assert "Adjustment lines on 2026-10 invoices: 1 line, USD -25.00" in out
+    assert "2026-10     28       USD 43,210.42       USD -317.69     USD 42,892.73" in out
     # the runs are in the instance beside the root, and the CLI says how to open the UI on it
     assert f"DAGSTER_HOME={root.parent / '.dagster'} " in out and "dagster dev" in out
 
@@ -159,6 +174,46 @@ def test_outcome_based_invoices_match_a_count_by_hand(demo):
     readme = (REPO / "README.md").read_text()
     for total in totals.values():  # the README's worked example shows these very amounts
         assert f"{total:,.2f}" in readme
+
+
+def corrections(root: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for path in sorted((root / "landing" / "corrections").glob("*/*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+
+
+def test_the_demo_corrections_by_hand(demo):
+    """corr-0001 (20 October) amends a September recovery of cust_022 after September closed:
+    its chargeback_recovery line is recomputed with the new value and the difference is an
+    adjustment on the October invoice. corr-0002 (22 October) voids one of cust_023's October
+    prevented chargebacks while October is open: the October line bills one fewer."""
+    root, _ = demo
+    amend, void = corrections(root)
+    assert (amend["action"], void["action"]) == ("amend", "void")
+    september = [e for e in billed_events(root, "2026-09") if e["customer_id"] == "cust_022"]
+    recovered = [e for e in september if e["meter"] == "recovered_amount"]
+    (amended,) = [e for e in recovered if e["event_id"] == amend["event_id"]]
+    before = sum(Decimal(e["value"]) for e in recovered)
+    after = before - Decimal(amended["value"]) + Decimal(amend["value"])
+    adjustment = cents(after * Decimal("0.25")) - cents(before * Decimal("0.25"))
+    assert adjustment == Decimal("-25.00")
+    october = [e for e in billed_events(root, "2026-10") if e["customer_id"] == "cust_023"]
+    prevented = {e["event_id"] for e in october if e["meter"] == "chargebacks_prevented"}
+    assert void["event_id"] in prevented
+    lines = duckdb.sql(
+        f"select invoice_id, kind, charge_id, earned_period, amount from read_parquet("
+        f"'{root}/warehouse/invoice_lines/*/*.parquet', hive_partitioning=true) where "
+        "(invoice_id = '2026-09-cust_022' and charge_id = 'chargeback_recovery') or "
+        "(invoice_id = '2026-10-cust_022' and kind = 'adjustment') or "
+        "(invoice_id = '2026-10-cust_023' and charge_id = 'chargebacks_prevented') order by all"
+    ).fetchall()
+    assert lines == [
+        ("2026-09-cust_022", "usage", "chargeback_recovery", None, cents(before / 4)),
+        ("2026-10-cust_022", "adjustment", "chargeback_recovery", "2026-09", adjustment),
+        ("2026-10-cust_023", "usage", "chargebacks_prevented", None, 39 * (len(prevented) - 1)),
+    ]
 
 
 def test_rerunning_the_demo_changes_no_table(demo, tmp_path):

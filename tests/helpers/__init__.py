@@ -4,8 +4,10 @@
 - ``ingestion``: a data root under ``tmp_path`` with real landing files, ingested day by day.
 - ``billing``: clean-event frames, meters, plans and subscriptions built in code.
 - ``graph_root``: a small data root for running the Dagster graph.
-- ``billing_reference``, ``sla_reference``: independent implementations the end-to-end tests
-  compare the pipeline with (they import nothing from ``meter_pipeline``).
+- ``billing_reference`` (with ``correction_reference`` for corrections and adjustments),
+  ``sla_reference``: independent implementations the end-to-end tests compare the pipeline with
+  (they import nothing from ``meter_pipeline``).
+- ``audit_root``: a small root for the audit-trail, corrections and what-if tests.
 """
 
 import os

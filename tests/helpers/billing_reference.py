@@ -13,6 +13,8 @@ Two halves:
   duplicates, bad rows, edges of days and months) are written out one by one.
 - **The reference** (:func:`reference_ingestion`, :func:`reference_billing`): SPEC §3.2, §4, §5
   and §6 re-implemented straight from the text, with Python's ``decimal`` module and plain loops.
+  Corrections (§15) live in :mod:`tests.helpers.correction_reference`, which feeds
+  :func:`reference_billing` the effective events and the adjustment lines.
   It reads the reference files with ``yaml``/``csv`` itself and imports nothing from
   ``meter_pipeline``, so a bug in the code under test cannot hide in both.
 """
