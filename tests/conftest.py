@@ -57,3 +57,17 @@ def instance() -> Iterator[dg.DagsterInstance]:
     """An ephemeral Dagster instance."""
     with dg.instance_for_test() as inst:
         yield inst
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory) -> Path:
+    """A folder holding ``data/`` (the demo data root, what ``meter-pipeline demo`` leaves) and
+    its ``.dagster/`` instance, built once per test process. Tests take a private copy
+    (``tests.helpers.copy_demo``), so what one test writes never reaches another."""
+    from meter_pipeline.cli import main
+
+    folder = tmp_path_factory.mktemp("demo-shared")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("DAGSTER_HOME", raising=False)
+        assert main(["demo", "--root", str(folder / "data")]) == 0
+    return folder

@@ -7,22 +7,18 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-import dagster as dg
 import polars as pl
 import pytest
 
-from meter_pipeline.demo import run_demo
 from meter_pipeline.demo_data import CLOUDEVENTS_DAY
+from tests.helpers import copy_demo
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo") / "data"
-    with dg.DagsterInstance.ephemeral() as instance:
-        assert run_demo(root, instance, echo=lambda _: None) == 0
-    return root
+def root(demo_folder, tmp_path_factory):
+    return copy_demo(demo_folder, tmp_path_factory.mktemp("alerts") / "demo")
 
 
 def table(root, name: str) -> pl.DataFrame:

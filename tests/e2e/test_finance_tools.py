@@ -16,18 +16,15 @@ import pytest
 
 from meter_pipeline.cli import main
 from tests.e2e.test_ui_browser import CHROMIUM_FLAGS, chromium  # noqa: F401 (fixture)
+from tests.helpers import copy_demo
 
 pytestmark = pytest.mark.slow
 PERIOD = "2026-10"
 
 
 @pytest.fixture(scope="module")
-def demo_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("finance") / "data"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("DAGSTER_HOME", raising=False)
-        assert main(["demo", "--root", str(root)]) == 0
-    return root
+def demo_root(demo_folder, tmp_path_factory) -> Path:
+    return copy_demo(demo_folder, tmp_path_factory.mktemp("finance") / "demo")
 
 
 def rows(root: Path, table: str, period: str = PERIOD) -> list[dict]:

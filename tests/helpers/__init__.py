@@ -11,8 +11,17 @@
 """
 
 import os
+import shutil
+from pathlib import Path
 
 
 def running_in_ci() -> bool:
     """True when the environment variable ``CI`` is ``true`` (CI runs with ``CI=true``)."""
     return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+def copy_demo(demo_folder: Path, target: Path) -> Path:
+    """A private copy of the shared demo folder (the ``demo_folder`` fixture) at ``target``;
+    returns its data root."""
+    shutil.copytree(demo_folder, target, symlinks=True)
+    return target / "data"

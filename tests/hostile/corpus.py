@@ -91,9 +91,16 @@ def _fifo(folder: Path) -> None:
 def _socket(folder: Path) -> None:
     import socket
 
-    sock = socket.socket(socket.AF_UNIX)
-    sock.bind(str(folder / "sock.jsonl"))
-    sock.close()
+    # bound by a relative name: a socket's path is limited to ~107 bytes, and the temporary
+    # folders of parallel test workers (pytest-xdist) are longer than that
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind("sock.jsonl")
+        sock.close()
+    finally:
+        os.chdir(here)
 
 
 def _subfolder(folder: Path) -> None:
