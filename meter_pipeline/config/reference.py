@@ -67,7 +67,7 @@ def load_reference(root: str | os.PathLike) -> Reference:
     Raises
     ------
     ConfigError
-        One line ``<file>: <key or row>: <rule>`` for the first problem found.
+        One line ``<file>: <key or line>: <rule>`` for the first problem found.
     """
     root = Path(root)
     meters = load_meters(root)

@@ -10,8 +10,8 @@
 - ``maintenance.csv`` and ``excused_downtime.csv`` may be absent (no windows, no incidents);
   ``sla_claims.csv`` is optional. They are read by the rule of every reference CSV file (see
   :func:`meter_pipeline.config.errors.parse_csv_rows`): extra columns are allowed (notes, ticket
-  ids) and ignored; blank lines are skipped; data rows are numbered from 1 (the header is row 0),
-  as in SPEC §3.
+  ids) and ignored; blank lines are skipped; a row is named by the line of the file it starts on
+  (the header is line 1, the first data row line 2).
 - A row's ``service`` must be a service of sla.yaml, or ``*`` (all services) in maintenance and
   excused downtime. A claim names one service; a claim naming a service that is not in sla.yaml
   (or a customer or period with no credit) is loaded and simply matches no credit: the month
@@ -37,6 +37,7 @@ from meter_pipeline.config.errors import (
     ConfigError,
     CsvLayout,
     CsvRows,
+    line,
     read_csv_rows,
     read_yaml,
     reject_unknown_keys,
@@ -97,7 +98,7 @@ class SlaPolicy:
 
 @dataclass(frozen=True)
 class Maintenance:
-    row: int
+    line: int
     service: str
     start: dt.datetime
     end: dt.datetime
@@ -106,7 +107,7 @@ class Maintenance:
 
 @dataclass(frozen=True)
 class ExcusedDowntime:
-    row: int
+    line: int
     service: str
     start: dt.datetime
     end: dt.datetime
@@ -115,7 +116,7 @@ class ExcusedDowntime:
 
 @dataclass(frozen=True)
 class SlaClaim:
-    row: int
+    line: int
     customer_id: str
     service: str
     billing_period: str
@@ -258,7 +259,7 @@ def _service(cell: str, policy: SlaPolicy, rel: str, where: str, *, star: bool) 
 
 
 def _window(rel: str, number: int, cells: dict[str, str], policy: SlaPolicy):
-    where = f"row {number}"
+    where = line(number)
     service = _service(cells["service"], policy, rel, where, star=True)
     start = _time(cells["start"], rel, where, "start")
     end = _time(cells["end"], rel, where, "end")
@@ -289,7 +290,7 @@ def parse_excused(rows: CsvRows, policy: SlaPolicy) -> tuple[ExcusedDowntime, ..
 def parse_claims(rows: CsvRows) -> tuple[SlaClaim, ...]:
     out = []
     for number, cells in rows:
-        where = f"row {number}"
+        where = line(number)
         customer = require_str(cells["customer_id"], CLAIMS_FILE, f"{where}: customer_id")
         # A service not in sla.yaml is a claim that matches no credit: ignored, counted and
         # flagged by the close (docs/rules.md, SLA claims), not a configuration error.
@@ -305,7 +306,7 @@ def parse_claims(rows: CsvRows) -> tuple[SlaClaim, ...]:
 def load_sla(root: str | Path) -> SlaConfig:
     """Load sla.yaml, maintenance.csv, excused_downtime.csv and sla_claims.csv under ``root``.
 
-    Raises :class:`ConfigError` (``<file>: <row or key>: <rule>``) on the first problem.
+    Raises :class:`ConfigError` (``<file>: <line or key>: <rule>``) on the first problem.
     """
     root = Path(root)
     policy = parse_policy(read_yaml(root, SLA_FILE, required=True))

@@ -216,10 +216,10 @@ def _alerts(root: Path, days: list[str]) -> list[tuple]:
 def test_alerts_use_effective_events_and_adjustment_lines(root, tmp_path):
     """acme's September api calls would reach 4 on 2026-10-02 (a1, a2, a3, a4), but c1 voided a2
     on 2026-09-20: 3, never 4. September's cost (300 + 0.25 + 1.25 + 50.00 = 351.50) crosses
-    300.50 and 325 on its first day. October's cost is 300.00 until c4 lands on 2026-10-10 and brings
-    the adjustments +25.00 (seats 6 → 8) and −24.25 (September's minimum): 300.75, which crosses
-    300.50 but not 325 (every adjustment line counts, the minimum's too). The same rows when the
-    days run one at a time, newest first, before any month has closed."""
+    300.50 and 325 on its first day. October's cost is 300.00 until c4 lands on 2026-10-10 and
+    brings the adjustments +25.00 (seats 6 → 8) and −24.25 (September's minimum): 300.75, which
+    crosses 300.50 but not 325 (every adjustment line counts, the minimum's too). The same rows
+    when the days run one at a time, newest first, before any month has closed."""
     copy = Path(shutil.copytree(root, tmp_path / "root"))
     (copy / "reference" / "alerts.csv").write_text(ALERTS)
     days = [d.isoformat() for d in days_between(START, END)]
