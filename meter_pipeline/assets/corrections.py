@@ -1,5 +1,6 @@
-"""The corrections of each landing day (SPEC §15): accepted, quarantined and repeated rows of
-``landing/corrections/<day>/`` and where every row went."""
+"""The corrections of each landing day
+(docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history): accepted, quarantined
+and repeated rows of ``landing/corrections/<day>/`` and where every row went."""
 
 import datetime as dt
 

@@ -1,5 +1,6 @@
-"""The close manifest asset (SPEC §14): written last at each month close, after every monthly
-table of the period, as a hash chain over the months."""
+"""The close manifest asset (docs/audit.md#can-anyone-have-changed-it-the-close-manifest): written
+last at each month close, after every monthly table of the period, as a hash chain over the
+months."""
 
 from importlib import metadata
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""SLA assets: probe minutes from the daily monitoring exports, and monthly uptime (rules.md §8)."""
+"""SLA assets: probe minutes from the daily monitoring exports, and monthly uptime
+(docs/rules.md#8-uptime-and-sla-credits)."""
 
 import datetime as dt
 from collections import Counter
@@ -55,7 +56,8 @@ def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     **table_spec("uptime", "sla"),
 )
 def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
-    """Monthly uptime per service from the probes checked in the month (rules.md §8)."""
+    """Monthly uptime per service from the probes checked in the month
+    (docs/rules.md#8-uptime-and-sla-credits)."""
     ref, run = data_root.reference(), PartitionRun(context, data_root.path(), ["uptime"])
     month_checks = checks.PartitionChecks(context)
     for period in run.each():

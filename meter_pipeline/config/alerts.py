@@ -1,4 +1,5 @@
-"""``reference/alerts.csv``: usage and cost thresholds per customer (SPEC §10, §17 Alerts).
+"""``reference/alerts.csv``: usage and cost thresholds per customer
+(docs/alerts-and-formats.md#usage-and-cost-alerts).
 
 ``customer_id,meter,threshold_kind,threshold``, one alert per row:
 

@@ -1,9 +1,10 @@
-"""``reference/customers.csv``: subscriptions — which customer is on which plan, when (SPEC §6.3).
+"""``reference/customers.csv``: subscriptions — which customer is on which plan, when
+(docs/rules.md#11-reference-files, docs/rules.md#7-pricing).
 
 ``customer_id,customer_name,plan_id,start_date,end_date``: one row per subscription, dates
 ``YYYY-MM-DD`` and inclusive, an empty ``end_date`` is open-ended.
 
-Choices where SPEC is silent:
+Choices the rules leave open:
 
 - The file is read by the rule of every reference CSV file (see
   :func:`meter_pipeline.config.errors.parse_csv_rows`): a row is named by the line of the file

@@ -47,7 +47,8 @@ class Reference:
     pricing: PricingConfig | None = None
     subscriptions: tuple[Subscription, ...] = ()
     sla: SlaConfig | None = None
-    #: reference/alerts.csv (SPEC §10); empty when the file does not exist.
+    #: reference/alerts.csv (docs/alerts-and-formats.md#usage-and-cost-alerts); empty when the file
+    #: does not exist.
     alerts: tuple[Alert, ...] = ()
 
     @property

@@ -1,12 +1,13 @@
-"""``reference/sla.yaml`` and the SLA's CSV files (SPEC §7.0, §7.2, §7.4), validated.
+"""``reference/sla.yaml`` and the SLA's CSV files (docs/rules.md#11-reference-files,
+docs/rules.md#8-uptime-and-sla-credits, docs/rules.md#sla-claims), validated.
 
-- ``sla.yaml`` is required. Every key but ``services`` has the default shown in SPEC §7.0.
-  Numbers that are percentages are decimal strings (a YAML integer is accepted, it is exact; a YAML
-  float such as ``99.9`` is refused: it has already been through binary floating point).
-  When ``credit_schedule`` is present it replaces ``shortfall_rounding``, ``credit_per_point_pct``
-  and ``max_credit_pct`` (they are still validated when given). A ladder step's ``below`` may not
-  exceed the target (it would credit a month that met it) and a lower ``below`` may not give a
-  smaller credit.
+- ``sla.yaml`` is required. Every key but ``services`` has the default listed in
+  docs/rules.md#11-reference-files. Numbers that are percentages are decimal strings (a YAML integer
+  is accepted, it is exact; a YAML float such as ``99.9`` is refused: it has already been through
+  binary floating point). When ``credit_schedule`` is present it replaces ``shortfall_rounding``,
+  ``credit_per_point_pct`` and ``max_credit_pct`` (they are still validated when given). A ladder
+  step's ``below`` may not exceed the target (it would credit a month that met it) and a lower
+  ``below`` may not give a smaller credit.
 - ``maintenance.csv`` and ``excused_downtime.csv`` may be absent (no windows, no incidents);
   ``sla_claims.csv`` is optional. They are read by the rule of every reference CSV file (see
   :func:`meter_pipeline.config.errors.parse_csv_rows`): extra columns are allowed (notes, ticket
@@ -19,7 +20,7 @@
   window announced too late and an incident whose cause is not in ``excused_causes`` are valid
   rows that excuse nothing (see :mod:`meter_pipeline.sla.excused`): the policy, not the loader,
   decides.
-- Times are RFC 3339 (SPEC §3), kept as UTC ``datetime`` at microsecond precision.
+- Times are RFC 3339 (docs/rules.md#2-an-event), kept as UTC ``datetime`` at microsecond precision.
 """
 
 from __future__ import annotations
@@ -293,7 +294,7 @@ def parse_claims(rows: CsvRows) -> tuple[SlaClaim, ...]:
         where = line(number)
         customer = require_str(cells["customer_id"], CLAIMS_FILE, f"{where}: customer_id")
         # A service not in sla.yaml is a claim that matches no credit: ignored, counted and
-        # flagged by the close (docs/rules.md, SLA claims), not a configuration error.
+        # flagged by the close (docs/rules.md#sla-claims), not a configuration error.
         service = require_str(cells["service"], CLAIMS_FILE, f"{where}: service")
         period = cells["billing_period"]
         if not _PERIOD.fullmatch(period):

@@ -1,4 +1,4 @@
-"""Claims that match no credit (docs/rules.md, "SLA claims"). Pure.
+"""Claims that match no credit (docs/rules.md#sla-claims). Pure.
 
 A row of ``sla_claims.csv`` matches a credit when the ``sla_credits`` earned in its
 ``billing_period`` have a row for its customer and service (whatever that row's status). A claim

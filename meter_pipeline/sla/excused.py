@@ -1,4 +1,5 @@
-"""Excused downtime (SPEC §7.2): which down minutes do not count against the SLA. Pure.
+"""Excused downtime (docs/rules.md#8-uptime-and-sla-credits): which down minutes do not count
+against the SLA. Pure.
 
 - A maintenance window is excused when it was announced at least ``maintenance_notice_hours``
   before its start: ``start − announced_at ≥ notice`` (exactly 48 h qualifies, 47 h 59 min does
