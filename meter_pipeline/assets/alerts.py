@@ -110,7 +110,7 @@ def webhook_from_env() -> webhook.Webhook | None:
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,
-    deps=["clean_events", "event_corrections"],
+    deps=["clean_events", "event_corrections", "reference_files"],
     check_specs=[checks.ALERTS_REPORTED, checks.ALERTS_DELIVERED],
     **table_spec("usage_alerts", GROUP),
 )

@@ -66,7 +66,7 @@ def period_days(
 
 @dg.multi_asset(
     specs=[
-        table_asset_spec(name, GROUP, deps=("clean_events", "event_corrections"))
+        table_asset_spec(name, GROUP, deps=("clean_events", "event_corrections", "reference_files"))
         for name in ("period_usage", "unbilled_usage")
     ],
     partitions_def=monthly_partitions,
@@ -119,7 +119,15 @@ def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
 @dg.multi_asset(
     specs=[
         table_asset_spec(
-            name, GROUP, deps=("clean_events", "event_corrections", "uptime", PREVIOUS_LEDGER)
+            name,
+            GROUP,
+            deps=(
+                "clean_events",
+                "event_corrections",
+                "uptime",
+                PREVIOUS_LEDGER,
+                "reference_files",
+            ),
         )
         for name in (*INVOICE_TABLES, LINEAGE_TABLE)
     ],

@@ -22,7 +22,10 @@ CORRECTION_TABLES = (
 
 @dg.multi_asset(
     specs=[
-        table_asset_spec(name, "ingestion", deps=("clean_events",)) for name in CORRECTION_TABLES
+        table_asset_spec(
+            name, "ingestion", deps=("clean_events", "landing_corrections", "reference_files")
+        )
+        for name in CORRECTION_TABLES
     ],
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,

@@ -39,7 +39,7 @@ def close_manifest_bytes(root: Path, period: str, reference: Reference) -> bytes
     backfill_policy=SINGLE_RUN,
     owners=OWNERS,
     kinds={"json"},
-    deps=[t for t in monthly_tables()],
+    deps=[*monthly_tables(), "reference_files"],
     description="The month's close manifest, written last: every input file (landing and "
     "reference: path, bytes, sha256), every output partition file of the month (with rows), "
     "the previous month's manifest hash (a chain) and the product version. "

@@ -25,7 +25,10 @@ PROBE_TABLES = ("probe_results", "probe_minutes")
 
 
 @dg.multi_asset(
-    specs=[table_asset_spec(name, "monitoring") for name in PROBE_TABLES],
+    specs=[
+        table_asset_spec(name, "monitoring", deps=("landing_monitoring", "reference_files"))
+        for name in PROBE_TABLES
+    ],
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,
     name="monitor_landing_day",
@@ -51,7 +54,7 @@ def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
-    deps=["probe_results"],
+    deps=["probe_results", "reference_files"],
     check_specs=[checks.COVERAGE_SUFFICIENT],
     **table_spec("uptime", "sla"),
 )

@@ -33,6 +33,10 @@ def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
     defs = build_definitions("/nonexistent")
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {
+        "landing_events",  # external: the inputs, upstream of what reads them
+        "landing_corrections",
+        "landing_monitoring",
+        "reference_files",
         "raw_events",
         "quarantined_events",
         "clean_events",
@@ -65,6 +69,29 @@ def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
         "reprice_job",
     }
     assert {s.name for s in defs.schedules} == {"daily_ingestion_schedule", "monthly_schedule"}
+
+
+def test_landing_and_reference_data_are_external_assets_upstream_of_what_reads_them():
+    defs = build_definitions("/nonexistent")
+    graph = defs.resolve_asset_graph()
+    readers = {
+        "landing_events": {"raw_events", "clean_events", "ingestion_audit"},
+        "landing_corrections": {"event_corrections", "correction_audit"},
+        "landing_monitoring": {"probe_results", "probe_minutes"},
+        "reference_files": {"clean_events", "invoices", "uptime", "usage_alerts", "close_manifest"},
+    }
+    for name, children in readers.items():
+        node = graph.get(dg.AssetKey(name))
+        assert node.is_external and not node.is_materializable
+        assert node.group_name == "landing" and node.description
+        assert children <= {k.to_user_string() for k in node.child_keys}
+    jobs = [
+        defs.resolve_job_def(j) for j in ("daily_ingestion", "daily_monitoring", "monthly_close")
+    ]
+    for job in jobs:  # no job tries to materialize an input
+        assert not {k.to_user_string() for k in job.asset_layer.executable_asset_keys} & set(
+            readers
+        )
 
 
 def test_dagster_definitions_validate_passes():
