@@ -180,11 +180,13 @@ class DagsterDev:
 
 @pytest.fixture
 def dagster_dev(tmp_path):
-    """The README's UI command in a folder like the repository after setup: ``data`` the demo
-    root, the project's pyproject.toml (``dg`` finds the project by it)."""
+    """The README's UI command in a folder like the repository after setup: the project
+    (pyproject.toml, by which ``dg`` finds it, and its packages, linked) and ``data``, the demo
+    root, so the repository's own ``data`` and ``.dagster`` are left alone."""
     work = tmp_path / "work"
     work.mkdir()
-    (work / "pyproject.toml").symlink_to(REPO / "pyproject.toml")
+    for name in ("pyproject.toml", "meter_pipeline", "data_contracts"):
+        (work / name).symlink_to(REPO / name)
     write_demo_root(work / "data")
     server = DagsterDev(work, free_port(), tmp_path / "dg-dev.log")
     try:

@@ -1,5 +1,6 @@
 """The daily ingestion graph run for real: dg.materialize, the CLI, and DuckDB reading it back."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,6 +110,21 @@ def test_dagster_definitions_validate_passes():
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_dg_sees_the_project_and_loads_its_definitions():
+    """``dg`` (the command Dagster recommends) finds the project by pyproject.toml's [tool.dg]."""
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TERM": "dumb", "NO_COLOR": "1"},
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "All definitions loaded successfully." in proc.stdout + proc.stderr
+    assert "virtual environment does not match" not in proc.stdout + proc.stderr
 
 
 def test_three_days_through_materialize_and_one_through_the_cli(data_root, instance, capsys):
