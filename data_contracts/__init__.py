@@ -1,6 +1,7 @@
 """pandera contracts: the one place each warehouse table's columns are declared.
 
-``CONTRACTS`` maps a table name (SPEC §8) to its model; ``PARTITION_COLUMN`` to its partition key.
+``CONTRACTS`` maps a table name (data_contracts/docs/README.md) to its model; ``PARTITION_COLUMN``
+to its partition key.
 """
 
 from data_contracts import alerts, billing, corrections, ingestion, lineage, sla

@@ -1,4 +1,5 @@
-"""Contract of the ``usage_alerts`` table (SPEC §10), partitioned by ``landing_date``."""
+"""Contract of the ``usage_alerts`` table (docs/alerts-and-formats.md#usage-and-cost-alerts),
+partitioned by ``landing_date``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Contracts of the monthly billing tables (SPEC §5, §6, §8), partitioned by ``billing_period``.
+"""Contracts of the monthly billing tables (docs/rules.md#6-billing-periods-and-late-events,
+docs/rules.md#7-pricing, data_contracts/docs/README.md), partitioned by ``billing_period``.
 
 Money columns are Decimal(38, 4) holding values exact at the currency's minor unit; quantities and
 unit prices Decimal(38, 9).
@@ -29,9 +30,10 @@ def _invoice_id() -> object:
 
 
 class PeriodUsage(Contract):
-    """What each customer used in the month, whatever their plan (SPEC §6.5): the meter's
-    aggregation over all events the period bills, late ones included. Grain: billing_period ×
-    customer_id × meter, for subscribed and unsubscribed customers alike."""
+    """What each customer used in the month, whatever their plan
+    (docs/rules.md#usage-that-is-reported-period_usage-and-unbilled_usage): the meter's aggregation
+    over all events the period bills, late ones included. Grain: billing_period × customer_id ×
+    meter, for subscribed and unsubscribed customers alike."""
 
     billing_period: str = _billing_period()
     customer_id: str = pa.Field(description="Customer.")
@@ -47,9 +49,10 @@ class PeriodUsage(Contract):
 
 
 class UnbilledUsage(Contract):
-    """Usage that no invoice bills (SPEC §6.5): events outside every subscription of their
-    customer (no_subscription) and late events under late_events: ignore (late_ignored). Grain:
-    billing_period × customer_id × meter × reason."""
+    """Usage that no invoice bills
+    (docs/rules.md#usage-that-is-reported-period_usage-and-unbilled_usage): events outside every
+    subscription of their customer (no_subscription) and late events under late_events: ignore
+    (late_ignored). Grain: billing_period × customer_id × meter × reason."""
 
     billing_period: str = _billing_period()
     customer_id: str = pa.Field(description="Customer.")
@@ -62,10 +65,10 @@ class UnbilledUsage(Contract):
 
 
 class InvoiceLines(Contract):
-    """The lines of each invoice (SPEC §6.4): prorated platform fees, one usage line per charge of
-    each subscription (even at zero), a minimum-commitment true-up, and SLA credits (negative).
-    Every amount is rounded once to the currency's minor unit. Grain: one row per invoice line;
-    line_no orders the lines of an invoice from 1."""
+    """The lines of each invoice (docs/rules.md#7-pricing): prorated platform fees, one usage line
+    per charge of each subscription (even at zero), a minimum-commitment true-up, and SLA credits
+    (negative). Every amount is rounded once to the currency's minor unit. Grain: one row per
+    invoice line; line_no orders the lines of an invoice from 1."""
 
     billing_period: str = _billing_period()
     invoice_id: str = _invoice_id()
@@ -163,8 +166,8 @@ class InvoiceLines(Contract):
 
 
 class Invoices(Contract):
-    """One invoice per customer and period, even at zero (SPEC §6.4): sums of its rounded lines.
-    Grain: billing_period × customer_id."""
+    """One invoice per customer and period, even at zero (docs/rules.md#7-pricing): sums of its
+    rounded lines. Grain: billing_period × customer_id."""
 
     billing_period: str = _billing_period()
     invoice_id: str = _invoice_id()

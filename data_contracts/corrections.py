@@ -1,5 +1,7 @@
-"""Contracts of the corrections tables (SPEC §15, §17), partitioned by ``landing_date``: the
-corrections that landed on a day, accepted, rejected or repeated, and where every row went."""
+"""Contracts of the corrections tables
+(docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history), partitioned by
+``landing_date``: the corrections that landed on a day, accepted, rejected or repeated, and where
+every row went."""
 
 from __future__ import annotations
 
@@ -33,9 +35,10 @@ def _line_number() -> object:
 
 
 class EventCorrections(Contract):
-    """Accepted corrections (SPEC §15): a void or an amend of one clean event, applied in arrival
-    order. Events are never edited in place: billing applies these to the original event.
-    Grain: one row per accepted correction."""
+    """Accepted corrections
+    (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history): a void or an amend
+    of one clean event, applied in arrival order. Events are never edited in place: billing applies
+    these to the original event. Grain: one row per accepted correction."""
 
     landing_date: pl.Date = _landing_date()
     correction_id: str = pa.Field(description="The correction's idempotency key.")
@@ -64,8 +67,9 @@ class EventCorrections(Contract):
 
 
 class QuarantinedCorrections(Contract):
-    """Correction rows rejected, with the first reason that applies (SPEC §15). Grain: one row
-    per rejected row."""
+    """Correction rows rejected, with the first reason that applies
+    (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history). Grain: one row per
+    rejected row."""
 
     landing_date: pl.Date = _landing_date()
     source_file: str = _source_file()
@@ -80,8 +84,9 @@ class QuarantinedCorrections(Contract):
 
 
 class DuplicateCorrections(Contract):
-    """Later rows of a correction_id already accepted within dedup_window_days (SPEC §17).
-    Grain: one row per repeated row."""
+    """Later rows of a correction_id already accepted within dedup_window_days
+    (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history). Grain: one row per
+    repeated row."""
 
     landing_date: pl.Date = _landing_date()
     correction_id: str = pa.Field(description="The repeated correction id.")
@@ -94,9 +99,10 @@ class DuplicateCorrections(Contract):
 
 
 class CorrectionAudit(Contract):
-    """Where every correction row of a landing day went (SPEC §17): rows_read =
-    rows_quarantined + rows_duplicate + rows_accepted, a blocking check. Grain: one row per
-    landing day."""
+    """Where every correction row of a landing day went
+    (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history): rows_read =
+    rows_quarantined + rows_duplicate + rows_accepted, a blocking check. Grain: one row per landing
+    day."""
 
     landing_date: pl.Date = _landing_date()
     rows_read: pl.Int64 = pa.Field(ge=0, description="Rows read from the day's correction files.")

@@ -1,4 +1,5 @@
-"""Contracts of the daily ingestion tables (rules.md §3, §9), partitioned by ``landing_date``."""
+"""Contracts of the daily ingestion tables (docs/rules.md#3-validation-quarantined_events,
+docs/rules.md#9-tables-and-guarantees), partitioned by ``landing_date``."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ class RawEvents(Contract):
 
 
 class QuarantinedEvents(Contract):
-    """Rows that broke a rule, with the first reason that applies (rules.md §3). Grain: one row per
+    """Rows that broke a rule, with the first reason that applies
+    (docs/rules.md#3-validation-quarantined_events). Grain: one row per
     quarantined input row."""
 
     landing_date: pl.Date = _landing_date()
@@ -78,8 +80,9 @@ class QuarantinedEvents(Contract):
 
 class CleanEvents(Contract):
     """Valid events counted exactly once: the first arrival of each event_id within the dedup
-    window (rules.md §4), stamped with the billing period that bills them (§6). Grain: one row
-    per distinct accepted event."""
+    window (docs/rules.md#4-counting-each-event-once-clean_events-duplicate_events), stamped with
+    the billing period that bills them (docs/rules.md#6-billing-periods-and-late-events). Grain: one
+    row per distinct accepted event."""
 
     event_id: str = pa.Field(description="The idempotency key.")
     customer_id: str = pa.Field(description="Who used it.")
@@ -136,8 +139,10 @@ UNKNOWN_FIELD = pl.Struct({"name": pl.String, "rows": pl.Int64})
 
 
 class IngestionAudit(Contract):
-    """Where every row of a landing day went (rules.md §9). Grain: one row per landing day.
-    rows_read = rows_quarantined + rows_duplicate + rows_accepted, enforced by a blocking check."""
+    """Where every row of a landing day went
+    (docs/rules.md#4-counting-each-event-once-clean_events-duplicate_events). Grain: one row per
+    landing day. rows_read = rows_quarantined + rows_duplicate + rows_accepted, enforced by a
+    blocking check."""
 
     landing_date: pl.Date = _landing_date()
     rows_read: pl.Int64 = pa.Field(ge=0, description="Input rows (blank lines not counted).")

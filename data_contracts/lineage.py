@@ -1,5 +1,7 @@
-"""Contracts of the audit-trail tables (SPEC §14): invoice-line lineage and the period trace,
-partitioned by ``billing_period``."""
+"""Contracts of the audit-trail tables
+(docs/audit.md#where-a-usage-line-comes-from-invoice_line_events,
+docs/audit.md#where-every-event-of-a-month-went-period_trace): invoice-line lineage and the period
+trace, partitioned by ``billing_period``."""
 
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ def _billing_period() -> object:
 
 
 class InvoiceLineEvents(Contract):
-    """Which events each usage line of an invoice was computed from (SPEC §14): one row per usage
-    line and clean event in the set that line's aggregation ran over (max and latest meters too).
-    An event feeding two lines (two charges on one meter) is listed under both. Grain:
-    invoice_id × line_no × event."""
+    """Which events each usage line of an invoice was computed from
+    (docs/audit.md#where-a-usage-line-comes-from-invoice_line_events): one row per usage line and
+    clean event in the set that line's aggregation ran over (max and latest meters too). An event
+    feeding two lines (two charges on one meter) is listed under both. Grain: invoice_id × line_no ×
+    event."""
 
     billing_period: str = _billing_period()
     invoice_id: str = pa.Field(description="Invoice of the line.")
@@ -34,9 +37,10 @@ class InvoiceLineEvents(Contract):
 
 
 class PeriodTrace(Contract):
-    """Where every event of a billing month went (SPEC §14): events = events_billed +
-    events_unbilled + events_not_priced, checked before the month's tables are trusted. One row
-    per period, as of its close."""
+    """Where every event of a billing month went
+    (docs/audit.md#where-every-event-of-a-month-went-period_trace): events = events_billed +
+    events_unbilled + events_not_priced, checked before the month's tables are trusted. One row per
+    period, as of its close."""
 
     billing_period: str = _billing_period()
     events: pl.Int64 = pa.Field(

@@ -5,6 +5,7 @@ Writes ``data_contracts/docs/<table>.md`` and an index; a test keeps them curren
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +27,21 @@ _TYPES = {
 }
 
 
+#: A reference to the user docs in a model's text: ``docs/rules.md#7-pricing``, ``docs/whatif.md``.
+_DOC_REF = re.compile(r"(?<![\w/])((?:data_contracts/)?docs/[\w.-]+\.md(?:#[\w-]+)?)")
+
+
+def _linked(text: str) -> str:
+    """The text with each docs reference made a link relative to ``data_contracts/docs/``."""
+
+    def link(match: re.Match[str]) -> str:
+        ref = match.group(1)
+        target = ref.removeprefix("data_contracts/docs/") if ref.startswith("data_") else ref
+        return f"[{ref}]({target if target != ref else '../../' + ref})"
+
+    return _DOC_REF.sub(link, text)
+
+
 def _type(dtype: object) -> str:
     text = str(dtype)
     return _TYPES.get(text, text.replace("|", "\\|"))
@@ -39,7 +55,7 @@ def render_table(table: str) -> str:
     lines = [
         f"# {table}",
         "",
-        model_description(model),
+        _linked(model_description(model)),
         "",
         f"Partitioned by `{part}`: `warehouse/{table}/{part}=<key>/part-0.parquet` (the partition "
         "column is in the folder name).",
@@ -49,7 +65,7 @@ def render_table(table: str) -> str:
     ]
     for name, dtype in polars_schema(model).items():
         nullable = "yes" if cols[name].nullable else "no"
-        lines.append(f"| `{name}` | {_type(dtype)} | {nullable} | {docs.get(name, '')} |")
+        lines.append(f"| `{name}` | {_type(dtype)} | {nullable} | {_linked(docs.get(name, ''))} |")
     lines += [
         "",
         "```sql",
@@ -73,7 +89,8 @@ def render_index() -> str:
     ]
     for table, model in CONTRACTS.items():
         lines.append(
-            f"| [{table}]({table}.md) | `{PARTITION_COLUMN[table]}` | {model_description(model)} |"
+            f"| [{table}]({table}.md) | `{PARTITION_COLUMN[table]}` | "
+            f"{_linked(model_description(model))} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -1,5 +1,6 @@
-"""Contracts of the SLA tables (rules.md §8, §9): daily probe tables (``landing_date``) and monthly
-uptime, credits and credit ledger (``billing_period``)."""
+"""Contracts of the SLA tables (docs/rules.md#8-uptime-and-sla-credits,
+docs/rules.md#9-tables-and-guarantees): daily probe tables (``landing_date``) and monthly uptime,
+credits and credit ledger (``billing_period``)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class ProbeResults(Contract):
 
 
 class ProbeMinutes(Contract):
-    """Per service and UTC minute with probe results in that day's exports (rules.md §8). Grain:
+    """Per service and UTC minute with probe results in that day's exports
+    (docs/rules.md#8-uptime-and-sla-credits). Grain:
     landing_date × service × minute. A minute is down when more than half its probes are down."""
 
     landing_date: pl.Date = _landing_date()
@@ -70,7 +72,8 @@ class ProbeMinutes(Contract):
 
 
 class Uptime(Contract):
-    """Monthly uptime per service (rules.md §8). Grain: billing_period × service of sla.yaml.
+    """Monthly uptime per service (docs/rules.md#8-uptime-and-sla-credits). Grain: billing_period ×
+    service of sla.yaml.
     Exact uptime = 100 × (minutes − (down_minutes − excused_minutes)) / minutes."""
 
     billing_period: str = _billing_period()
@@ -101,9 +104,9 @@ class Uptime(Contract):
 
 
 class SlaCredits(Contract):
-    """Service credits (rules.md §8). Grain: billing_period × customer_id × service ×
-    earned_period: one row per invoiced customer and service earned in the period, plus the
-    pending credits of earlier periods resolved in it (granted or unclaimed)."""
+    """Service credits (docs/rules.md#8-uptime-and-sla-credits). Grain: billing_period × customer_id
+    × service × earned_period: one row per invoiced customer and service earned in the period, plus
+    the pending credits of earlier periods resolved in it (granted or unclaimed)."""
 
     billing_period: str = _billing_period()
     customer_id: str = pa.Field(description="Invoiced customer.")
@@ -129,7 +132,8 @@ class SlaCredits(Contract):
 
 
 class SlaCreditLedger(Contract):
-    """Credits outstanding at the period's start or earned in it (rules.md §8). Grain:
+    """Credits outstanding at the period's start or earned in it
+    (docs/rules.md#8-uptime-and-sla-credits). Grain:
     billing_period × customer_id × service × earned_period. opening = applied + carried +
     forfeited; over a credit's life, amount = Σ applied + Σ forfeited + its last carried."""
 

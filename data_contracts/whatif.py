@@ -1,4 +1,4 @@
-"""Contracts of the what-if tables of ``meter-pipeline reprice`` (SPEC §16): written to the
+"""Contracts of the what-if tables of ``meter-pipeline reprice`` (docs/whatif.md): written to the
 ``--out`` root only, never to the data root's warehouse, so they are not in ``CONTRACTS`` (a close
 manifest lists the monthly tables of ``CONTRACTS``). Money as in invoices: decimal(38, 4)."""
 

@@ -1,5 +1,7 @@
-"""Every date rule in one place (SPEC §5, §7.1, §9): billing periods ``YYYY-MM``, landing days,
-grace, late events, and the days a daily or monthly partition reads.
+"""Every date rule in one place (docs/rules.md#6-billing-periods-and-late-events,
+docs/rules.md#8-uptime-and-sla-credits,
+docs/rules.md#12-running-it-partitions-schedules-and-commands): billing periods ``YYYY-MM``, landing
+days, grace, late events, and the days a daily or monthly partition reads.
 
 Periods are ``str`` keys (``"2026-09"``), days are :class:`datetime.date`; a Dagster partition key
 of a day is ``day.isoformat()``. Nothing here reads the clock.
@@ -140,7 +142,8 @@ def window_days(day: dt.date, window: int) -> list[dt.date]:
 
 
 def closed_periods(start: dt.date, end: dt.date, grace_days: int) -> list[str]:
-    """Months ≥ start's month whose last landing day is ≤ end, in order (SPEC §9)."""
+    """Months ≥ start's month whose last landing day is ≤ end, in order
+    (docs/rules.md#12-running-it-partitions-schedules-and-commands)."""
     periods = []
     period = period_of(start)
     while last_landing_day(period, grace_days) <= end:

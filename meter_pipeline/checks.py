@@ -88,7 +88,8 @@ CORRECTIONS_CONSERVED = dg.AssetCheckSpec(
     partitions_def=daily_partitions,
     blocking=True,
     description="Every correction row of the landing day ends in exactly one place: rows_read = "
-    "rows_quarantined + rows_duplicate + rows_accepted (SPEC §15).",
+    "rows_quarantined + rows_duplicate + rows_accepted "
+    "(docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history).",
 )
 TRACE_BALANCES = dg.AssetCheckSpec(
     "period_trace_balances",
@@ -96,7 +97,8 @@ TRACE_BALANCES = dg.AssetCheckSpec(
     partitions_def=monthly_partitions,
     blocking=True,
     description="Every event of the month is accounted for: events = events_billed + "
-    "events_unbilled + events_not_priced (SPEC §14).",
+    "events_unbilled + events_not_priced "
+    "(docs/audit.md#where-every-event-of-a-month-went-period_trace).",
 )
 CLAIMS_MATCHED = dg.AssetCheckSpec(
     "sla_claims_matched",
@@ -232,7 +234,7 @@ def claims_matched(checks: PartitionChecks, period: str, unmatched: list[SlaClai
     checks.add(CLAIMS_MATCHED, period, not unmatched, metadata, warn=True)
 
 
-# --- Alerts (SPEC §10) -----------------------------------------------------------------------
+# --- Alerts (docs/alerts-and-formats.md#usage-and-cost-alerts) ------------------------------
 
 ALERTS_REPORTED = dg.AssetCheckSpec(
     "usage_alerts_reported",

@@ -80,10 +80,19 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             raise
         print(f"error: {explain_exception(exc)}", file=sys.stderr)
         return 1
-    print(f"Runs recorded in {instance_home(root)}; see them in the UI: {ui_command(root)}")
+    print(ui_hint(root))
     if result.blocked:
         print(f"NOT CLOSED (a landing day is incomplete): {', '.join(result.blocked)}")
     return 0 if result.ok else 1
+
+
+def ui_hint(root: Path) -> str:
+    """Where the runs are and the command that shows them (``dagster dev`` takes the same
+    arguments as ``dg dev``)."""
+    return (
+        f"Runs recorded in {instance_home(root)}; see them in the UI: {ui_command(root)} "
+        "(or dagster dev with the same arguments)"
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -92,7 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     root = _root(args)
     with _instance(root) as instance, progress_display():
         code = run_demo(root, instance, echo=print, tags=args.tags, log_level=args.log_level)
-    print(f"Runs recorded in {instance_home(root)}; see them in the UI: {ui_command(root)}")
+    print(ui_hint(root))
     return code
 
 

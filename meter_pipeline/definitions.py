@@ -13,6 +13,7 @@ from meter_pipeline.assets.alerts import usage_alerts
 from meter_pipeline.assets.billing import invoice_period, usage_of_period
 from meter_pipeline.assets.corrections import ingest_corrections
 from meter_pipeline.assets.ingestion import daily_usage, ingest_landing_day
+from meter_pipeline.assets.landing import EXTERNAL_ASSETS
 from meter_pipeline.assets.manifest import close_manifest
 from meter_pipeline.assets.sla import monitor_landing_day, uptime
 from meter_pipeline.resources import DataRoot
@@ -31,6 +32,7 @@ def build_definitions(root: str | None = None) -> dg.Definitions:
     data_root = DataRoot(root=root)
     return dg.Definitions(
         assets=[
+            *EXTERNAL_ASSETS,
             ingest_landing_day,
             daily_usage,
             ingest_corrections,

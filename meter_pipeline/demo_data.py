@@ -1,4 +1,5 @@
-"""A realistic, deterministic demo data root (SPEC §9 ``meter-pipeline demo``).
+"""A realistic, deterministic demo data root for ``meter-pipeline demo``
+(docs/rules.md#12-running-it-partitions-schedules-and-commands).
 
 Everything is drawn from a seeded random generator, so the same code writes the same bytes.
 The meters model real usage- and outcome-based prices (see README "The demo price book").

@@ -1,4 +1,5 @@
-"""The event grammar of SPEC §3, written once: timestamps, JSON numbers, field lengths.
+"""The event grammar (docs/rules.md#2-an-event), written once: timestamps, JSON numbers, field
+lengths.
 
 Both validation paths take their patterns from here: the per-line validator
 (:mod:`meter_pipeline.ingestion.validate`, with :func:`parse_rfc3339_us`) and the vectorised fast
@@ -15,7 +16,8 @@ import re
 #: Characters allowed in event_id, customer_id, meter, a dimension key or value (code points).
 MAX_LEN = 256
 
-# --- RFC 3339 (SPEC §3): uppercase T and Z, 1–9 fraction digits, offsets ±HH:MM ---------------
+# --- RFC 3339 (docs/rules.md#2-an-event): uppercase T and Z, 1–9 fraction digits, offsets ±HH:MM
+# ---------------
 
 #: Groups 1–3: year, month, day.
 DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"

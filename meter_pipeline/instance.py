@@ -53,12 +53,18 @@ def run_tags(argv: Sequence[str]) -> dict[str, str]:
 
 
 def ui_command(root: Path) -> str:
-    """The shell command that opens the UI on this instance and root (from any folder)."""
+    """The shell command that opens the UI on this instance and root (from any folder): ``dg dev``,
+    the command Dagster recommends, when dagster-dg-cli is installed (it is a dependency), else
+    ``dagster dev``, which takes the same arguments and keeps working."""
     home = instance_home(root)
-    dagster = Path(sys.executable).parent / "dagster"
+    bin_dir = Path(sys.executable).parent
+    dg_cli, dagster = bin_dir / "dg", bin_dir / "dagster"
+    if dg_cli.exists():
+        program = f"{shlex.quote(str(dg_cli))} dev"
+    else:
+        program = f"{shlex.quote(str(dagster)) if dagster.exists() else 'dagster'} dev"
     return (
         f"DAGSTER_HOME={shlex.quote(str(home))} "
         f"METER_PIPELINE_ROOT={shlex.quote(str(Path(root).resolve()))} "
-        f"{shlex.quote(str(dagster)) if dagster.exists() else 'dagster'} dev "
-        "-m meter_pipeline.definitions"
+        f"{program} -m meter_pipeline.definitions"
     )

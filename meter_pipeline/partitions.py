@@ -1,4 +1,5 @@
-"""Partitions: UTC landing days and UTC billing months (docs/rules.md, "Billing periods")."""
+"""Partitions: UTC landing days and UTC billing months
+(docs/rules.md#12-running-it-partitions-schedules-and-commands)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 The monitoring partition of the day before start runs first (so the first month sees its first
 day's early probe exports), then the daily partitions of [start, end] as one ranged run (each
 asset loops over the days in date order), then every monthly partition whose last landing day
-is ≤ end and whose month is ≥ the start's month, as one ranged run in month order (SPEC §9).
+is ≤ end and whose month is ≥ the start's month, as one ranged run in month order
+(docs/rules.md#12-running-it-partitions-schedules-and-commands).
 
 A month closes only over landing days that ingested completely
 (:mod:`meter_pipeline.ingestion.completeness`): when a day the month reads is incomplete (its

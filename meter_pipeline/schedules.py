@@ -1,4 +1,5 @@
-"""Jobs and schedules: the daily landing day and the monthly close (SPEC §9)."""
+"""Jobs and schedules: the daily landing day and the monthly close
+(docs/rules.md#12-running-it-partitions-schedules-and-commands)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""What a month close needs to bill adjustments of closed periods (SPEC §15): for each closed
-period with corrections applied to this one, its lines recomputed over the effective events
-(every correction landed up to this period's last landing day), its stored lines, and the
-adjustments of it already issued; and the same projected to a day of a period still open (usage
-alerts). Reads the warehouse; the rule is billing/adjustments.py."""
+"""What a month close needs to bill adjustments of closed periods
+(docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history): for each closed period
+with corrections applied to this one, its lines recomputed over the effective events (every
+correction landed up to this period's last landing day), its stored lines, and the adjustments of it
+already issued; and the same projected to a day of a period still open (usage alerts). Reads the
+warehouse; the rule is billing/adjustments.py."""
 
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ def earned_periods(root: Path, ref: Reference, period: str, map_: Map = map) -> 
 
 def projected_periods(root: Path, ref: Reference, period: str, upto: dt.date) -> list[EarnedPeriod]:
     """The adjustments ``period``'s invoices would carry if it closed with the corrections
-    landed up to ``upto`` (a day of ``period`` still open: usage alerts, SPEC §17 Alerts).
+    landed up to ``upto`` (a day of ``period`` still open: usage alerts,
+    docs/alerts-and-formats.md#usage-and-cost-alerts).
 
     What they are measured against is each closed period as known when the period before
     ``period`` closed (its lines plus the adjustments issued since), recomputed from the same

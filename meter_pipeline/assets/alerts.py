@@ -1,5 +1,6 @@
-"""The daily ``usage_alerts`` asset (SPEC §10): alerts first crossed on each landing day, listed in
-the run's metadata and a warning check, and POSTed to ``ALERT_WEBHOOK_URL`` when it is set."""
+"""The daily ``usage_alerts`` asset (docs/alerts-and-formats.md#usage-and-cost-alerts): alerts first
+crossed on each landing day, listed in the run's metadata and a warning check, and POSTed to
+``ALERT_WEBHOOK_URL`` when it is set."""
 
 import datetime as dt
 import functools
@@ -109,12 +110,13 @@ def webhook_from_env() -> webhook.Webhook | None:
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,
-    deps=["clean_events", "event_corrections"],
+    deps=["clean_events", "event_corrections", "reference_files"],
     check_specs=[checks.ALERTS_REPORTED, checks.ALERTS_DELIVERED],
     **table_spec("usage_alerts", GROUP),
 )
 def usage_alerts(context: dg.AssetExecutionContext, data_root: DataRoot):
-    """Usage and cost alerts first crossed on each landing day (SPEC §10)."""
+    """Usage and cost alerts first crossed on each landing day
+    (docs/alerts-and-formats.md#usage-and-cost-alerts)."""
     ref, root = data_root.reference(), data_root.path()
     cache, fired = DayCache(root, alert_customers(ref.alerts)), []
     for key in sorted(context.partition_keys):

@@ -1,6 +1,7 @@
-"""Monthly billing assets (SPEC §5–§7): period usage and unbilled usage; invoice lines, invoices,
-SLA credits and the credit ledger. Months run in order: each reads the ledger of the month
-before, and a ranged run carries it from one month to the next."""
+"""Monthly billing assets (docs/rules.md#6-billing-periods-and-late-events, docs/rules.md#7-pricing,
+docs/rules.md#8-uptime-and-sla-credits): period usage and unbilled usage; invoice lines, invoices,
+SLA credits and the credit ledger. Months run in order: each reads the ledger of the month before,
+and a ranged run carries it from one month to the next."""
 
 import tempfile
 from pathlib import Path
@@ -36,7 +37,8 @@ PREVIOUS_LEDGER = dg.AssetDep(
 #: In the order they are yielded: the ledger first, since every output depends on the previous
 #: month's ledger (Dagster wants a multi-asset's outputs in topological order).
 INVOICE_TABLES = ("sla_credit_ledger", "sla_credits", "invoice_lines", "invoices", "period_trace")
-#: Written a landing day at a time from the close's spool (SPEC §14 lineage).
+#: Written a landing day at a time from the close's spool
+#: (docs/audit.md#where-a-usage-line-comes-from-invoice_line_events).
 LINEAGE_TABLE = "invoice_line_events"
 #: Per table, the metadata name and the rows and column summed per currency in each month.
 CURRENCY_SUMS = {
@@ -64,7 +66,7 @@ def period_days(
 
 @dg.multi_asset(
     specs=[
-        table_asset_spec(name, GROUP, deps=("clean_events", "event_corrections"))
+        table_asset_spec(name, GROUP, deps=("clean_events", "event_corrections", "reference_files"))
         for name in ("period_usage", "unbilled_usage")
     ],
     partitions_def=monthly_partitions,
@@ -117,7 +119,15 @@ def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
 @dg.multi_asset(
     specs=[
         table_asset_spec(
-            name, GROUP, deps=("clean_events", "event_corrections", "uptime", PREVIOUS_LEDGER)
+            name,
+            GROUP,
+            deps=(
+                "clean_events",
+                "event_corrections",
+                "uptime",
+                PREVIOUS_LEDGER,
+                "reference_files",
+            ),
         )
         for name in (*INVOICE_TABLES, LINEAGE_TABLE)
     ],

@@ -1,5 +1,6 @@
-"""The corrections of each landing day (SPEC §15): accepted, quarantined and repeated rows of
-``landing/corrections/<day>/`` and where every row went."""
+"""The corrections of each landing day
+(docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history): accepted, quarantined
+and repeated rows of ``landing/corrections/<day>/`` and where every row went."""
 
 import datetime as dt
 
@@ -21,7 +22,10 @@ CORRECTION_TABLES = (
 
 @dg.multi_asset(
     specs=[
-        table_asset_spec(name, "ingestion", deps=("clean_events",)) for name in CORRECTION_TABLES
+        table_asset_spec(
+            name, "ingestion", deps=("clean_events", "landing_corrections", "reference_files")
+        )
+        for name in CORRECTION_TABLES
     ],
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,

@@ -24,13 +24,18 @@ COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted", "r
 
 
 @dg.multi_asset(
-    specs=[table_asset_spec(name, GROUP) for name in INGESTION_TABLES],
+    specs=[
+        table_asset_spec(name, GROUP, deps=("landing_events", "reference_files"))
+        for name in INGESTION_TABLES
+    ],
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,
     check_specs=[checks.ROWS_CONSERVED],
     name="ingest_landing_day",
-    description="Read every landing file of one UTC day, validate each row (rules.md §3), count "
-    "each event exactly once against the 40-day id window (§4), and audit (§9).",
+    description="Read every landing file of one UTC day, validate each row "
+    "(docs/rules.md#3-validation-quarantined_events), count each event exactly once against the "
+    "40-day id window and account for every row "
+    "(docs/rules.md#4-counting-each-event-once-clean_events-duplicate_events).",
 )
 def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     reference = data_root.reference()
@@ -84,7 +89,8 @@ def ingestion_metadata(counts: Counter) -> dict[str, dict]:
     **table_spec("daily_usage", GROUP),
 )
 def daily_usage(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
-    """Usage per event date, billing period, customer and meter of one landing day (rules.md §9)."""
+    """Usage per event date, billing period, customer and meter of one landing day
+    (data_contracts/docs/daily_usage.md)."""
     meters, run = (
         data_root.reference().meters,
         PartitionRun(context, data_root.path(), ["daily_usage"]),

@@ -1,5 +1,6 @@
-"""The close manifest asset (SPEC §14): written last at each month close, after every monthly
-table of the period, as a hash chain over the months."""
+"""The close manifest asset (docs/audit.md#can-anyone-have-changed-it-the-close-manifest): written
+last at each month close, after every monthly table of the period, as a hash chain over the
+months."""
 
 from importlib import metadata
 from pathlib import Path
@@ -38,7 +39,7 @@ def close_manifest_bytes(root: Path, period: str, reference: Reference) -> bytes
     backfill_policy=SINGLE_RUN,
     owners=OWNERS,
     kinds={"json"},
-    deps=[t for t in monthly_tables()],
+    deps=[*monthly_tables(), "reference_files"],
     description="The month's close manifest, written last: every input file (landing and "
     "reference: path, bytes, sha256), every output partition file of the month (with rows), "
     "the previous month's manifest hash (a chain) and the product version. "

@@ -1,4 +1,5 @@
-"""SLA assets: probe minutes from the daily monitoring exports, and monthly uptime (rules.md §8)."""
+"""SLA assets: probe minutes from the daily monitoring exports, and monthly uptime
+(docs/rules.md#8-uptime-and-sla-credits)."""
 
 import datetime as dt
 from collections import Counter
@@ -24,7 +25,10 @@ PROBE_TABLES = ("probe_results", "probe_minutes")
 
 
 @dg.multi_asset(
-    specs=[table_asset_spec(name, "monitoring") for name in PROBE_TABLES],
+    specs=[
+        table_asset_spec(name, "monitoring", deps=("landing_monitoring", "reference_files"))
+        for name in PROBE_TABLES
+    ],
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,
     name="monitor_landing_day",
@@ -50,12 +54,13 @@ def monitor_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
-    deps=["probe_results"],
+    deps=["probe_results", "reference_files"],
     check_specs=[checks.COVERAGE_SUFFICIENT],
     **table_spec("uptime", "sla"),
 )
 def uptime(context: dg.AssetExecutionContext, data_root: DataRoot):
-    """Monthly uptime per service from the probes checked in the month (rules.md §8)."""
+    """Monthly uptime per service from the probes checked in the month
+    (docs/rules.md#8-uptime-and-sla-credits)."""
     ref, run = data_root.reference(), PartitionRun(context, data_root.path(), ["uptime"])
     month_checks = checks.PartitionChecks(context)
     for period in run.each():

@@ -1,4 +1,5 @@
-"""Adjustment lines for closed periods (SPEC §15, §17 "Corrections"). Pure.
+"""Adjustment lines for closed periods
+(docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history). Pure.
 
 A closed period P is never re-issued. When corrections of P's events land after P's last landing
 day, the invoice of the period Q they are applied to carries ``adjustment`` lines: per

@@ -1,5 +1,5 @@
-"""Usage and cost alerts (SPEC §10, §17 Alerts): which alerts of reference/alerts.csv first cross
-their threshold on a landing day.
+"""Usage and cost alerts (docs/alerts-and-formats.md#usage-and-cost-alerts): which alerts of
+reference/alerts.csv first cross their threshold on a landing day.
 
 Landing day D evaluates every period P with P's first day ≤ D ≤ P's last landing day, over the
 clean events with ``billing_period`` P that landed on days ≤ D, as corrected by the corrections

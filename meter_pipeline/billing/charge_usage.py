@@ -1,4 +1,5 @@
-"""Event-level aggregation for invoicing: each subscription's usage per charge (SPEC §6.2, §6.3).
+"""Event-level aggregation for invoicing: each subscription's usage per charge
+(docs/rules.md#7-pricing).
 
 The heavy part runs in Polars over the events; the result has one row per customer ×
 subscription × charge that has matching events, small enough to price in Python Decimal.

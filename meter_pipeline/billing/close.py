@@ -1,4 +1,5 @@
-"""The month close (SPEC §6.4, §7.4) as one pure function over frames and the reference.
+"""The month close (docs/rules.md#7-pricing, docs/rules.md#8-uptime-and-sla-credits) as one pure
+function over frames and the reference.
 
 A period's invoice tables come from its clean events (one frame per landing day it reads), its
 uptime and the credit ledger of the month before, in this order: invoice lines before credits →

@@ -1,4 +1,5 @@
-"""Effective events (SPEC §15, §17): a clean event with its accepted corrections applied.
+"""Effective events (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history): a
+clean event with its accepted corrections applied.
 
 Events are never edited in place. Billing reads the clean events of a landing day and applies the
 corrections that concern them: a voided event counts nowhere; amends stack in arrival order (the

@@ -1,10 +1,10 @@
 """``invoice_lines`` before SLA credits: platform fees, usage and minimum commitments
-(SPEC §6.2–§6.4, §12 Billing).
+(docs/rules.md#7-pricing, docs/rules.md#fine-print-of-invoice-lines).
 
 Events are aggregated in Polars (:mod:`meter_pipeline.billing.charge_usage`); each line is then
 priced exactly in Python Decimal and rounded once with :func:`meter_pipeline.money.round_money`.
 
-Rules and the choices made where SPEC is silent:
+Rules and the choices made where the rules are silent:
 
 - A subscription is on the period's invoice when it overlaps the month (active days > 0) or covers
   the event time of at least one event the period bills (a late event of an earlier month). With

@@ -1,4 +1,5 @@
-"""Invoices of a billing period (SPEC §6.4): lines, SLA credit lines, totals, and their checks.
+"""Invoices of a billing period (docs/rules.md#7-pricing): lines, SLA credit lines, totals, and
+their checks.
 
 The entry points for the monthly assets:
 
@@ -10,8 +11,9 @@ The entry points for the monthly assets:
 - :func:`summarize_invoices` → ``invoices``.
 
 Credit lines come last on an invoice, oldest ``earned_period`` first, then by service (the order
-SPEC §7.4 applies them in). ``subtotal`` sums the non-credit lines, ``credits`` the credit lines,
-``total = subtotal + credits``; all are sums of rounded lines and so exact at the minor unit.
+they are applied in, docs/rules.md#8-uptime-and-sla-credits). ``subtotal`` sums the non-credit
+lines, ``credits`` the credit lines, ``total = subtotal + credits``; all are sums of rounded lines
+and so exact at the minor unit.
 """
 
 from __future__ import annotations

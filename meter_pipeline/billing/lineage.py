@@ -1,4 +1,5 @@
-"""Invoice-line lineage (SPEC §14, §17 "Lineage and trace"): which events each usage line ran over.
+"""Invoice-line lineage (docs/audit.md#where-a-usage-line-comes-from-invoice_line_events): which
+events each usage line ran over.
 
 The month close hands every landing day's (event, charge) rows to a :class:`Spool` as it folds
 the day, keyed by the line they feed (customer, subscription, charge). Line numbers are known only
@@ -105,7 +106,8 @@ def lineage_chunks(spool: Spool, lines: pl.DataFrame) -> Iterator[pl.DataFrame]:
 
 
 def digest(ids: list[str]) -> str:
-    """SHA-256 of ids sorted by their UTF-8 bytes, each followed by ``\\n`` (the SPEC's rule)."""
+    """SHA-256 of ids sorted by their UTF-8 bytes, each followed by ``\\n``
+    (docs/audit.md#can-anyone-have-changed-it-the-close-manifest)."""
     data = b"".join(i.encode() + b"\n" for i in sorted(ids, key=str.encode))
     return hashlib.sha256(data).hexdigest()
 

@@ -1,5 +1,6 @@
-"""What a month's close manifest covers (SPEC §14): the folders of the inputs a close depends on
-and of the outputs it owns. Pure: names only; ``io/manifest.py`` hashes the files.
+"""What a month's close manifest covers
+(docs/audit.md#can-anyone-have-changed-it-the-close-manifest): the folders of the inputs a close
+depends on and of the outputs it owns. Pure: names only; ``io/manifest.py`` hashes the files.
 
 Inputs are every file in:
 

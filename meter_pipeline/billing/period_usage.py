@@ -1,7 +1,8 @@
 """A billing period's events: which period bills them, which subscription covers them, and the
-``period_usage`` and ``unbilled_usage`` tables (SPEC §5, §6.3, §6.5, §12 Billing).
+``period_usage`` and ``unbilled_usage`` tables (docs/rules.md#6-billing-periods-and-late-events,
+docs/rules.md#7-pricing, docs/rules.md#usage-that-is-reported-period_usage-and-unbilled_usage).
 
-Inputs are frames of clean events (the CleanEvents columns). Choices where SPEC is silent:
+Inputs are frames of clean events (the CleanEvents columns). Choices the rules leave open:
 
 - ``period_usage`` aggregates the events the period bills (its on-time events and the late events
   it bills); late events under ``late_events: ignore`` are not in it (they are in unbilled_usage).

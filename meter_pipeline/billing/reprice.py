@@ -1,4 +1,4 @@
-"""What if: a period's stored usage priced under a candidate price book (SPEC §16, §17).
+"""What if: a period's stored usage priced under a candidate price book (docs/whatif.md).
 
 The candidate prices the events each stored usage line's lineage lists (``invoice_line_events``),
 as effective events, with the same code as the month close (:func:`build_invoice_lines`): its
@@ -8,8 +8,8 @@ re-prices with a second pricer.
 - Lines are matched by customer, subscription (its start date), kind, charge id and service; a
   line on one side only is compared with 0. ``current_plan_id`` / ``candidate_plan_id`` say which
   side has it (null: the line does not exist there).
-- Subtotals are SPEC §6.4's without credits and adjustments: the sum of the platform_fee, usage
-  and minimum_commitment lines.
+- Subtotals are those of docs/rules.md#7-pricing without credits and adjustments: the sum of
+  the platform_fee, usage and minimum_commitment lines.
 - ``difference = candidate − current``; ``difference_pct = 100 × difference / current`` rounded
   half-even to 4 decimals, null when current is 0 (and when it would not fit decimal(9, 4), that
   is |pct| ≥ 100,000 %: the amounts are there to read).

@@ -1,4 +1,5 @@
-"""``period_trace`` (SPEC §14, §17 "Lineage and trace"): where every event of a period went.
+"""``period_trace`` (docs/audit.md#where-every-event-of-a-month-went-period_trace): where every
+event of a period went.
 
 One row per period: ``events`` (clean events whose billing_period is P, plus the ``late_ignored``
 events reported in P's unbilled_usage) = ``events_billed`` (listed under at least one usage line,

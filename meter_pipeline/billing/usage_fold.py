@@ -1,4 +1,5 @@
-"""Meter aggregations over sets of clean events (SPEC §4): count, sum, max, latest, unique_count.
+"""Meter aggregations over sets of clean events (docs/rules.md#5-meters): count, sum, max, latest,
+unique_count.
 
 Every aggregation is decomposable, so a set of events can be aggregated a chunk at a time (one
 landing day at a time, in the month close) with :class:`UsageFold`: each chunk is reduced to a

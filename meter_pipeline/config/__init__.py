@@ -1,6 +1,7 @@
 """Reference data under ``<root>/reference/``, loaded into typed objects and validated.
 
-Every problem is a :class:`ConfigError`: one line naming the file, the key or row, and the rule.
+Every problem is a :class:`ConfigError`: one line naming the file, the key or the file's line
+(header = line 1), and the rule.
 """
 
 from meter_pipeline.config.errors import ConfigError

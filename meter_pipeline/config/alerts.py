@@ -1,4 +1,5 @@
-"""``reference/alerts.csv``: usage and cost thresholds per customer (SPEC §10, §17 Alerts).
+"""``reference/alerts.csv``: usage and cost thresholds per customer
+(docs/alerts-and-formats.md#usage-and-cost-alerts).
 
 ``customer_id,meter,threshold_kind,threshold``, one alert per row:
 
@@ -22,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from meter_pipeline.config.charges import require_decimal
-from meter_pipeline.config.errors import ConfigError, CsvLayout, CsvRows, read_csv_rows
+from meter_pipeline.config.errors import ConfigError, CsvLayout, CsvRows, line, read_csv_rows
 from meter_pipeline.config.meters import MetersConfig
 
 FILE = "reference/alerts.csv"
@@ -41,8 +42,8 @@ class Alert:
     threshold: Decimal
 
 
-def _parse_row(cells: dict[str, str], row: int, meters: MetersConfig) -> Alert:
-    where = f"row {row}"
+def _parse_row(cells: dict[str, str], number: int, meters: MetersConfig) -> Alert:
+    where = line(number)
     customer, meter, kind = cells["customer_id"], cells["meter"], cells["threshold_kind"]
     if not customer:
         raise ConfigError(FILE, where, "customer_id is empty")
@@ -67,7 +68,7 @@ def _parse_row(cells: dict[str, str], row: int, meters: MetersConfig) -> Alert:
 
 def parse_alert_rows(rows: CsvRows, meters: MetersConfig) -> tuple[Alert, ...]:
     """The alerts of the file's rows, each once, sorted."""
-    return tuple(sorted({_parse_row(cells, row, meters) for row, cells in rows}))
+    return tuple(sorted({_parse_row(cells, number, meters) for number, cells in rows}))
 
 
 def load_alerts(root: str | Path, meters: MetersConfig) -> tuple[Alert, ...]:
@@ -76,8 +77,9 @@ def load_alerts(root: str | Path, meters: MetersConfig) -> tuple[Alert, ...]:
     Raises
     ------
     ConfigError
-        ``reference/alerts.csv: row N: <rule>`` for an unknown kind, a threshold ≤ 0 or not a
-        decimal, a usage row without a known meter, or a cost row naming a meter.
+        ``reference/alerts.csv: line N: <rule>`` (N the file's line, the header being line 1)
+        for an unknown kind, a threshold ≤ 0 or not a decimal, a usage row without a known
+        meter, or a cost row naming a meter.
     """
     rows = read_csv_rows(Path(root), LAYOUT, required=False)
     return () if rows is None else parse_alert_rows(rows, meters)

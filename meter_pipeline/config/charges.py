@@ -1,15 +1,15 @@
-"""The charges of a plan in ``reference/pricing.yaml`` (SPEC §6.1, §6.2), parsed exactly.
+"""The charges of a plan in ``reference/pricing.yaml`` (docs/rules.md#7-pricing), parsed exactly.
 
 Every number is a decimal *string* in YAML (``unit_price: "0.002"``) and becomes a
 :class:`~decimal.Decimal` parsed from that text. A YAML float or integer where a decimal string is
 required is an error: ``0.1`` in YAML is already a binary float, so its exact value is lost.
 
-Choices where SPEC is silent (documented here for finance):
+Choices the rules leave open (documented here for finance):
 
 - A value stored in a ``Decimal(38, 9)`` column (``unit_price`` of per_unit lines, ``up_to``,
   ``free_units``, ``package_size``) may have at most 9 fractional digits.
 - Prices, fees, rates and quantities may not be negative; ``package_size`` must be positive.
-- ``per_unit`` with no ``unit_price`` prices at 0 (SPEC: an omitted unit_price is 0).
+- ``per_unit`` with no ``unit_price`` prices at 0 (docs/rules.md#fine-print-of-invoice-lines).
 - A key that the charge's model does not use (e.g. ``tiers`` on a per_unit charge) is an error,
   so a typo cannot silently change a price.
 - ``filter`` values must be strings (quote numbers: ``{tier: "1"}``), as dimensions are strings.

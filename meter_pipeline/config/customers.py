@@ -1,13 +1,14 @@
-"""``reference/customers.csv``: subscriptions — which customer is on which plan, when (SPEC §6.3).
+"""``reference/customers.csv``: subscriptions — which customer is on which plan, when
+(docs/rules.md#11-reference-files, docs/rules.md#7-pricing).
 
 ``customer_id,customer_name,plan_id,start_date,end_date``: one row per subscription, dates
 ``YYYY-MM-DD`` and inclusive, an empty ``end_date`` is open-ended.
 
-Choices where SPEC is silent:
+Choices the rules leave open:
 
 - The file is read by the rule of every reference CSV file (see
-  :func:`meter_pipeline.config.errors.parse_csv_rows`): rows are numbered like event CSV files
-  (the header is row 0, data rows count from 1), blank lines are skipped without being counted,
+  :func:`meter_pipeline.config.errors.parse_csv_rows`): a row is named by the line of the file
+  it starts on (the header is line 1, the first data row line 2), blank lines are skipped,
   cells are taken as written (no trimming), extra columns are ignored, a UTF-8 byte order mark is
   ignored.
 - ``customer_name`` may be empty; ``customer_id``, ``plan_id`` and ``start_date`` may not.
@@ -26,6 +27,7 @@ from meter_pipeline.config.errors import (
     ConfigError,
     CsvLayout,
     CsvRows,
+    line,
     parse_csv_rows,
     read_csv_rows,
 )
@@ -53,7 +55,7 @@ class Subscription:
     plan_id: str
     start_date: dt.date
     end_date: dt.date | None
-    row: int = 0
+    line: int = 0  # the line of customers.csv the row is on (0: not from the file)
 
     def covers(self, day: dt.date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
@@ -76,8 +78,8 @@ def _parse_date(text: str, where: str, column: str, *, required: bool) -> dt.dat
         raise ConfigError(FILE, where, f"{column} {text!r} is not a calendar date") from None
 
 
-def _parse_row(cells: dict[str, str], row: int, pricing: PricingConfig) -> Subscription:
-    where = f"row {row}"
+def _parse_row(cells: dict[str, str], number: int, pricing: PricingConfig) -> Subscription:
+    where = line(number)
     for column in ("customer_id", "plan_id"):
         if not cells[column]:
             raise ConfigError(FILE, where, f"{column} is empty")
@@ -88,7 +90,7 @@ def _parse_row(cells: dict[str, str], row: int, pricing: PricingConfig) -> Subsc
     end = _parse_date(cells["end_date"], where, "end_date", required=False)
     if end is not None and end < start:
         raise ConfigError(FILE, where, f"end_date {end} is before start_date {start}")
-    return Subscription(cells["customer_id"], cells["customer_name"], plan_id, start, end, row)
+    return Subscription(cells["customer_id"], cells["customer_name"], plan_id, start, end, number)
 
 
 def _check_customer(subs: list[Subscription], pricing: PricingConfig) -> None:
@@ -100,19 +102,19 @@ def _check_customer(subs: list[Subscription], pricing: PricingConfig) -> None:
         if other != currency:
             raise ConfigError(
                 FILE,
-                f"row {sub.row}",
+                line(sub.line),
                 f"customer {sub.customer_id!r} mixes "
-                f"currencies: plan {sub.plan_id!r} is {other} but row {first.row} "
+                f"currencies: plan {sub.plan_id!r} is {other} but {line(first.line)} "
                 f"is {currency}",
             )
-    ordered = sorted(subs, key=lambda s: (s.start_date, s.row))
+    ordered = sorted(subs, key=lambda s: (s.start_date, s.line))
     for before, after in pairwise(ordered):
         if before.end_date is None or after.start_date <= before.end_date:
-            late, early = sorted((before, after), key=lambda s: s.row, reverse=True)
+            late, early = sorted((before, after), key=lambda s: s.line, reverse=True)
             raise ConfigError(
                 FILE,
-                f"row {late.row}",
-                f"subscription of customer {after.customer_id!r} overlaps row {early.row}",
+                line(late.line),
+                f"subscription of customer {after.customer_id!r} overlaps {line(early.line)}",
             )
 
 

@@ -16,7 +16,7 @@ MAX_RULE_CHARS = 400
 
 
 class ConfigError(ValueError):
-    """A reference file breaks a rule: ``<file>: <key or row>: <rule>`` on one line."""
+    """A reference file breaks a rule: ``<file>: <key or line>: <rule>`` on one line."""
 
     def __init__(self, file: str, where: str, rule: str):
         if len(rule) > MAX_RULE_CHARS:  # a huge value in a config file never floods a message
@@ -73,7 +73,8 @@ class CsvLayout:
     twice: str = "names column {twice} twice"
 
 
-#: ``(row number, {column: cell})`` per data row of a reference CSV file.
+#: ``(line number, {column: cell})`` per data row of a reference CSV file: the line of the file
+#: the row starts on, counted from 1 as an editor counts them (the header is usually line 1).
 CsvRows = list[tuple[int, dict[str, str]]]
 
 
@@ -100,47 +101,67 @@ def read_text(path: Path, rel: str) -> str:
 
 def _blank(cells: list[str]) -> bool:
     """A line with nothing but blanks on it, or a row of empty cells (``,,,``, as spreadsheets
-    export trailing rows): skipped and not counted."""
+    export trailing rows): skipped."""
     return all(not cell.strip() for cell in cells)
+
+
+def _records(text: str, rel: str) -> list[tuple[int, list[str]]]:
+    """``(first line, cells)`` of each record that is not blank, lines counted from 1. A record
+    that is not valid CSV (an unclosed quote runs to the end of the file) is named by the line it
+    starts on."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    records = []
+    while True:
+        first = reader.line_num + 1  # a quoted cell may span lines: the record starts here
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return records
+        except csv.Error as exc:
+            raise ConfigError(rel, line(first), f"is not valid CSV ({exc})") from None
+        if not _blank(cells):
+            records.append((first, cells))
+
+
+def line(number: int) -> str:
+    """Where a row of a reference CSV file is: ``line 33`` (the file's line, header = line 1)."""
+    return f"line {number}"
 
 
 def parse_csv_rows(text: str, layout: CsvLayout) -> CsvRows:
     """The data rows of a reference CSV file, by the one rule every such file follows.
 
     RFC 4180 read strictly (a stray quote makes the file invalid), a UTF-8 byte order mark
-    ignored, blank lines and rows of empty cells skipped wherever they are and not counted, the
-    header row 0 and data rows from 1 (as in SPEC §3), cells taken as written, extra columns kept
-    (the loaders ignore them). The header must not name a column twice and must hold every
-    column of the layout; each row has as many cells as the header.
+    ignored, blank lines and rows of empty cells skipped wherever they are, cells taken as written,
+    extra columns kept (the loaders ignore them). The first record that is not blank is the
+    header: it must not name a column twice and must hold every column of the layout; each row
+    has as many cells as the header. Every row is numbered by the line of the file it starts on
+    (as an editor shows it: the header is usually line 1, so the first data row is line 2), and
+    every error names that line: ``reference/customers.csv: line 33: <rule>``.
     """
     rel = layout.rel
-    try:
-        records = [
-            cells
-            for cells in csv.reader(
-                io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True
-            )
-            if not _blank(cells)
-        ]
-    except csv.Error as exc:
-        raise ConfigError(rel, "(file)", f"is not valid CSV ({exc})") from None
+    records = _records(text, rel)
     expected = ",".join(layout.columns)
     if not records:
-        raise ConfigError(rel, "row 0", layout.no_header.format(expected=expected))
-    header = records[0]
+        raise ConfigError(rel, line(1), layout.no_header.format(expected=expected))
+    header_line, header = records[0]
     dupes = sorted({name for name in header if header.count(name) > 1})
     if dupes:
-        raise ConfigError(rel, "row 0", layout.twice.format(twice=", ".join(map(repr, dupes))))
+        raise ConfigError(
+            rel, line(header_line), layout.twice.format(twice=", ".join(map(repr, dupes)))
+        )
     missing = [column for column in layout.columns if column not in header]
     if missing:
         raise ConfigError(
-            rel, "row 0", layout.missing.format(missing=", ".join(missing), expected=expected)
+            rel,
+            line(header_line),
+            layout.missing.format(missing=", ".join(missing), expected=expected),
         )
     rows = []
-    for number, cells in enumerate(records[1:], start=1):
+    for number, cells in records[1:]:
         if len(cells) != len(header):
             raise ConfigError(
-                rel, f"row {number}", f"has {len(cells)} cells, the header has {len(header)}"
+                rel, line(number), f"has {len(cells)} cells, the header has {len(header)}"
             )
         rows.append((number, dict(zip(header, cells, strict=True))))
     return rows

@@ -1,5 +1,6 @@
-"""The JSONPath subset of meters.yaml's ``value_property`` and ``dimension_properties`` (SPEC §11,
-§17 Formats): where a CloudEvents line's value and dimensions sit inside its ``data`` object.
+"""The JSONPath subset of meters.yaml's ``value_property`` and ``dimension_properties``
+(docs/alerts-and-formats.md#declaring-where-cloudevents-carry-value-and-dimensions-metersyaml, §17
+Formats): where a CloudEvents line's value and dimensions sit inside its ``data`` object.
 
 A path is ``$`` followed by one or more segments, each ``.name`` or ``['name']``:
 
@@ -53,7 +54,8 @@ ABSENT = object()
 
 def lookup(data: Any, path: Path) -> Any:
     """The value at ``path`` inside ``data``, or :data:`ABSENT` when a member is missing, a step
-    is not an object, or the value is null (SPEC: absent or null gives an absent field)."""
+    is not an object, or the value is null (absent or null gives an absent field,
+    docs/rules.md#2-an-event)."""
     node = data
     for name in path:
         if not isinstance(node, dict) or name not in node:

@@ -1,4 +1,5 @@
-"""``reference/meters.yaml``: meter definitions and ingestion limits (SPEC §4)."""
+"""``reference/meters.yaml``: meter definitions and ingestion limits (docs/rules.md#5-meters,
+docs/rules.md#11-reference-files)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ class Meter:
     required_dimensions: tuple[str, ...] = ()
     unique_dimension: str | None = None
     allow_negative: bool = False
-    #: Where a CloudEvents line's value and dimensions sit in its ``data`` (SPEC §11): JSONPath
-    #: member names (:mod:`meter_pipeline.config.jsonpath`).
+    #: Where a CloudEvents line's value and dimensions sit in its ``data``: JSONPath member names
+    #: (:mod:`meter_pipeline.config.jsonpath`; docs/alerts-and-formats.md, "Declaring where
+    #: CloudEvents carry value and dimensions").
     value_property: tuple[str, ...] | None = None
     dimension_properties: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -57,7 +59,9 @@ class MetersConfig:
     dedup_window_days: int = 40
     #: Ingestion limits (``limits:``); part of the fingerprint, as they decide what loads.
     limits: Limits = field(default_factory=Limits)
-    #: How far back a correction finds its event (SPEC §15; not part of the fingerprint).
+    #: How far back a correction finds its event
+    #: (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history; not part of the
+    #: fingerprint).
     correction_window_days: int = 90
 
     def fingerprint(self) -> str:

@@ -1,11 +1,12 @@
-"""``reference/pricing.yaml``: billing-period rules, rounding and the price book (SPEC §5, §6.1).
+"""``reference/pricing.yaml``: billing-period rules, rounding and the price book
+(docs/rules.md#6-billing-periods-and-late-events, docs/rules.md#7-pricing).
 
 Ingestion needs only :class:`BillingRules` (grace period and late-event policy), loaded leniently
 by :func:`load_billing_rules`. Billing loads the whole file with :func:`load_pricing` into frozen
 dataclasses whose every number is a :class:`~decimal.Decimal` parsed from its decimal string
 (see :mod:`meter_pipeline.config.charges`).
 
-Choices where SPEC is silent:
+Choices the rules leave open (also in docs/decisions.md):
 
 - The currency is an upper-case ISO 4217 code; its minor units come from the ``iso4217`` package.
   Codes without minor units (XAU, XXX …) or with more than 4 (money columns are Decimal(38, 4))

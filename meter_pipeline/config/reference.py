@@ -47,7 +47,8 @@ class Reference:
     pricing: PricingConfig | None = None
     subscriptions: tuple[Subscription, ...] = ()
     sla: SlaConfig | None = None
-    #: reference/alerts.csv (SPEC §10); empty when the file does not exist.
+    #: reference/alerts.csv (docs/alerts-and-formats.md#usage-and-cost-alerts); empty when the file
+    #: does not exist.
     alerts: tuple[Alert, ...] = ()
 
     @property
@@ -67,7 +68,7 @@ def load_reference(root: str | os.PathLike) -> Reference:
     Raises
     ------
     ConfigError
-        One line ``<file>: <key or row>: <rule>`` for the first problem found.
+        One line ``<file>: <key or line>: <rule>`` for the first problem found.
     """
     root = Path(root)
     meters = load_meters(root)

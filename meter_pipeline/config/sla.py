@@ -1,17 +1,18 @@
-"""``reference/sla.yaml`` and the SLA's CSV files (SPEC §7.0, §7.2, §7.4), validated.
+"""``reference/sla.yaml`` and the SLA's CSV files (docs/rules.md#11-reference-files,
+docs/rules.md#8-uptime-and-sla-credits, docs/rules.md#sla-claims), validated.
 
-- ``sla.yaml`` is required. Every key but ``services`` has the default shown in SPEC §7.0.
-  Numbers that are percentages are decimal strings (a YAML integer is accepted, it is exact; a YAML
-  float such as ``99.9`` is refused: it has already been through binary floating point).
-  When ``credit_schedule`` is present it replaces ``shortfall_rounding``, ``credit_per_point_pct``
-  and ``max_credit_pct`` (they are still validated when given). A ladder step's ``below`` may not
-  exceed the target (it would credit a month that met it) and a lower ``below`` may not give a
-  smaller credit.
+- ``sla.yaml`` is required. Every key but ``services`` has the default listed in
+  docs/rules.md#11-reference-files. Numbers that are percentages are decimal strings (a YAML integer
+  is accepted, it is exact; a YAML float such as ``99.9`` is refused: it has already been through
+  binary floating point). When ``credit_schedule`` is present it replaces ``shortfall_rounding``,
+  ``credit_per_point_pct`` and ``max_credit_pct`` (they are still validated when given). A ladder
+  step's ``below`` may not exceed the target (it would credit a month that met it) and a lower
+  ``below`` may not give a smaller credit.
 - ``maintenance.csv`` and ``excused_downtime.csv`` may be absent (no windows, no incidents);
   ``sla_claims.csv`` is optional. They are read by the rule of every reference CSV file (see
   :func:`meter_pipeline.config.errors.parse_csv_rows`): extra columns are allowed (notes, ticket
-  ids) and ignored; blank lines are skipped; data rows are numbered from 1 (the header is row 0),
-  as in SPEC §3.
+  ids) and ignored; blank lines are skipped; a row is named by the line of the file it starts on
+  (the header is line 1, the first data row line 2).
 - A row's ``service`` must be a service of sla.yaml, or ``*`` (all services) in maintenance and
   excused downtime. A claim names one service; a claim naming a service that is not in sla.yaml
   (or a customer or period with no credit) is loaded and simply matches no credit: the month
@@ -19,7 +20,7 @@
   window announced too late and an incident whose cause is not in ``excused_causes`` are valid
   rows that excuse nothing (see :mod:`meter_pipeline.sla.excused`): the policy, not the loader,
   decides.
-- Times are RFC 3339 (SPEC §3), kept as UTC ``datetime`` at microsecond precision.
+- Times are RFC 3339 (docs/rules.md#2-an-event), kept as UTC ``datetime`` at microsecond precision.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from meter_pipeline.config.errors import (
     ConfigError,
     CsvLayout,
     CsvRows,
+    line,
     read_csv_rows,
     read_yaml,
     reject_unknown_keys,
@@ -97,7 +99,7 @@ class SlaPolicy:
 
 @dataclass(frozen=True)
 class Maintenance:
-    row: int
+    line: int
     service: str
     start: dt.datetime
     end: dt.datetime
@@ -106,7 +108,7 @@ class Maintenance:
 
 @dataclass(frozen=True)
 class ExcusedDowntime:
-    row: int
+    line: int
     service: str
     start: dt.datetime
     end: dt.datetime
@@ -115,7 +117,7 @@ class ExcusedDowntime:
 
 @dataclass(frozen=True)
 class SlaClaim:
-    row: int
+    line: int
     customer_id: str
     service: str
     billing_period: str
@@ -258,7 +260,7 @@ def _service(cell: str, policy: SlaPolicy, rel: str, where: str, *, star: bool) 
 
 
 def _window(rel: str, number: int, cells: dict[str, str], policy: SlaPolicy):
-    where = f"row {number}"
+    where = line(number)
     service = _service(cells["service"], policy, rel, where, star=True)
     start = _time(cells["start"], rel, where, "start")
     end = _time(cells["end"], rel, where, "end")
@@ -289,10 +291,10 @@ def parse_excused(rows: CsvRows, policy: SlaPolicy) -> tuple[ExcusedDowntime, ..
 def parse_claims(rows: CsvRows) -> tuple[SlaClaim, ...]:
     out = []
     for number, cells in rows:
-        where = f"row {number}"
+        where = line(number)
         customer = require_str(cells["customer_id"], CLAIMS_FILE, f"{where}: customer_id")
         # A service not in sla.yaml is a claim that matches no credit: ignored, counted and
-        # flagged by the close (docs/rules.md, SLA claims), not a configuration error.
+        # flagged by the close (docs/rules.md#sla-claims), not a configuration error.
         service = require_str(cells["service"], CLAIMS_FILE, f"{where}: service")
         period = cells["billing_period"]
         if not _PERIOD.fullmatch(period):
@@ -305,7 +307,7 @@ def parse_claims(rows: CsvRows) -> tuple[SlaClaim, ...]:
 def load_sla(root: str | Path) -> SlaConfig:
     """Load sla.yaml, maintenance.csv, excused_downtime.csv and sla_claims.csv under ``root``.
 
-    Raises :class:`ConfigError` (``<file>: <row or key>: <rule>``) on the first problem.
+    Raises :class:`ConfigError` (``<file>: <line or key>: <rule>``) on the first problem.
     """
     root = Path(root)
     policy = parse_policy(read_yaml(root, SLA_FILE, required=True))

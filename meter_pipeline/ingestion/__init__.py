@@ -1,2 +1,2 @@
 """Ingestion: the landing files of one UTC day → raw, quarantined, clean and duplicate events
-and the audit (SPEC §3)."""
+and the audit (docs/rules.md#1-landing-days-and-the-data-root)."""

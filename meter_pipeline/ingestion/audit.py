@@ -1,4 +1,5 @@
-"""The ingestion audit: where every row of a landing day went (SPEC §3.3)."""
+"""The ingestion audit: where every row of a landing day went
+(docs/rules.md#4-counting-each-event-once-clean_events-duplicate_events)."""
 
 from __future__ import annotations
 

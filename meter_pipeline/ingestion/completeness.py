@@ -3,7 +3,8 @@
 A landing day is *complete* when its ``ingestion_audit`` partition exists and conserves its rows
 (``rows_read = rows_quarantined + rows_duplicate + rows_accepted``), or when it has no audit and
 either nothing landed for it or it lies outside the days the caller is responsible for (a
-backfill from the 1st does not ingest the day before, whose events SPEC §5 leaves unread).
+backfill from the 1st does not ingest the day before, whose events the month does not read:
+docs/rules.md#6-billing-periods-and-late-events).
 :func:`~meter_pipeline.ingestion.day.ingest_day` removes a day's audit before it writes anything and
 writes it last, so a day whose ingestion failed or was killed half-way has no audit: it is
 incomplete until it is re-run. A month closes only when every landing day it reads is complete.

@@ -1,5 +1,7 @@
-"""One landing day of corrections (SPEC §15): read ``landing/corrections/<day>/``, judge each row
-(:mod:`meter_pipeline.ingestion.corrections`) and build the day's four tables.
+"""One landing day of corrections
+(docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history): read
+``landing/corrections/<day>/``, judge each row (:mod:`meter_pipeline.ingestion.corrections`) and
+build the day's four tables.
 
 Order independence: whether a correction of day D is accepted depends on what earlier days
 accepted (its id already seen; its event already voided). Day D therefore replays the correction
@@ -24,7 +26,8 @@ from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import EVENT_FORMATS, list_landing, read_landing_file
 from meter_pipeline.io.records import RawRow
 
-#: Correction files: the event formats without Parquet (SPEC §17).
+#: Correction files: the event formats without Parquet
+#: (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history).
 CORRECTION_FORMATS = {k: v for k, v in EVENT_FORMATS.items() if k != ".parquet"}
 Rows = list[tuple[str, RawRow]]
 

@@ -1,5 +1,6 @@
-"""Corrections of clean events (SPEC §15, §17 "Corrections"): validation, deduplication by
-``correction_id`` and the day's tables. Pure: rows and frames in, frames out.
+"""Corrections of clean events
+(docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history): validation,
+deduplication by ``correction_id`` and the day's tables. Pure: rows and frames in, frames out.
 
 A correction row is judged, in arrival order (file path in byte order, then row), against:
 

@@ -1,4 +1,5 @@
-"""Ingest one landing day: landing files → the daily tables (SPEC §3). No Dagster here.
+"""Ingest one landing day: landing files → the daily tables
+(docs/rules.md#1-landing-days-and-the-data-root). No Dagster here.
 
 A day is processed file by file: each file is validated and its raw rows written out (one row
 group of ``raw_events`` per file) before the next is looked at, so the raw text of the day is

@@ -1,4 +1,5 @@
-"""Deduplication by event_id over a window of landing days (SPEC §3.2)."""
+"""Deduplication by event_id over a window of landing days
+(docs/rules.md#4-counting-each-event-once-clean_events-duplicate_events)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The compact per-day index of valid event ids that deduplication reads (SPEC §3.2).
+"""The compact per-day index of valid event ids that deduplication reads
+(docs/rules.md#4-counting-each-event-once-clean_events-duplicate_events).
 
 Day D's dedup depends only on the *validated* rows of days D−window…D−1, never on their dedup
 results, so days can be materialized in any order and in parallel. Each day's index (event_id,

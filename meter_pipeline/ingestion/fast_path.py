@@ -1,11 +1,12 @@
-"""A vectorised fast path for JSONL lines that are plainly valid events (SPEC §3, §3.1).
+"""A vectorised fast path for JSONL lines that are plainly valid events (docs/rules.md#2-an-event,
+docs/rules.md#3-validation-quarantined_events).
 
 Most lines of a real feed are flat JSON objects with the known field names, plain string values
 (no escapes), plain decimal numbers and a flat string-to-string ``dimensions`` object. Such a
 line is recognised with a strict regular expression over the whole line and taken apart into
 exact texts with Polars string expressions, in Rust, many lines at a time. A line is accepted
-here only when every SPEC rule is checked and passes; any line that is unusual (escapes, nulls,
-booleans, exponents, unknown fields, repeated keys …) or breaks any rule goes to the exact
+here only when every rule of docs/rules.md is checked and passes; any line that is unusual (escapes,
+nulls, booleans, exponents, unknown fields, repeated keys …) or breaks any rule goes to the exact
 per-line path in :mod:`meter_pipeline.ingestion.validate`, which gives the reason and detail.
 So the fast path can only make things faster, never different.
 

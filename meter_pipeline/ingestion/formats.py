@@ -1,6 +1,8 @@
-"""The forms a JSONL line may take (SPEC §3, §11, §17 Formats), recognised per line and mapped onto
-the native field names, so that one validator (:func:`~meter_pipeline.ingestion.validate.
-validate_fields`) applies every rule of SPEC §3.1 to every form, in the same order.
+"""The forms a JSONL line may take (docs/rules.md#2-an-event,
+docs/alerts-and-formats.md#three-forms-of-event-line-jsonl), recognised per line and mapped onto the
+native field names, so that one validator (:func:`~meter_pipeline.ingestion.validate.
+validate_fields`) applies every rule of docs/rules.md#3-validation-quarantined_events to every form,
+in the same order.
 
 - **CloudEvents 1.0** when the line has ``specversion`` (it must be the string ``"1.0"``, else the
   line is ``malformed``): ``id`` → event_id, ``subject`` → customer_id, ``type`` → meter, ``time``
@@ -12,9 +14,9 @@ validate_fields`) applies every rule of SPEC §3.1 to every form, in the same or
   ``payload.value`` → value, the other payload keys → dimensions.
 - **Native / Amberflo** otherwise.
 
-"Has a field" means a value other than null or ``""`` (SPEC §3: they count as absent). The
-fields of the other forms are unknown fields of a line. Only JSONL lines take the other forms;
-CSV and Parquet rows are native (their column layout is §3's).
+"Has a field" means a value other than null or ``""`` (docs/rules.md#2-an-event: they count as
+absent). The fields of the other forms are unknown fields of a line. Only JSONL lines take the other
+forms; CSV and Parquet rows are native (their column layout is §3's).
 """
 
 from __future__ import annotations

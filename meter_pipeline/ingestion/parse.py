@@ -1,4 +1,5 @@
-"""One landing day's rows → raw, quarantined and valid frames (SPEC §3, §3.1)."""
+"""One landing day's rows → raw, quarantined and valid frames (docs/rules.md#2-an-event,
+docs/rules.md#3-validation-quarantined_events)."""
 
 from __future__ import annotations
 

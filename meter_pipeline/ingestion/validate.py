@@ -1,7 +1,9 @@
-"""Validation of one input row into an event or a quarantine reason (SPEC §3, §3.1).
+"""Validation of one input row into an event or a quarantine reason (docs/rules.md#2-an-event,
+docs/rules.md#3-validation-quarantined_events).
 
-Reasons (:data:`~data_contracts.ingestion.REASONS`) are tried in the SPEC's order and the first
-that applies wins. The grammar of timestamps, numbers and lengths is :mod:`meter_pipeline.grammar`.
+Reasons (:data:`~data_contracts.ingestion.REASONS`) are tried in the order of
+docs/rules.md#3-validation-quarantined_events and the first that applies wins. The grammar of
+timestamps, numbers and lengths is :mod:`meter_pipeline.grammar`.
 """
 
 from __future__ import annotations

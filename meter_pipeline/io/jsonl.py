@@ -1,9 +1,9 @@
 r"""JSON Lines (RFC 8259, one object per physical line), exact and strict.
 
-The line rules are written once, here (SPEC §3, §12): a byte order mark at the start of a file is
-ignored; a line ends at ``\n`` and a ``\r`` before it is not part of the line; a line holding
-only blanks (:data:`BLANK`) is skipped and not counted, but keeps its number. The per-line reader
-(:func:`read_jsonl`) and the vectorised splitter of the fast path (:func:`jsonl_lines`) both
+The line rules are written once, here (docs/rules.md#2-an-event): a byte order mark at the start of
+a file is ignored; a line ends at ``\n`` and a ``\r`` before it is not part of the line; a line
+holding only blanks (:data:`BLANK`) is skipped and not counted, but keeps its number. The per-line
+reader (:func:`read_jsonl`) and the vectorised splitter of the fast path (:func:`jsonl_lines`) both
 apply them.
 """
 

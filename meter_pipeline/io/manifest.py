@@ -1,4 +1,5 @@
-"""The close manifest (SPEC §14): ``warehouse/_manifests/billing_period=YYYY-MM/manifest.json``.
+"""The close manifest (docs/audit.md#can-anyone-have-changed-it-the-close-manifest):
+``warehouse/_manifests/billing_period=YYYY-MM/manifest.json``.
 
 Written last when a month closes. It lists every input file the close depends on (path, bytes,
 sha256), every output partition file of the period (path, bytes, sha256, rows), the SHA-256 of

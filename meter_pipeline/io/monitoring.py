@@ -1,4 +1,5 @@
-"""Monitoring exports of one landing day: ``<root>/landing/monitoring/<YYYY-MM-DD>/`` (SPEC §7.1).
+"""Monitoring exports of one landing day: ``<root>/landing/monitoring/<YYYY-MM-DD>/``
+(docs/rules.md#8-uptime-and-sla-credits).
 
 Files ``*.csv`` and ``*.csv.gz`` (case-sensitive; names starting with ``.`` or ``_``, other names
 and sub-folders are skipped and listed). Each CSV has a header naming at least

@@ -1,4 +1,4 @@
-"""Parquet landing files: the CSV column layout, with typed columns (SPEC §3)."""
+"""Parquet landing files: the CSV column layout, with typed columns (docs/rules.md#2-an-event)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _column_values(column: pa.ChunkedArray) -> list:
             None if v is None else TzTimestampUs(v // 1000 if per_us is None else v * per_us)
             for v in ints
         ]
-    if pa.types.is_int64(t):  # SPEC: INT64 epoch milliseconds; other integers are not listed
+    if pa.types.is_int64(t):  # INT64 epoch milliseconds; other integers are not listed
         return [None if v is None else ParquetInt(v) for v in column.to_pylist()]
     if (
         pa.types.is_string(t)

@@ -1,5 +1,5 @@
-"""POST alerts to a webhook (SPEC §10): one JSON request per alert, retried with backoff, each
-delivery recorded in the warehouse so that no alert is sent twice.
+"""POST alerts to a webhook (docs/alerts-and-formats.md#usage-and-cost-alerts): one JSON request per
+alert, retried with backoff, each delivery recorded in the warehouse so that no alert is sent twice.
 
 - The body is the alert as a JSON object with sorted keys (:func:`alert_body`); its
   ``Idempotency-Key`` header is the alert's identity (``alert_id``), so a receiver can drop a

@@ -1,4 +1,5 @@
-"""Charge models (SPEC §6.2): one pure function per model, and the registry that picks one.
+"""Charge models (docs/rules.md#7-pricing): one pure function per model, and the registry that picks
+one.
 
 Each model maps ``(charge, quantity, event_count)`` to the EXACT amount, never rounded: ``quantity``
 is the aggregate after free units (≥ 0) and ``event_count`` the matching events before free units.

@@ -1,4 +1,4 @@
-"""``graduated`` (SPEC §6.2): each slice of the quantity at its own tier's price.
+"""``graduated`` (docs/rules.md#7-pricing): each slice of the quantity at its own tier's price.
 
 Tiers are taken in order; ``up_to`` is an inclusive upper bound and quantities are continuous, so
 the units in (previous up_to, up_to] are priced at that tier's unit_price. A tier's flat_fee is

@@ -1,4 +1,5 @@
-"""``package`` (SPEC §6.2): whole packages of ``package_size`` units, a started one paid in full."""
+"""``package`` (docs/rules.md#7-pricing): whole packages of ``package_size`` units, a started one
+paid in full."""
 
 from __future__ import annotations
 

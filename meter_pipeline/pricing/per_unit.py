@@ -1,4 +1,4 @@
-"""``per_unit`` (SPEC §6.2): every unit at one price."""
+"""``per_unit`` (docs/rules.md#7-pricing): every unit at one price."""
 
 from __future__ import annotations
 

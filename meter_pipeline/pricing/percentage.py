@@ -1,4 +1,5 @@
-"""``percentage`` (SPEC §6.2): a share of the value, plus a fee per event (outcome-based pricing).
+"""``percentage`` (docs/rules.md#7-pricing): a share of the value, plus a fee per event
+(outcome-based pricing).
 
 ``rate`` is a fraction (0.25 = 25 %). ``event_count`` counts the events before free units, so
 free units lower the share but not the per-event fees.

@@ -1,4 +1,4 @@
-"""``volume`` (SPEC §6.2): the whole quantity at the price of the tier it falls in."""
+"""``volume`` (docs/rules.md#7-pricing): the whole quantity at the price of the tier it falls in."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Claims that match no credit (docs/rules.md, "SLA claims"). Pure.
+"""Claims that match no credit (docs/rules.md#sla-claims). Pure.
 
 A row of ``sla_claims.csv`` matches a credit when the ``sla_credits`` earned in its
 ``billing_period`` have a row for its customer and service (whatever that row's status). A claim
@@ -30,5 +30,9 @@ def unmatched_claims(
 
 
 def describe(claim: SlaClaim) -> str:
-    """``data row 3 (acme, cloud_db, 2026-10)``: a claim as the check names it."""
-    return f"data row {claim.row} ({claim.customer_id}, {claim.service}, {claim.billing_period})"
+    """``sla_claims.csv line 4 (acme, cloud_db, 2026-10)``: a claim as the check names it (the
+    file's line, the header being line 1)."""
+    return (
+        f"sla_claims.csv line {claim.line} "
+        f"({claim.customer_id}, {claim.service}, {claim.billing_period})"
+    )

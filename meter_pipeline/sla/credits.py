@@ -1,4 +1,5 @@
-"""Service credits per invoiced customer and service (SPEC §7.4, §12 "SLA"). Pure.
+"""Service credits per invoiced customer and service (docs/rules.md#8-uptime-and-sla-credits,
+docs/rules.md#fine-print-of-credits). Pure.
 
 Exactness: the uptime is recomputed from the uptime table's integer minute counts as a
 :class:`~fractions.Fraction`, so ``shortfall = target − uptime`` is exact (99.9 − 94.9 is 5, not

@@ -1,4 +1,5 @@
-"""Excused downtime (SPEC §7.2): which down minutes do not count against the SLA. Pure.
+"""Excused downtime (docs/rules.md#8-uptime-and-sla-credits): which down minutes do not count
+against the SLA. Pure.
 
 - A maintenance window is excused when it was announced at least ``maintenance_notice_hours``
   before its start: ``start − announced_at ≥ notice`` (exactly 48 h qualifies, 47 h 59 min does
@@ -27,7 +28,7 @@ INTERVAL_SCHEMA = pl.Schema(
         "start": TIMESTAMP,
         "end": TIMESTAMP,
         "source": pl.String(),
-        "source_row": pl.Int64(),
+        "source_line": pl.Int64(),
     }
 )
 MINUTE = dt.timedelta(minutes=1)
@@ -38,12 +39,12 @@ def excused_intervals(config: SlaConfig) -> pl.DataFrame:
     policy = config.policy
     notice = dt.timedelta(hours=policy.maintenance_notice_hours)
     rows = [
-        (w.service, w.start, w.end, "maintenance", w.row)
+        (w.service, w.start, w.end, "maintenance", w.line)
         for w in config.maintenance
         if w.start - w.announced_at >= notice
     ]
     rows += [
-        (i.service, i.start, i.end, "incident", i.row)
+        (i.service, i.start, i.end, "incident", i.line)
         for i in config.excused_downtime
         if i.cause in policy.excused_causes
     ]
@@ -53,7 +54,7 @@ def excused_intervals(config: SlaConfig) -> pl.DataFrame:
         for service in (policy.services if named == ALL_SERVICES else (named,))
     ]
     return pl.DataFrame(expanded, schema=INTERVAL_SCHEMA, orient="row").sort(
-        "service", "start", "end", "source", "source_row"
+        "service", "start", "end", "source", "source_line"
     )
 
 

@@ -1,4 +1,5 @@
-"""The SLA credit ledger and the ``sla_credit`` invoice lines (SPEC §7.4, §12 "SLA"). Pure.
+"""The SLA credit ledger and the ``sla_credit`` invoice lines
+(docs/rules.md#8-uptime-and-sla-credits, docs/rules.md#fine-print-of-credits). Pure.
 
 Partition P holds one row per credit outstanding at P's start or earned in P, keyed by
 (customer_id, service, earned_period). ``amount`` is the earned amount; ``opening`` the balance
@@ -13,7 +14,8 @@ In period P, for each customer:
    applied on P's invoice, oldest earned period first, then by service name, each as far as the
    invoice subtotal (before credits, never below 0) still allows; so the invoice total stays ≥ 0.
    Nothing is applied when the customer has no subscription overlapping P or a later period
-   (it has left; SPEC: a claim-required credit of a customer who has left is forfeited).
+   (it has left; a claim-required credit of a customer who has left is forfeited,
+   docs/rules.md#sla-claims).
 3. What is left: an ``unclaimed`` credit is forfeited; a ``pending`` one is carried (it waits for
    its resolving period even if the customer has left); a granted one is carried while a
    subscription of the customer overlaps a period after P, and forfeited otherwise.

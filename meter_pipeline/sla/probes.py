@@ -1,4 +1,5 @@
-"""Probe results → per-minute status (SPEC §7.1). Pure: frames in, sorted frames out.
+"""Probe results → per-minute status (docs/rules.md#8-uptime-and-sla-credits). Pure: frames in,
+sorted frames out.
 
 A *probe* is identified by (service, region, checked_at). The same probe delivered twice counts
 once; copies that disagree count as down — so a probe is down exactly when any of its copies says
@@ -11,8 +12,8 @@ Two daily tables come out of one landing day's exports:
   with ``down``. A month merges the results of every day it reads (:func:`merge_probe_results`),
   so a probe exported on two days still counts once and the month's minute status is computed
   over the month's deduplicated probes — not by adding daily minute counts.
-- ``probe_minutes`` (SPEC §8): per service and UTC minute with results in that day's exports:
-  ``probes``, ``down_probes`` and ``status`` (``down`` when more than half are down).
+- ``probe_minutes`` (data_contracts/docs/README.md): per service and UTC minute with results in that
+  day's exports: ``probes``, ``down_probes`` and ``status`` (``down`` when more than half are down).
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def with_landing_date(frame: pl.DataFrame, landing_date: dt.date) -> pl.DataFram
 
 
 def month_probe_minutes(day_results: pl.DataFrame, period: str) -> pl.DataFrame:
-    """The month's minutes from the probe results of every day it reads (SPEC §7.1).
+    """The month's minutes from the probe results of every day it reads
+    (docs/rules.md#8-uptime-and-sla-credits).
 
     ``day_results``: the ``probe_results`` rows of the landing days from the day before the
     month's first day through its last landing day (a ``landing_date`` column is allowed and

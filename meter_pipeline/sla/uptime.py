@@ -1,4 +1,4 @@
-"""Monthly uptime per service (SPEC §7.3). Pure.
+"""Monthly uptime per service (docs/rules.md#8-uptime-and-sla-credits). Pure.
 
 ``uptime_pct = 100 × (minutes − unexcused_down_minutes) / minutes``, computed as an exact
 :class:`fractions.Fraction` (``unexcused = down_minutes − excused_minutes``). The table shows it

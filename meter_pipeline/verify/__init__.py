@@ -1,4 +1,5 @@
-"""``meter-pipeline verify`` (SPEC §14): re-prove closed months from their inputs.
+"""``meter-pipeline verify`` (docs/audit.md#meter-pipeline-verify): re-prove closed months from
+their inputs.
 
 For every period with a close manifest (or the one asked for):
 

@@ -1,4 +1,6 @@
-"""Verify the files a close manifest lists, and the hash chain between manifests (SPEC §14)."""
+"""Verify the files a close manifest lists, and the hash chain between manifests
+(docs/audit.md#meter-pipeline-verify,
+docs/audit.md#can-anyone-have-changed-it-the-close-manifest)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""As of a date, and what if (SPEC §16): ``meter-pipeline asof`` and ``meter-pipeline reprice``.
+"""As of a date, and what if (docs/whatif.md): ``meter-pipeline asof`` and ``meter-pipeline
+reprice``.
 
 Both only read the data root and write to a separate ``--out`` folder. ``asof`` runs the same
 Dagster graph into a scratch root that holds the landing days up to the as-of date

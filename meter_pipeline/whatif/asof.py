@@ -1,5 +1,5 @@
 """``meter-pipeline asof``: a month's tables as a close would have written them with only the
-landing days up to an as-of date (SPEC §16, §17 "As of and reprice").
+landing days up to an as-of date (docs/whatif.md).
 
 The out folder becomes a data root of its own (the machinery of ``meter-pipeline verify``,
 :func:`meter_pipeline.verify.recompute.scratch_root`):
@@ -13,7 +13,8 @@ The out folder becomes a data root of its own (the machinery of ``meter-pipeline
   index of the days before, rebuilt from their landing files if need be;
 - the credit ledger (and close manifest) of the month before, as stored, copied read-only: the
   credits of earlier periods as they were closed; likewise the invoice lines of every earlier
-  month, which a correction's adjustment lines are measured against (SPEC §15);
+  month, which a correction's adjustment lines are measured against
+  (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history);
 - then the month is closed: period usage, uptime, invoice lines, invoices, credits, ledger,
   lineage, trace and the close manifest, into ``<out>/warehouse/``.
 

@@ -1,5 +1,5 @@
 """``asof`` and ``reprice`` as Dagster jobs: launched from the UI's Launchpad with a run config,
-they write to their ``out`` folder, never to the data root (SPEC §16)."""
+they write to their ``out`` folder, never to the data root (docs/whatif.md)."""
 
 import datetime as dt
 from pathlib import Path

@@ -6,15 +6,12 @@ by a ``text`` block (the corrections queries) must print exactly that text."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from meter_pipeline.cli import main
+from tests.helpers.readme import demo_workdir, run_block
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -55,40 +52,13 @@ def test_the_finance_section_has_the_commands_it_promises():
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("readme")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("DAGSTER_HOME", raising=False)
-        assert main(["demo", "--root", str(work / "data")]) == 0
-    # the README's paths are relative to the repository, where .venv and requirements.lock live
-    (work / "requirements.lock").symlink_to(REPO / "requirements.lock")
-    (work / "pyproject.toml").symlink_to(REPO / "pyproject.toml")
-    return work
+    return demo_workdir(tmp_path_factory.mktemp("readme"))  # the shared README mechanism
 
 
 @pytest.mark.parametrize("index", range(len(finance_blocks())))
 def test_each_finance_block_runs_as_written(workdir, index):
     kind, body = finance_blocks()[index]
-    bin_dir = str(Path(sys.executable).parent) + "/"
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env["PYTHONPATH"] = str(REPO)  # the console script runs this checkout's code
-    if kind == "python":
-        proc = subprocess.run(
-            [sys.executable, "-c", body], cwd=workdir, capture_output=True, text=True, env=env
-        )
-    else:
-        script = body.replace(".venv/bin/", bin_dir)
-        if "pip install" in script:  # installs into this environment: only check it resolves
-            script = script.replace("pip install", "pip install --dry-run --no-deps").replace(
-                "-e '.[pandas]'", f"-e '{REPO}[pandas]'"
-            )
-        proc = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-        )
+    proc = run_block(kind, body, workdir)  # a pip install is only resolved, never installed
     assert proc.returncode == 0, (
         f"{kind} block {index}:\n{body}\n{proc.stdout[-2000:]}{proc.stderr[-3000:]}"
     )

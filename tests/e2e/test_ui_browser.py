@@ -1,6 +1,7 @@
-"""The Dagster UI as its users meet it: `dagster dev` on a fresh demo root, a ranged backfill
-launched through GraphQL the way the UI does, invoices on disk, and the asset graph in a real
-headless Chromium (Debian's package, driven by Playwright with the system executable)."""
+"""The Dagster UI as its users meet it: the README's UI command (`dg dev`), as written, on a fresh
+demo root, a ranged backfill launched through GraphQL the way the UI does, invoices on disk, and
+the asset graph in a real headless Chromium (Debian's package, driven by Playwright with the
+system executable). `dagster dev -w workspace.yaml` keeps working too."""
 
 import json
 import os
@@ -18,11 +19,13 @@ import pytest
 
 from meter_pipeline.demo_data import write_demo_root
 from tests.helpers import running_in_ci
+from tests.helpers.readme import environment, readme_blocks, shell_script
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 GROUPS = {
+    "landing": ["landing_events", "landing_corrections", "landing_monitoring", "reference_files"],
     "ingestion": [
         "raw_events",
         "quarantined_events",
@@ -113,25 +116,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class DagsterDev:
-    """``dagster dev`` in its own process group, stopped with everything it started."""
+def readme_ui_command() -> str:
+    """The README's UI command, as written (the one block marked not-run that starts dg dev)."""
+    (block,) = [
+        b for b in readme_blocks() if b.lang == "sh" and b.is_not_run and "dg dev" in b.body
+    ]
+    return block.body.strip()
 
-    def __init__(self, root: Path, home: Path, port: int, log: Path):
-        env = {**os.environ, "DAGSTER_HOME": str(home), "METER_PIPELINE_ROOT": str(root)}
+
+class DagsterDev:
+    """A UI server in its own process group, stopped with everything it started: the README's
+    UI command run as written in ``cwd`` (``.venv/bin/`` = this venv; only the host and port are
+    added), or ``command`` with ``env``."""
+
+    def __init__(self, cwd: Path, port: int, log: Path, command: list[str] | None = None, env=None):
         self.url = f"http://127.0.0.1:{port}"
         self.log = log.open("w")
+        if command is None:
+            script = shell_script(readme_ui_command()) + f" -h 127.0.0.1 -p {port}"
+            command, env = ["bash", "-euo", "pipefail", "-c", script], environment()
         self.proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "dagster"),
-                "dev",
-                "-w",
-                "workspace.yaml",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
-            cwd=REPO,
+            command,
+            cwd=cwd,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -141,13 +147,13 @@ class DagsterDev:
     def wait_until_up(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "dagster dev exited early; see its log"
+            assert self.proc.poll() is None, "the UI server exited early; see its log"
             try:
                 urllib.request.urlopen(self.url + "/server_info", timeout=2)
                 return
             except OSError:
                 time.sleep(0.5)
-        raise AssertionError("dagster dev did not come up")
+        raise AssertionError("the UI server did not come up")
 
     def graphql(self, query: str, variables: dict) -> dict:
         body = json.dumps({"query": query, "variables": variables}).encode()
@@ -174,15 +180,49 @@ class DagsterDev:
 
 @pytest.fixture
 def dagster_dev(tmp_path):
-    root, home = tmp_path / "root", tmp_path / "dagster_home"
-    home.mkdir()
-    write_demo_root(root)
-    server = DagsterDev(root, home, free_port(), tmp_path / "dagster-dev.log")
+    """The README's UI command in a folder like the repository after setup: the project
+    (pyproject.toml, by which ``dg`` finds it, and its packages, linked) and ``data``, the demo
+    root, so the repository's own ``data`` and ``.dagster`` are left alone."""
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("pyproject.toml", "meter_pipeline", "data_contracts"):
+        (work / name).symlink_to(REPO / name)
+    write_demo_root(work / "data")
+    server = DagsterDev(work, free_port(), tmp_path / "dg-dev.log")
     try:
         server.wait_until_up()
-        yield server, root
+        yield server, work / "data"
     finally:
         server.stop()
+
+
+ASSET_GROUPS = "{ assetNodes { assetKey { path } groupName isExecutable } }"
+
+
+def test_dagster_dev_still_serves_the_definitions(tmp_path):
+    """``dagster dev -w workspace.yaml``, the command before ``dg dev``, keeps working."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "METER_PIPELINE_ROOT": str(tmp_path / "data")}
+    port = free_port()
+    dagster = str(Path(sys.executable).parent / "dagster")
+    command = [dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
+    server = DagsterDev(REPO, port, tmp_path / "dagster-dev.log", command, env)
+    try:
+        server.wait_until_up()
+        nodes = server.graphql(ASSET_GROUPS, {})["assetNodes"]
+    finally:
+        server.stop()
+    groups = {n["assetKey"]["path"][0]: (n["groupName"], n["isExecutable"]) for n in nodes}
+    assert {name: groups[name] for name in GROUPS["landing"]} == {
+        name: ("landing", False) for name in GROUPS["landing"]
+    }
+    assert all(
+        groups[name] == (group, True)
+        for group in GROUPS
+        if group != "landing"
+        for name in GROUPS[group]
+    )
 
 
 def launch_ranged_backfill(server: DagsterDev) -> str:
@@ -252,7 +292,7 @@ def screenshot_groups(server: DagsterDev, out: Path, chromium: str) -> dict[str,
 
 
 def test_ui_backfill_then_asset_graph_in_chromium(chromium, dagster_dev, tmp_path):
-    # ``chromium`` comes first: without a browser the test stops before starting dagster dev.
+    # ``chromium`` comes first: without a browser the test stops before starting the server.
     server, root = dagster_dev
     status = wait_for_backfill(server, launch_ranged_backfill(server))
     assert status == "COMPLETED_SUCCESS"

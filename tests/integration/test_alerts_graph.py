@@ -189,7 +189,7 @@ def test_a_bad_alert_row_is_a_configuration_error(tmp_path, row, rule):
     )
     with pytest.raises(ConfigError, match=rule) as err:
         load_reference(root)
-    assert str(err.value).startswith("reference/alerts.csv: row 1")
+    assert str(err.value).startswith("reference/alerts.csv: line 2: ")
 
 
 def test_no_alerts_file_means_no_alerts_and_identical_rows_are_one(tmp_path):

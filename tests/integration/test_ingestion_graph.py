@@ -1,5 +1,6 @@
 """The daily ingestion graph run for real: dg.materialize, the CLI, and DuckDB reading it back."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,10 @@ def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
     defs = build_definitions("/nonexistent")
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {
+        "landing_events",  # external: the inputs, upstream of what reads them
+        "landing_corrections",
+        "landing_monitoring",
+        "reference_files",
         "raw_events",
         "quarantined_events",
         "clean_events",
@@ -67,6 +72,29 @@ def test_definitions_load_with_the_expected_assets_jobs_and_schedules():
     assert {s.name for s in defs.schedules} == {"daily_ingestion_schedule", "monthly_schedule"}
 
 
+def test_landing_and_reference_data_are_external_assets_upstream_of_what_reads_them():
+    defs = build_definitions("/nonexistent")
+    graph = defs.resolve_asset_graph()
+    readers = {
+        "landing_events": {"raw_events", "clean_events", "ingestion_audit"},
+        "landing_corrections": {"event_corrections", "correction_audit"},
+        "landing_monitoring": {"probe_results", "probe_minutes"},
+        "reference_files": {"clean_events", "invoices", "uptime", "usage_alerts", "close_manifest"},
+    }
+    for name, children in readers.items():
+        node = graph.get(dg.AssetKey(name))
+        assert node.is_external and not node.is_materializable
+        assert node.group_name == "landing" and node.description
+        assert children <= {k.to_user_string() for k in node.child_keys}
+    jobs = [
+        defs.resolve_job_def(j) for j in ("daily_ingestion", "daily_monitoring", "monthly_close")
+    ]
+    for job in jobs:  # no job tries to materialize an input
+        assert not {k.to_user_string() for k in job.asset_layer.executable_asset_keys} & set(
+            readers
+        )
+
+
 def test_dagster_definitions_validate_passes():
     proc = subprocess.run(
         [
@@ -82,6 +110,21 @@ def test_dagster_definitions_validate_passes():
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_dg_sees_the_project_and_loads_its_definitions():
+    """``dg`` (the command Dagster recommends) finds the project by pyproject.toml's [tool.dg]."""
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TERM": "dumb", "NO_COLOR": "1"},
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "All definitions loaded successfully." in proc.stdout + proc.stderr
+    assert "virtual environment does not match" not in proc.stdout + proc.stderr
 
 
 def test_three_days_through_materialize_and_one_through_the_cli(data_root, instance, capsys):

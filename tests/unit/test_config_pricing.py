@@ -307,10 +307,11 @@ kyoto,Kyoto KK,tokyo,2026-11-10,
 def test_customers_load_sorted_with_open_ends_and_blank_lines_skipped(tmp_path):
     config = load(tmp_path, SPEC_PRICING)
     subs = load_customers(write(tmp_path, "customers.csv", CUSTOMERS_OK), config)
-    assert [(s.customer_id, s.plan_id, s.start_date, s.end_date, s.row) for s in subs] == [
-        ("acme", "growth", dt.date(2026, 1, 1), dt.date(2026, 11, 15), 1),
-        ("acme", "growth", dt.date(2026, 11, 16), None, 2),
-        ("kyoto", "tokyo", dt.date(2026, 11, 10), None, 3),
+    # each row keeps the line of the file it is on (header = line 1; line 4 is blank)
+    assert [(s.customer_id, s.plan_id, s.start_date, s.end_date, s.line) for s in subs] == [
+        ("acme", "growth", dt.date(2026, 1, 1), dt.date(2026, 11, 15), 2),
+        ("acme", "growth", dt.date(2026, 11, 16), None, 3),
+        ("kyoto", "tokyo", dt.date(2026, 11, 10), None, 5),
     ]
     # November has 30 days: the first runs 1–15 (15 days), the second 16–30 (15 days).
     first, last = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
@@ -321,53 +322,53 @@ HEADER = "customer_id,customer_name,plan_id,start_date,end_date\n"
 CUSTOMER_ERRORS = [
     pytest.param(
         "a,A,growth,2026-01-01,\nb,B,gold,2026-01-01,\n",
-        "reference/customers.csv: row 2: unknown plan 'gold' (not in reference/pricing.yaml)",
+        "reference/customers.csv: line 3: unknown plan 'gold' (not in reference/pricing.yaml)",
         id="an unknown plan names its row",
     ),
     pytest.param(
         "a,A,growth,2026-01-01,2026-03-31\na,A,growth,2026-03-31,\n",
-        "reference/customers.csv: row 2: subscription of customer 'a' overlaps row 1",
+        "reference/customers.csv: line 3: subscription of customer 'a' overlaps line 2",
         id="subscriptions sharing a day overlap",
     ),
     pytest.param(
         "a,A,growth,2026-05-01,\na,A,growth,2026-01-01,2026-06-01\n",
-        "reference/customers.csv: row 2: subscription of customer 'a' overlaps row 1",
+        "reference/customers.csv: line 3: subscription of customer 'a' overlaps line 2",
         id="an open subscription overlaps a later-listed earlier one",
     ),
     pytest.param(
         "a,A,growth,2026-01-01,2026-03-31\na,A,tokyo,2026-04-01,\n",
-        "reference/customers.csv: row 2: customer 'a' mixes currencies: plan 'tokyo' is "
-        "JPY but row 1 is USD",
+        "reference/customers.csv: line 3: customer 'a' mixes currencies: plan 'tokyo' is "
+        "JPY but line 2 is USD",
         id="one customer in two currencies is rejected",
     ),
     pytest.param(
         "a,A,growth,2026-1-01,\n",
-        "reference/customers.csv: row 1: start_date must be a date YYYY-MM-DD, got '2026-1-01'",
+        "reference/customers.csv: line 2: start_date must be a date YYYY-MM-DD, got '2026-1-01'",
         id="a malformed start date names its row",
     ),
     pytest.param(
         "a,A,growth,2026-02-30,\n",
-        "reference/customers.csv: row 1: start_date '2026-02-30' is not a calendar date",
+        "reference/customers.csv: line 2: start_date '2026-02-30' is not a calendar date",
         id="a date that does not exist is rejected",
     ),
     pytest.param(
         "a,A,growth,2026-03-01,2026-02-28\n",
-        "reference/customers.csv: row 1: end_date 2026-02-28 is before start_date 2026-03-01",
+        "reference/customers.csv: line 2: end_date 2026-02-28 is before start_date 2026-03-01",
         id="an end before the start is rejected",
     ),
     pytest.param(
         "a,A,growth,,\n",
-        "reference/customers.csv: row 1: start_date must be a date YYYY-MM-DD, got ''",
+        "reference/customers.csv: line 2: start_date must be a date YYYY-MM-DD, got ''",
         id="a missing start date is rejected",
     ),
     pytest.param(
         ",A,growth,2026-01-01,\n",
-        "reference/customers.csv: row 1: customer_id is empty",
+        "reference/customers.csv: line 2: customer_id is empty",
         id="an empty customer id is rejected",
     ),
     pytest.param(
         "a,A,growth,2026-01-01\n",
-        "reference/customers.csv: row 1: has 4 cells, the header has 5",
+        "reference/customers.csv: line 2: has 4 cells, the header has 5",
         id="a short row is rejected",
     ),
 ]
@@ -385,4 +386,6 @@ def test_a_header_without_plan_id_is_rejected(tmp_path):
     config = load(tmp_path, SPEC_PRICING)
     with pytest.raises(ConfigError) as caught:
         parse_customers("customer_id,customer_name,start_date,end_date\n", config)
-    assert str(caught.value) == "reference/customers.csv: row 0: the header lacks column(s) plan_id"
+    assert (
+        str(caught.value) == "reference/customers.csv: line 1: the header lacks column(s) plan_id"
+    )

@@ -18,7 +18,7 @@ AT = dt.datetime(2026, 11, 5, tzinfo=dt.UTC)
 def test_a_claim_for_a_service_not_in_sla_yaml_loads(tmp_path):
     text = HEAD + "acme,*,2026-11,2026-12-01T00:00:00Z\nacme,no_such,2026-11,2026-12-01T00:00:00Z\n"
     config = load_sla(write_root(tmp_path, sla_claims=text))
-    assert [(c.row, c.service) for c in config.claims] == [(1, "*"), (2, "no_such")]
+    assert [(c.line, c.service) for c in config.claims] == [(2, "*"), (3, "no_such")]
 
 
 def credits(rows):
@@ -45,6 +45,6 @@ def test_only_claims_of_the_period_with_no_earned_row_are_unmatched():
         SlaClaim(5, "bigco", "cloud_meter", "2026-11", AT),  # bigco earned nothing in November
         SlaClaim(6, "acme", "no_such", "2026-10", AT),  # another month: judged by its own close
     ]
-    assert [c.row for c in unmatched_claims("2026-11", month, claims)] == [3, 4, 5]
+    assert [c.line for c in unmatched_claims("2026-11", month, claims)] == [3, 4, 5]
     assert unmatched_claims("2026-12", month.clear(), claims) == []
-    assert describe(claims[2]) == "data row 3 (acme, no_such, 2026-11)"
+    assert describe(claims[2]) == "sla_claims.csv line 3 (acme, no_such, 2026-11)"

@@ -64,10 +64,10 @@ def test_the_spec_example_loads_with_exact_decimals_and_utc_times(tmp_path):
     assert policy.credit_schedule is None and policy.require_claim is False
     assert policy.min_coverage_pct == Decimal("99")
     first, star = config.maintenance
-    assert (first.row, first.service) == (1, "cloud_meter")
+    assert (first.line, first.service) == (2, "cloud_meter")  # the header is line 1
     assert first.announced_at == dt.datetime(2026, 11, 8, 2, tzinfo=UTC)
-    assert (star.row, star.service, star.start) == (
-        2,
+    assert (star.line, star.service, star.start) == (
+        3,
         "*",
         dt.datetime(2026, 11, 20, 1, tzinfo=UTC),
     )
@@ -188,49 +188,49 @@ CSV_ERRORS = [
         "maintenance",
         HEAD_M + "cloud_meter,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n"
         "cloud_meter,2026-11-10T02:00:00Z,2026-11-10T02:00:00Z,2026-11-01T00:00:00Z\n",
-        "reference/maintenance.csv: row 2: end must be after start",
+        "reference/maintenance.csv: line 3: end must be after start",
     ),
     (
         "maintenance of an unknown service",
         "maintenance",
         HEAD_M + "search,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n",
-        "reference/maintenance.csv: row 1: service 'search' is not a service of sla.yaml",
+        "reference/maintenance.csv: line 2: service 'search' is not a service of sla.yaml",
     ),
     (
         "maintenance time without a zone",
         "maintenance",
         HEAD_M + "cloud_meter,2026-11-10T02:00:00,2026-11-10T03:00:00Z,2026-11-01T00:00:00Z\n",
-        "reference/maintenance.csv: row 1: start must be an RFC 3339 timestamp",
+        "reference/maintenance.csv: line 2: start must be an RFC 3339 timestamp",
     ),
     (
         "maintenance missing a column",
         "maintenance",
         "service,start,end\n",
-        "reference/maintenance.csv: row 0: misses column announced_at",
+        "reference/maintenance.csv: line 1: misses column announced_at",
     ),
     (
         "maintenance row with too few cells",
         "maintenance",
         HEAD_M + "cloud_meter,x\n",
-        "reference/maintenance.csv: row 1: has 2 cells, the header has 4",
+        "reference/maintenance.csv: line 2: has 2 cells, the header has 4",
     ),
     (
         "incident without a cause",
         "excused_downtime",
         "service,start,end,cause\n*,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,\n",
-        "reference/excused_downtime.csv: row 1: cause must not be empty",
+        "reference/excused_downtime.csv: line 2: cause must not be empty",
     ),
     (
         "claim with a bad period",
         "sla_claims",
         HEAD_C + "acme,cloud_meter,2026-13,2026-12-01T00:00:00Z\n",
-        "reference/sla_claims.csv: row 1: billing_period must be YYYY-MM",
+        "reference/sla_claims.csv: line 2: billing_period must be YYYY-MM",
     ),
     (
         "claim without a customer",
         "sla_claims",
         HEAD_C + ",cloud_meter,2026-11,2026-12-01T00:00:00Z\n",
-        "reference/sla_claims.csv: row 1: customer_id: must be a non-empty string",
+        "reference/sla_claims.csv: line 2: customer_id: must be a non-empty string",
     ),
 ]
 
@@ -245,11 +245,11 @@ def test_csv_errors_name_file_row_and_rule(tmp_path, name, text, message):
     assert "\n" not in str(err.value)
 
 
-def test_blank_lines_are_skipped_and_do_not_shift_row_numbers(tmp_path):
+def test_blank_lines_are_skipped_and_rows_keep_their_line_numbers(tmp_path):
     text = (
         HEAD_M + "\ncloud_meter,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,"
         "2026-11-01T00:00:00Z\n\nbad,2026-11-10T02:00:00Z,2026-11-10T03:00:00Z,"
         "2026-11-01T00:00:00Z\n"
     )
-    with pytest.raises(ConfigError, match=r"^reference/maintenance.csv: row 2: service 'bad'"):
+    with pytest.raises(ConfigError, match=r"^reference/maintenance.csv: line 5: service 'bad'"):
         load_sla(write_root(tmp_path, maintenance=text))
