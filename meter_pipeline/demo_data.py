@@ -18,7 +18,7 @@ LAST_LANDING_DAY = dt.date(2026, 11, 3)  # October's last landing day (grace_day
 SEED = 20260801
 
 METERS_YAML = """\
-# Meter definitions: what is counted, independent of price (SPEC §4).
+# Meter definitions: what is counted, independent of price (docs/rules.md#5-meters).
 max_event_age_days: 35
 future_tolerance: 1h
 dedup_window_days: 40
@@ -59,7 +59,8 @@ cust_021,,cost,5000
 CLOUDEVENTS_DAY = dt.date(2026, 10, 15)
 
 PRICING_YAML = """\
-# The demo price book: real usage- and outcome-based prices seen in the market (SPEC §6).
+# The demo price book: real usage- and outcome-based prices seen in the market
+# (docs/rules.md#7-pricing).
 grace_days: 3
 late_events: next_open_period
 rounding: half_up
@@ -130,8 +131,8 @@ plans:
 """
 
 SLA_YAML = """\
-# Uptime target and service credits (SPEC §7). This demo uses a credit ladder, as cloud
-# providers do, instead of the linear "1% per 1%" rule.
+# Uptime target and service credits (docs/rules.md#8-uptime-and-sla-credits). This demo uses a
+# credit ladder, as cloud providers do, instead of the linear "1% per 1%" rule.
 services: [cloud_meter, billing_meter]
 target_uptime_pct: "99.9"
 maintenance_notice_hours: 48

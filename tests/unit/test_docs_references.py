@@ -16,23 +16,6 @@ SHIPPED = [REPO / "meter_pipeline", REPO / "data_contracts"]
 TEXT = {".py", ".md", ".html", ".txt", ".yaml", ".yml", ".css", ".js", ".j2", ".toml", ".json"}
 #: ``SPEC §3``, ``SPEC.md``, "where SPEC is silent", ``the SPEC's order`` — not ``SPECIAL``.
 CITES_SPEC = re.compile(r"\bSPEC\b")
-#: Lines that still cite it, and why they may, for now: the comments inside the demo's reference
-#: files are the demo's data, which the demo-data work owns (issue 14); they go when it rewrites
-#: them. Any other line fails.
-KNOWN = {
-    (
-        "meter_pipeline/demo_data.py",
-        "# Meter definitions: what is counted, independent of price (SPEC §4).",
-    ),
-    (
-        "meter_pipeline/demo_data.py",
-        "# The demo price book: real usage- and outcome-based prices seen in the market (SPEC §6).",
-    ),
-    (
-        "meter_pipeline/demo_data.py",
-        "# Uptime target and service credits (SPEC §7). This demo uses a credit ladder, as cloud",
-    ),
-}
 #: ``docs/rules.md#7-pricing``, ``docs/whatif.md``, ``data_contracts/docs/README.md``.
 DOC_REF = re.compile(r"(?<![\w/.])((?:data_contracts/)?docs/[\w.-]+\.md)(?:#([\w-]+))?")
 
@@ -64,7 +47,6 @@ def test_nothing_shipped_cites_the_product_contract():
         for path in shipped_files()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if (CITES_SPEC.search(line) or "SPEC §" in line)
-        and (str(path.relative_to(REPO)), line.strip()) not in KNOWN
     ]
     assert found == [], "point to docs/rules.md#<anchor> (or audit.md, …) instead:\n" + "\n".join(
         found
