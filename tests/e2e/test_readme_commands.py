@@ -48,13 +48,13 @@ def test_every_sh_block_is_run_somewhere():
             assert block.not_run, f"README line {block.line}: say why it is not run"
     ui = [b for b in blocks if b.is_not_run and "dg dev" in b.body]
     assert len(ui) == 1 and "test_ui_browser.py" in ui[0].marker
-    assert len(runnable()) >= 4 and finance_blocks()
+    assert len(runnable()) >= 3 and finance_blocks()
     assert all("duckdb -c" not in b.body for b in blocks)  # no DuckDB CLI is installed
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    return demo_workdir(tmp_path_factory.mktemp("readme"))
+def workdir(demo_folder, tmp_path_factory) -> Path:
+    return demo_workdir(demo_folder, tmp_path_factory.mktemp("readme") / "work")
 
 
 @pytest.mark.slow

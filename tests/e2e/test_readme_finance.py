@@ -51,8 +51,8 @@ def test_the_finance_section_has_the_commands_it_promises():
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    return demo_workdir(tmp_path_factory.mktemp("readme"))  # the shared README mechanism
+def workdir(demo_folder, tmp_path_factory) -> Path:
+    return demo_workdir(demo_folder, tmp_path_factory.mktemp("readme") / "work")
 
 
 @pytest.mark.parametrize("index", range(len(finance_blocks())))

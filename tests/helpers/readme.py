@@ -20,9 +20,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from meter_pipeline.cli import main
+from tests.helpers import copy_demo
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -85,12 +83,11 @@ def between(blocks: list[Block], first: str, last: str) -> list[Block]:
     return [b for b in blocks if start < b.line < stop]
 
 
-def demo_workdir(work: Path) -> Path:
-    """``work`` after the README's demo command: ``data`` is the demo root; the README's relative
-    paths to the repository's files (requirements.lock, pyproject.toml) resolve."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("DAGSTER_HOME", raising=False)
-        assert main(["demo", "--root", str(work / "data")]) == 0
+def demo_workdir(demo_folder: Path, work: Path) -> Path:
+    """``work`` after the README's demo command: a copy of the shared demo folder (the
+    ``demo_folder`` fixture: ``data`` is the demo root, ``.dagster`` its instance); the README's
+    relative paths to the repository's files (requirements.lock, pyproject.toml) resolve."""
+    copy_demo(demo_folder, work)
     for name in ("requirements.lock", "pyproject.toml"):
         (work / name).symlink_to(REPO / name)
     return work
