@@ -53,7 +53,8 @@ class DayCache:
             if key not in self.corrections:
                 scan = warehouse.scan_partitions(self.root, "event_corrections", [key])
                 self.corrections[key] = scan.collect()
-        return pl.concat([self.corrections[k] for k in keys])
+        frames = [self.corrections[k] for k in keys]
+        return pl.concat(frames) if frames else empty_frame(CONTRACTS["event_corrections"])
 
     def forget_before(self, key: str) -> None:
         for cache in (self.days, self.corrections):
