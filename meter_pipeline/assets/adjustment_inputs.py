@@ -62,26 +62,33 @@ def _customers(root: Path, ref: Reference, p: str, applied: pl.DataFrame) -> fro
     )
 
 
-def _recomputed(root: Path, ref: Reference, p: str, last: dt.date, map_: Map) -> pl.DataFrame:
+def _recomputed(
+    root: Path,
+    ref: Reference,
+    p: str,
+    last: dt.date,
+    map_: Map,
+    customers: frozenset[str] | None = None,
+) -> pl.DataFrame:
     """``p``'s invoice lines over its effective events, with every correction landed up to
-    ``last``, at ``p``'s prices."""
+    ``last``, at ``p``'s prices (of ``customers`` only, when given: lines are per customer)."""
     p_days = _days(p, ref)
     corrections = warehouse.scan_partitions(
         root,
         "event_corrections",
         [d.isoformat() for d in days_between(dt.date.fromisoformat(p_days[0]), last)],
     ).collect()
-    frames = [
-        split_period_events(
-            effective_events(warehouse.scan_partitions(root, "clean_events", [d]), corrections),
-            p,
-            ref.grace_days,
-        )[0]
-        for d in p_days
-    ]
-    return build_invoice_lines(
-        p, frames, ref.require_pricing(), ref.subscriptions, ref.meters, map_
-    )
+    subscriptions = ref.subscriptions
+    frames = []
+    for d in p_days:
+        events = warehouse.scan_partitions(root, "clean_events", [d])
+        if customers is not None:
+            events = events.filter(pl.col("customer_id").is_in(sorted(customers)))
+        effective = effective_events(events, corrections)
+        frames.append(split_period_events(effective, p, ref.grace_days)[0])
+    if customers is not None:
+        subscriptions = tuple(s for s in subscriptions if s.customer_id in customers)
+    return build_invoice_lines(p, frames, ref.require_pricing(), subscriptions, ref.meters, map_)
 
 
 def earned_periods(root: Path, ref: Reference, period: str, map_: Map = map) -> list[EarnedPeriod]:
@@ -109,10 +116,12 @@ def earned_periods(root: Path, ref: Reference, period: str, map_: Map = map) -> 
     return earned
 
 
-def projected_periods(root: Path, ref: Reference, period: str, upto: dt.date) -> list[EarnedPeriod]:
-    """The adjustments ``period``'s invoices would carry if it closed with the corrections
-    landed up to ``upto`` (a day of ``period`` still open: usage alerts,
-    docs/alerts-and-formats.md#usage-and-cost-alerts).
+def projected_periods(
+    root: Path, ref: Reference, period: str, upto: dt.date, only: frozenset[str]
+) -> list[EarnedPeriod]:
+    """The adjustments the invoices of ``only`` (customers) in ``period`` would carry if it
+    closed with the corrections landed up to ``upto`` (a day of ``period`` still open: usage
+    alerts, docs/alerts-and-formats.md#usage-and-cost-alerts).
 
     What they are measured against is each closed period as known when the period before
     ``period`` closed (its lines plus the adjustments issued since), recomputed from the same
@@ -122,13 +131,11 @@ def projected_periods(root: Path, ref: Reference, period: str, upto: dt.date) ->
     applied = _applied(root, ref, period, upto)
     baseline = last_landing_day(previous_period(period), ref.grace_days)
     empty = pl.DataFrame(schema=polars_schema(CONTRACTS["invoice_lines"]))
-    return [
-        EarnedPeriod(
-            p,
-            _recomputed(root, ref, p, upto, map),
-            _recomputed(root, ref, p, baseline, map),
-            empty,
-            _customers(root, ref, p, applied),
-        )
-        for p in sorted(applied["event_billing_period"].unique().to_list())
-    ]
+    earned = []
+    for p in sorted(applied["event_billing_period"].unique().to_list()):
+        customers = _customers(root, ref, p, applied) & only
+        if customers:
+            now = _recomputed(root, ref, p, upto, map, customers)
+            before = _recomputed(root, ref, p, baseline, map, customers)
+            earned.append(EarnedPeriod(p, now, before, empty, customers))
+    return earned

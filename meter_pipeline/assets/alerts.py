@@ -92,11 +92,14 @@ def known_adjustments(
         & pl.col("event_billing_period").is_not_null()
         & (pl.col("event_billing_period") != period)
     )
-    if earlier.height == 0:
+    costs = frozenset(a.customer_id for a in ref.alerts if a.threshold_kind == "cost")
+    if earlier.height == 0 or not costs:
         return None
     schema = polars_schema(CONTRACTS["invoice_lines"])
     return functools.cache(
-        lambda when: adjustment_lines(period, projected_periods(root, ref, period, when), schema)
+        lambda when: adjustment_lines(
+            period, projected_periods(root, ref, period, when, costs), schema
+        )
     )
 
 
