@@ -53,7 +53,7 @@ from meter_pipeline.config.pricing import load_billing_rules
 from meter_pipeline.ingestion.day import ingest_day
 from meter_pipeline.ingestion import event_index
 from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import event_dir, list_landing
+from meter_pipeline.io.landing import event_folder, list_landing
 root, first, n = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3])
 meters, rules = load_meters(root), load_billing_rules(root)
 done = skipped = 0
@@ -63,7 +63,7 @@ for i in range(n):
     key = day.isoformat()
     meta = warehouse.read_metadata(root, event_index.TABLE, key, event_index.COLUMN)
     audit = warehouse.partition_dir(root, "ingestion_audit", key) / warehouse.PART_FILE
-    listing = list_landing(root, event_dir(root, key), limits=meters.limits)
+    listing = list_landing(root, event_folder(key), limits=meters.limits)
     stats = event_index.landing_stats(listing)
     fresh = meta is not None and meta.get(event_index.STAMP) == event_index.current_stamp(
         meters, listing, stats, meta

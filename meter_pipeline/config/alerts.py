@@ -81,5 +81,5 @@ def load_alerts(root: str | Path, meters: MetersConfig) -> tuple[Alert, ...]:
         for an unknown kind, a threshold ≤ 0 or not a decimal, a usage row without a known
         meter, or a cost row naming a meter.
     """
-    rows = read_csv_rows(Path(root), LAYOUT, required=False)
+    rows = read_csv_rows(root, LAYOUT, required=False)
     return () if rows is None else parse_alert_rows(rows, meters)

@@ -143,4 +143,4 @@ def load_customers(root: str | Path, pricing: PricingConfig) -> tuple[Subscripti
         ``reference/customers.csv: row N: <rule>`` for an unknown plan, a bad date, an end before
         the start, overlapping subscriptions of a customer, or mixed currencies of a customer.
     """
-    return _subscriptions(read_csv_rows(Path(root), LAYOUT, required=True), pricing)
+    return _subscriptions(read_csv_rows(root, LAYOUT, required=True), pricing)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
+
+from meter_pipeline.storage import storage_for
 
 #: The longest rule text an error message holds.
 MAX_RULE_CHARS = 400
@@ -38,15 +40,15 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def read_yaml(root: Path, rel: str, *, required: bool) -> dict[str, Any]:
+def read_yaml(root: str | os.PathLike, rel: str, *, required: bool) -> dict[str, Any]:
     """Read ``<root>/<rel>`` as a YAML mapping; ``{}`` when optional and absent."""
-    path = Path(root) / rel
-    if not path.exists():
+    text = read_text(root, rel)
+    if text is None:
         if required:
             raise ConfigError(rel, "(file)", "is required but does not exist")
         return {}
     try:
-        data = yaml.load(read_text(path, rel), Loader=_NoAliasLoader)  # noqa: S506
+        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"
@@ -78,23 +80,36 @@ class CsvLayout:
 CsvRows = list[tuple[int, dict[str, str]]]
 
 
-def read_csv_rows(root: Path, layout: CsvLayout, *, required: bool) -> CsvRows | None:
+def read_csv_rows(root: str | os.PathLike, layout: CsvLayout, *, required: bool) -> CsvRows | None:
     """Read ``<root>/<layout.rel>`` with :func:`parse_csv_rows`; None when optional and absent."""
-    path = Path(root) / layout.rel
-    if not path.exists():
+    text = read_text(root, layout.rel)
+    if text is None:
         if required:
             raise ConfigError(layout.rel, "(file)", "is required but does not exist")
         return None
-    return parse_csv_rows(read_text(path, layout.rel), layout)
+    return parse_csv_rows(text, layout)
 
 
-def read_text(path: Path, rel: str) -> str:
-    """A reference file's text; a file that is not valid UTF-8 or cannot be read (a folder, no
-    permission) is a ConfigError naming it."""
+def reference_exists(root: str | os.PathLike, rel: str) -> bool:
+    """Whether the root has the reference file ``rel`` (anything at that name)."""
+    storage = storage_for(root)
+    return storage.exists(rel) or storage.is_folder(rel)
+
+
+def read_text(root: str | os.PathLike, rel: str) -> str | None:
+    """A reference file's text, None when there is none; a file that is not valid UTF-8 or
+    cannot be read (a folder, no permission) is a ConfigError naming it."""
+    storage = storage_for(root)
     try:
-        return path.read_text(encoding="utf-8")
+        return storage.read_bytes(rel).decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(rel, "(file)", "is not valid UTF-8") from None
+    except FileNotFoundError:
+        if storage.is_folder(rel):
+            raise ConfigError(rel, "(file)", "cannot be read (Is a directory)") from None
+        return None
+    except IsADirectoryError:
+        raise ConfigError(rel, "(file)", "cannot be read (Is a directory)") from None
     except OSError as exc:
         raise ConfigError(rel, "(file)", f"cannot be read ({exc.strerror or exc})") from None
 

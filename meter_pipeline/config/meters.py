@@ -159,4 +159,4 @@ def parse_meters(data: dict) -> MetersConfig:
 
 def load_meters(root: str | Path) -> MetersConfig:
     """Load ``<root>/reference/meters.yaml``; a :class:`ConfigError` names file, key and rule."""
-    return parse_meters(read_yaml(Path(root), FILE, required=True))
+    return parse_meters(read_yaml(root, FILE, required=True))

@@ -101,7 +101,7 @@ def parse_billing_rules(data: dict) -> BillingRules:
 
 def load_billing_rules(root: str | Path) -> BillingRules:
     """Grace days and late-event policy; defaults when pricing.yaml is absent."""
-    return parse_billing_rules(read_yaml(Path(root), FILE, required=False))
+    return parse_billing_rules(read_yaml(root, FILE, required=False))
 
 
 def minor_units_of(currency: Any, file: str = FILE, key: str = "currency") -> int:
@@ -212,4 +212,4 @@ def load_pricing(root: str | Path, meters_config: MetersConfig) -> PricingConfig
     ConfigError
         One line ``reference/pricing.yaml: <key>: <rule>`` for the first problem found.
     """
-    return parse_pricing(read_yaml(Path(root), FILE, required=True), meters_config)
+    return parse_pricing(read_yaml(root, FILE, required=True), meters_config)

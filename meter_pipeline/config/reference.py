@@ -13,7 +13,7 @@ from pathlib import Path
 
 from meter_pipeline.config.alerts import Alert, load_alerts
 from meter_pipeline.config.customers import Subscription, load_customers
-from meter_pipeline.config.errors import ConfigError, read_yaml
+from meter_pipeline.config.errors import ConfigError, read_yaml, reference_exists
 from meter_pipeline.config.meters import MetersConfig, load_meters
 from meter_pipeline.config.pricing import FILE as PRICING_FILE
 from meter_pipeline.config.pricing import (
@@ -70,14 +70,13 @@ def load_reference(root: str | os.PathLike) -> Reference:
     ConfigError
         One line ``<file>: <key or line>: <rule>`` for the first problem found.
     """
-    root = Path(root)
     meters = load_meters(root)
-    has_pricing = (root / PRICING_FILE).exists()
+    has_pricing = reference_exists(root, PRICING_FILE)
     pricing_yaml = read_yaml(root, PRICING_FILE, required=False)
     rules = parse_billing_rules(pricing_yaml)
     pricing = parse_pricing(pricing_yaml, meters) if has_pricing else None
     subscriptions = load_customers(root, pricing) if pricing is not None else ()
-    sla = load_sla(root) if (root / SLA_FILE).exists() else None
+    sla = load_sla(root) if reference_exists(root, SLA_FILE) else None
     _check_fee_services(pricing, sla)
     alerts = load_alerts(root, meters)
     return Reference(meters, rules, pricing, subscriptions, sla, alerts)

@@ -309,7 +309,6 @@ def load_sla(root: str | Path) -> SlaConfig:
 
     Raises :class:`ConfigError` (``<file>: <line or key>: <rule>``) on the first problem.
     """
-    root = Path(root)
     policy = parse_policy(read_yaml(root, SLA_FILE, required=True))
     maintenance = read_csv_rows(root, MAINTENANCE, required=False) or []
     excused = read_csv_rows(root, EXCUSED, required=False) or []

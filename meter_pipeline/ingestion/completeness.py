@@ -18,7 +18,8 @@ from pathlib import Path
 from meter_pipeline.calendar import period_bounds, period_landing_days
 from meter_pipeline.ingestion.audit import conservation_holds
 from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import event_dir
+from meter_pipeline.io.landing import event_folder
+from meter_pipeline.storage import storage_for
 
 AUDIT = "ingestion_audit"
 #: Written first by ingest_day: present without an audit, the day's ingestion did not finish.
@@ -27,13 +28,12 @@ STARTED = "raw_events"
 
 def day_incomplete(root: Path, key: str, responsible: bool = True) -> str | None:
     """Why landing day ``key`` is not complete, or None when it is."""
-    if not (warehouse.partition_dir(root, AUDIT, key) / warehouse.PART_FILE).exists():
+    if not warehouse.partition_exists(root, AUDIT, key):
         if not responsible:
-            if (warehouse.partition_dir(root, STARTED, key) / warehouse.PART_FILE).exists():
+            if warehouse.partition_exists(root, STARTED, key):
                 return "was ingested only in part (raw_events but no ingestion_audit)"
             return None
-        folder = event_dir(root, key)
-        if folder.is_dir() and any(folder.iterdir()):
+        if storage_for(root).is_folder(event_folder(key)):
             return "has landing files but no ingestion_audit (its ingestion failed or never ran)"
         return None
     audit = warehouse.scan_partitions(root, AUDIT, [key]).collect()
@@ -50,8 +50,7 @@ def incomplete_days(
     return {
         key: why
         for key in keys
-        if (why := day_incomplete(Path(root), key, responsible is None or key in responsible))
-        is not None
+        if (why := day_incomplete(root, key, responsible is None or key in responsible)) is not None
     }
 
 

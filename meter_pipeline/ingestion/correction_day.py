@@ -32,17 +32,18 @@ CORRECTION_FORMATS = {k: v for k, v in EVENT_FORMATS.items() if k != ".parquet"}
 Rows = list[tuple[str, RawRow]]
 
 
-def correction_dir(root: Path, day: dt.date) -> Path:
-    return Path(root) / "landing" / "corrections" / day.isoformat()
+def correction_folder(day: dt.date) -> str:
+    """A day's correction folder, relative to the data root."""
+    return f"landing/corrections/{day.isoformat()}"
 
 
 def read_corrections(root: Path, day: dt.date) -> Rows:
     """Every row of the day's correction files, in arrival order (file path bytes, then row)."""
     rows: Rows = []
-    for rel, path, reader, gzipped in list_landing(
-        root, correction_dir(root, day), CORRECTION_FORMATS
+    for rel, storage, reader, gzipped in list_landing(
+        root, correction_folder(day), CORRECTION_FORMATS
     ).files:
-        _, file_rows = read_landing_file(rel, path, reader, gzipped)
+        _, file_rows = read_landing_file(rel, storage, reader, gzipped)
         rows += [(rel, row) for row in file_rows]
     return rows
 

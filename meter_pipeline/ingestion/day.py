@@ -27,7 +27,7 @@ from meter_pipeline.ingestion.dedup import dedupe_events
 from meter_pipeline.ingestion.parse import VALID_SCHEMA, day_index, parse_files
 from meter_pipeline.ingestion.validate import context_for
 from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import event_dir, iter_event_files, list_landing
+from meter_pipeline.io.landing import event_folder, iter_event_files, list_landing
 from meter_pipeline.workers import Map, worker_map
 
 TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events", "ingestion_audit")
@@ -63,11 +63,11 @@ def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRul
 def _ingest_day(
     root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules, map_: Map
 ) -> DayWritten:
-    root, key = Path(root), day.isoformat()
+    key = day.isoformat()
     # No audit while the day is being written: a failure or kill half-way leaves the day
     # incomplete (no month closes over it) until it is re-run; the audit is written last.
     warehouse.remove_partition(root, "ingestion_audit", key)
-    listing = list_landing(root, event_dir(root, key), limits=meters.limits)
+    listing = list_landing(root, event_folder(key), limits=meters.limits)
     stats = event_index.landing_stats(listing)  # before reading: a later change is then seen
     ctx = context_for(meters, day)
     written, unknown = DayWritten(), Counter()

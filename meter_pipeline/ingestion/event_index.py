@@ -16,9 +16,7 @@ other file is hashed again.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +27,7 @@ from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.ingestion.parse import INDEX_SCHEMA, day_index, id_hash, parse_files
 from meter_pipeline.ingestion.validate import context_for
 from meter_pipeline.io import warehouse
-from meter_pipeline.io.landing import LandingListing, event_dir, iter_event_files, list_landing
+from meter_pipeline.io.landing import LandingListing, event_folder, iter_event_files, list_landing
 from meter_pipeline.io.records import LandingFile
 from meter_pipeline.workers import Map
 
@@ -53,13 +51,9 @@ def stamp_of(config: MetersConfig, files: list[LandingFile]) -> str:
 def landing_stats(listing: LandingListing) -> str:
     """``[path, size, mtime, ctime, inode]`` per listed file (taken before the files are read)."""
     out = []
-    for rel, path, _, _ in listing.files:
-        try:
-            st = os.stat(path, follow_symlinks=False)
-        except OSError:
-            out.append([rel, -1, -1, -1, -1])
-            continue
-        out.append([rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+    for rel, storage, _, _ in listing.files:
+        found = storage.stat(rel)
+        out.append([rel, found.size, *found.version] if found else [rel, -1, -1, -1, -1])
     return json.dumps(out)
 
 
@@ -68,17 +62,6 @@ def write_day_index(
 ) -> None:
     metadata = {STAMP: stamp} if stats is None else {STAMP: stamp, STATS: stats}
     warehouse.write_partition(root, TABLE, day.isoformat(), index, column=COLUMN, metadata=metadata)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 24):
-                digest.update(chunk)
-    except OSError:  # as the landing read records an unreadable file
-        return hashlib.sha256(b"").hexdigest()
-    return digest.hexdigest()
 
 
 def current_stamp(
@@ -92,15 +75,15 @@ def current_stamp(
     except (ValueError, TypeError, AttributeError):
         recorded_stats, recorded_shas = {}, {}
     files = []
-    for row, (rel, path, _, _) in zip(json.loads(stats), listing.files, strict=True):
+    for row, (rel, storage, _, _) in zip(json.loads(stats), listing.files, strict=True):
         known = recorded_stats.get(rel) == row and rel in recorded_shas
-        files.append([rel, recorded_shas[rel] if known else _sha256(path)])
+        files.append([rel, recorded_shas[rel] if known else storage.sha256(rel)])
     return content_stamp(config, files)
 
 
 def ensure_day_index(root: Path, day: dt.date, config: MetersConfig, map_: Map = map) -> None:
     """Make sure day's index exists and matches its landing files' content; rebuild it if not."""
-    listing = list_landing(root, event_dir(root, day.isoformat()), limits=config.limits)
+    listing = list_landing(root, event_folder(day.isoformat()), limits=config.limits)
     meta = warehouse.read_metadata(root, TABLE, day.isoformat(), COLUMN)
     if meta is None and not listing.files:
         return  # nothing landed that day and nothing indexed: an empty index

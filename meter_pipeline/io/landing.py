@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
@@ -16,7 +14,11 @@ from meter_pipeline.io.jsonl import jsonl_lines, read_jsonl
 from meter_pipeline.io.limits import LimitExceeded, Limits
 from meter_pipeline.io.parquetfile import check_parquet_footer, read_parquet
 from meter_pipeline.io.records import LandingFile, RawRow
-from meter_pipeline.io.safe_read import line_too_long, read_capped
+from meter_pipeline.io.safe_read import line_too_long
+from meter_pipeline.storage import Storage, storage_for
+from meter_pipeline.storage.base import BAD_NAME as BAD_NAME_KIND
+from meter_pipeline.storage.base import FILE, FOLDER, OutsideRoot
+from meter_pipeline.storage.base import LINK as LINK_KIND
 
 Reader = Callable[[bytes], Iterator[RawRow]]
 
@@ -32,8 +34,9 @@ EVENT_FORMATS: dict[str, tuple[Reader, bool]] = {
 }
 
 
-def event_dir(root: Path, day: str) -> Path:
-    return Path(root) / "landing" / "events" / day
+def event_folder(day: str) -> str:
+    """A landing day's folder, relative to the data root."""
+    return f"landing/events/{day}"
 
 
 def format_of(name: str, formats: dict[str, tuple[Reader, bool]]) -> tuple[Reader, bool] | None:
@@ -59,7 +62,7 @@ class LandingListing:
     """What is in a landing folder: files to read (in byte order of path), skipped paths and,
     in the same order, why each was skipped; ``limits`` bound what reading them may cost."""
 
-    files: list[tuple[str, Path, Reader, bool]] = field(default_factory=list)
+    files: list[tuple[str, Storage, Reader, bool]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
@@ -69,65 +72,53 @@ class LandingListing:
         self.reasons.append(reason)
 
 
-def _skip_reason(entry: os.DirEntry, formats: dict[str, tuple[Reader, bool]]) -> str | None:
+def _skip_reason(kind: str, name: str, formats: dict[str, tuple[Reader, bool]]) -> str | None:
     """Why a folder entry is not read, or None for a regular file with a landing file name.
     Links are never followed, whatever they point to."""
-    mode = entry.stat(follow_symlinks=False).st_mode
-    if stat.S_ISLNK(mode):
+    if kind == BAD_NAME_KIND:
+        return BAD_NAME
+    if kind == LINK_KIND:
         return LINK
-    if stat.S_ISDIR(mode):
+    if kind == FOLDER:
         return SUB_FOLDER
-    if not stat.S_ISREG(mode):
+    if kind != FILE:
         return SPECIAL
-    return None if format_of(entry.name, formats) else NOT_LANDING_NAME
+    return None if format_of(name, formats) else NOT_LANDING_NAME
 
 
 def list_landing(
-    root: Path,
-    folder: Path,
+    root: str | os.PathLike,
+    folder: str,
     formats: dict[str, tuple[Reader, bool]] = EVENT_FORMATS,
     limits: Limits | None = None,
 ) -> LandingListing:
-    """List a landing folder. Paths are relative to the data root, with ``/`` separators; a
-    name that is not valid UTF-8 is skipped and listed with ``\\xNN`` escapes."""
+    """List a landing folder (``folder`` relative to the root). Paths are relative to the data
+    root, with ``/`` separators; a name that is not valid UTF-8 is skipped and listed with
+    ``\\xNN`` escapes."""
     listing = LandingListing(limits=limits or Limits())
-    root, folder = Path(root), Path(folder)
-    if not folder.is_dir():
+    storage = storage_for(root)
+    try:
+        entries = storage.list_folder(folder)
+    except OutsideRoot:
+        listing.skip(folder, OUTSIDE)
         return listing
-    rel_folder = folder.relative_to(root).as_posix()
-    if not folder.resolve().is_relative_to(root.resolve()):
-        listing.skip(rel_folder, OUTSIDE)
-        return listing
-    with os.scandir(folder) as scan:
-        entries = sorted(scan, key=lambda e: os.fsencode(e.name))
-    for entry in entries:
-        raw = os.fsencode(entry.name)
-        name = raw.decode("utf-8", "backslashreplace")
-        rel = f"{rel_folder}/{name}"
-        reason = BAD_NAME if name != entry.name else _skip_reason(entry, formats)
+    for entry in entries or []:
+        rel = f"{folder}/{entry.name}"
+        reason = _skip_reason(entry.kind, entry.name, formats)
         spec = format_of(entry.name, formats) if reason is None else None
         if spec is not None:
-            listing.files.append((rel, Path(entry.path), *spec))
+            listing.files.append((rel, storage, *spec))
         else:
-            listing.skip(rel, reason)
+            listing.skip(rel, reason or NOT_LANDING_NAME)
     return listing
 
 
-def fingerprint(listing: LandingListing) -> list[list]:
-    """Names, sizes and modification times: what tells a cached day index is stale."""
-    out = []
-    for rel, path, _, _ in listing.files:
-        stat = path.stat()
-        out.append([rel, stat.st_size, stat.st_mtime_ns])
-    return out
-
-
 def read_event_file(
-    rel: str, path: Path, reader: Reader, gzipped: bool, limits: Limits | None = None
+    rel: str, storage: Storage, reader: Reader, gzipped: bool, limits: Limits | None = None
 ) -> tuple[LandingFile, list[RawRow] | pl.DataFrame]:
     """Like :func:`read_landing_file`, but a readable JSONL file comes back as a frame of its
     lines, for the vectorised fast path."""
-    info, data = _open(rel, path, reader, gzipped, limits or Limits())
+    info, data = _open(rel, storage, reader, gzipped, limits or Limits())
     if reader is not read_jsonl or isinstance(data, RawRow):
         return _rows(info, data, reader)
     lines = jsonl_lines(data)
@@ -175,20 +166,20 @@ class DayBudget:
 
 
 def read_landing_file(
-    rel: str, path: Path, reader: Reader, gzipped: bool, limits: Limits | None = None
+    rel: str, storage: Storage, reader: Reader, gzipped: bool, limits: Limits | None = None
 ) -> tuple[LandingFile, list[RawRow]]:
     """Read one file whole. A file that cannot be read at all is one malformed row, line 0."""
-    info, data = _open(rel, path, reader, gzipped, limits or Limits())
+    info, data = _open(rel, storage, reader, gzipped, limits or Limits())
     return _rows(info, data, reader)
 
 
 def _open(
-    rel: str, path: Path, reader: Reader, gzipped: bool, limits: Limits
+    rel: str, storage: Storage, reader: Reader, gzipped: bool, limits: Limits
 ) -> tuple[LandingFile, bytes | RawRow]:
     """The file's audit entry and its (decompressed) bytes, or the malformed row it becomes:
     a file that is not a regular file (any more), cannot be read or decompressed, or breaks a
     limit (:mod:`meter_pipeline.io.limits`)."""
-    found = read_capped(path, gzipped, limits)
+    found = storage.read_landing(rel, gzipped, limits)
     info = LandingFile(rel, found.size, found.sha256)
     data, error = found.data, found.error
     if data is not None and error is None:

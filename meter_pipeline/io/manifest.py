@@ -10,73 +10,62 @@ sorted, files sorted by path), so re-closing a month from the same inputs writes
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
+from meter_pipeline.storage import Storage, storage_for
+from meter_pipeline.storage.base import FILE
+
 MANIFESTS = "_manifests"
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1
-_BLOCK = 1 << 20
 
 
-def manifest_path(root: str | Path, period: str) -> Path:
-    return Path(root) / "warehouse" / MANIFESTS / f"billing_period={period}" / MANIFEST_FILE
+def manifest_rel(period: str) -> str:
+    """The period's manifest, relative to the data root."""
+    return f"warehouse/{MANIFESTS}/billing_period={period}/{MANIFEST_FILE}"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
+def manifest_path(root: str | Path, period: str) -> str:
+    """The period's manifest's full name (a local path or an ``s3://`` address)."""
+    return storage_for(root).location(manifest_rel(period))
 
 
-def relative(root: str | Path, path: Path) -> str:
-    """``path`` relative to the root, with ``/`` separators (as source_file)."""
-    return path.relative_to(root).as_posix()
+def file_entry(storage: Storage, rel: str) -> dict[str, Any]:
+    found = storage.stat(rel)
+    return {"path": rel, "bytes": found.size if found else 0, "sha256": storage.sha256(rel)}
 
 
-def file_entry(root: str | Path, path: Path) -> dict[str, Any]:
-    return {
-        "path": relative(root, path),
-        "bytes": path.stat().st_size,
-        "sha256": sha256_file(path),
-    }
+def _files(storage: Storage, folder: str) -> list[str]:
+    """The files directly inside a folder (none when it does not exist), relative to the root."""
+    return [f"{folder}/{e.name}" for e in storage.list_folder(folder) or [] if e.kind == FILE]
 
 
 def input_entries(root: str | Path, folders: Iterable[str]) -> list[dict[str, Any]]:
     """Every file directly inside each folder (relative to the root; missing folders hold none),
     sorted by path."""
-    root = Path(root)
-    files = [
-        path
-        for folder in folders
-        if (root / folder).is_dir()
-        for path in (root / folder).iterdir()
-        if path.is_file()
-    ]
-    return sorted((file_entry(root, p) for p in files), key=lambda e: e["path"].encode())
+    storage = storage_for(root)
+    files = [rel for folder in folders for rel in _files(storage, folder)]
+    return sorted((file_entry(storage, rel) for rel in files), key=lambda e: e["path"].encode())
 
 
 def output_entries(root: str | Path, folders: Iterable[str]) -> list[dict[str, Any]]:
     """Every Parquet file of the given partition folders, with its row count, sorted by path.
     Hidden files (a writer's temporary file) are not outputs."""
-    root = Path(root)
+    storage = storage_for(root)
     entries = []
     for folder in folders:
-        if not (root / folder).is_dir():
-            continue
-        for path in (root / folder).glob("*.parquet"):
-            if path.name.startswith("."):
+        for rel in _files(storage, folder):
+            name = rel.rsplit("/", 1)[1]
+            if name.startswith(".") or not name.endswith(".parquet"):
                 continue
-            entries.append({**file_entry(root, path), "rows": pq.read_metadata(path).num_rows})
+            with storage.open_read(rel) as fh:
+                rows = pq.read_metadata(fh).num_rows
+            entries.append({**file_entry(storage, rel), "rows": rows})
     return sorted(entries, key=lambda e: e["path"].encode())
 
 
@@ -103,28 +92,21 @@ def render_manifest(
 
 
 def manifest_sha256(root: str | Path, period: str) -> str | None:
-    path = manifest_path(root, period)
-    return sha256_file(path) if path.exists() else None
+    storage = storage_for(root)
+    if not storage.exists(manifest_rel(period)):
+        return None
+    return storage.sha256(manifest_rel(period))
 
 
 def read_manifest(root: str | Path, period: str) -> dict[str, Any] | None:
-    path = manifest_path(root, period)
-    if not path.exists():
-        return None
-    return json.loads(path.read_bytes())
-
-
-def write_manifest(root: str | Path, period: str, data: bytes) -> Path:
-    """Replace the period's manifest atomically (written aside, synced, renamed)."""
-    path = manifest_path(root, period)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{MANIFEST_FILE}.{uuid.uuid4().hex}.tmp"
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+        return json.loads(storage_for(root).read_bytes(manifest_rel(period)))
+    except FileNotFoundError:
+        return None
+
+
+def write_manifest(root: str | Path, period: str, data: bytes) -> str:
+    """Replace the period's manifest atomically (one whole-file write)."""
+    storage = storage_for(root)
+    storage.put_bytes(manifest_rel(period), data)
+    return storage.location(manifest_rel(period))

@@ -43,8 +43,9 @@ class MonitoringDay:
     skipped_files: list[str] = field(default_factory=list)
 
 
-def monitoring_dir(root: Path, day: dt.date) -> Path:
-    return Path(root) / "landing" / "monitoring" / day.isoformat()
+def monitoring_folder(day: dt.date) -> str:
+    """A day's monitoring folder, relative to the data root."""
+    return f"landing/monitoring/{day.isoformat()}"
 
 
 def read_monitoring_day(
@@ -52,8 +53,7 @@ def read_monitoring_day(
 ) -> MonitoringDay:
     """Read every export of ``day``; a missing folder is a day with no probes. ``limits``: the
     ingestion limits of meters.yaml (defaults without): a file over one is one unreadable row."""
-    root = Path(root)
-    listing = list_landing(root, monitoring_dir(root, day), MONITORING_FORMATS, limits)
+    listing = list_landing(root, monitoring_folder(day), MONITORING_FORMATS, limits)
     columns: dict[str, list] = {name: [] for name in RAW_PROBE_SCHEMA}
     unreadable = 0
     files = []

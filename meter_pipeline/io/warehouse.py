@@ -1,134 +1,98 @@
-"""The warehouse: Hive-partitioned Parquet, one folder per partition, replaced atomically.
+"""The warehouse: Hive-partitioned Parquet, one file per partition, replaced atomically.
 
 ``<root>/warehouse/<table>/<column>=<key>/part-0.parquet``. The partition column lives in the
-folder name (the Hive convention), not in the file. A partition is one file, written aside
-under a hidden name and moved into place with ``os.replace``: a reader sees the old file or
-the new one, never a mix, and a writer killed half-way leaves the old partition intact.
-
-Ownership: a writer holds an exclusive ``flock`` on ``<table>/.<column>=<key>.lock`` (beside the
-partition folder, so the folder holds only its Parquet file) from the moment it
-creates its temporary file until it has moved it into place. Holding the lock, it sweeps the
-temporary files of killed writers (a live writer always holds the lock, so none of its files is
-ever deleted). A second writer of the same partition waits up to :data:`LOCK_WAIT_S` seconds
-and then fails with :class:`PartitionBusy` ("partition … is being written by another run").
-The kernel drops the lock when a process dies, so a killed run never leaves a stale lock.
+folder name (the Hive convention), not in the file. A partition is one file (on an object store,
+one object) replaced as a whole through the root's storage (:mod:`meter_pipeline.storage`): a
+reader sees the old partition or the new one, never a mix, and a writer killed half-way leaves
+the old partition intact. A second writer of the same partition at the same time fails with
+:class:`PartitionBusy` naming it ("partition … is being written by another run").
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
-import time
-import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 
 from data_contracts import CONTRACTS, PARTITION_COLUMN, polars_schema
+from meter_pipeline.storage import PartitionBusy, PartitionWriteFailed, storage_for
+from meter_pipeline.storage.local import LOCK_WAIT_S
+
+__all__ = [
+    "LOCK_WAIT_S",
+    "PART_FILE",
+    "PartitionBusy",
+    "PartitionWriteFailed",
+    "PartitionWriter",
+    "existing_keys",
+    "partition_exists",
+    "partition_location",
+    "partition_rel",
+    "read_metadata",
+    "remove_partition",
+    "scan_partitions",
+    "write_partition",
+]
 
 PART_FILE = "part-0.parquet"
-#: How long a writer waits for another run's write of the same partition to finish.
-LOCK_WAIT_S = 60.0
-
-
-class PartitionBusy(RuntimeError):
-    """Another run is writing the same partition right now."""
-
-    def __init__(self, folder: Path):
-        super().__init__(
-            f"partition {folder} is being written by another run; wait for that run to finish "
-            "and re-run this one"
-        )
-
-
-class PartitionWriteFailed(OSError):
-    """Writing a partition's file failed (disk full, read-only, …): the error names the file,
-    which Polars' and pyarrow's own errors do not; ``errno`` kept when known."""
 
 
 @contextmanager
-def _naming(path: Path) -> Iterator[None]:
-    """Re-raise a failed write as :class:`PartitionWriteFailed` naming ``path``."""
+def _naming(where: str) -> Iterator[None]:
+    """Re-raise a failed write as :class:`PartitionWriteFailed` naming ``where``."""
     try:
         yield
     except (OSError, pl.exceptions.ComputeError) as exc:
-        if isinstance(exc, PartitionWriteFailed) or str(path.parent) in str(exc):
+        if isinstance(exc, PartitionWriteFailed) or where.rsplit("/", 1)[0] in str(exc):
             raise
         code = exc.errno if isinstance(exc, OSError) else None
         found = re.search(r"os error (\d+)|errno (\d+)", str(exc), re.IGNORECASE)
         if code is None and found:
             code = int(found.group(1) or found.group(2))
         detail = " ".join(str(exc).split())
-        raise PartitionWriteFailed(code, f"cannot write {path}: {detail}") from None
+        raise PartitionWriteFailed(code, f"cannot write {where}: {detail}") from None
+
+
+def table_rel(table: str) -> str:
+    return f"warehouse/{table}"
+
+
+def partition_rel(table: str, key: str, column: str | None = None) -> str:
+    """The partition file's path relative to the data root."""
+    column = column or PARTITION_COLUMN[table]
+    return f"{table_rel(table)}/{column}={key}/{PART_FILE}"
+
+
+def partition_location(root: str | Path, table: str, key: str, column: str | None = None) -> str:
+    """The partition file's full name (a local path or an ``s3://`` address)."""
+    return storage_for(root).location(partition_rel(table, key, column))
 
 
 def table_dir(root: str | Path, table: str) -> Path:
-    return Path(root) / "warehouse" / table
+    """A local root's table folder (local roots only: tools that copy folders)."""
+    return Path(root) / table_rel(table)
 
 
 def partition_dir(root: str | Path, table: str, key: str, column: str | None = None) -> Path:
-    column = column or PARTITION_COLUMN[table]
-    return table_dir(root, table) / f"{column}={key}"
+    """A local root's partition folder (local roots only)."""
+    return Path(root) / partition_rel(table, key, column).rsplit("/", 1)[0]
 
 
-def _lock(folder: Path, wait_s: float | None = None) -> int:
-    """Take the partition's write lock (a file descriptor to close to release it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder.parent / f".{folder.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + (LOCK_WAIT_S if wait_s is None else wait_s)
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise PartitionBusy(folder) from None
-            time.sleep(0.05)
-
-
-def _aside(folder: Path) -> Path:
-    """A new hidden temporary path in ``folder``; the caller holds the partition's lock, so
-    every other temporary file there is a killed writer's leftover and is swept."""
-    for stale in folder.glob(f".{PART_FILE}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    return folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
-
-
-def _commit(tmp: Path, folder: Path) -> None:
-    """Sync the finished temporary file and move it onto the partition file."""
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / PART_FILE)
-
-
-@contextmanager
-def _replaced_atomically(folder: Path) -> Iterator[Path]:
-    """A temporary path that replaces the partition file when the block ends without an error
-    and is removed otherwise (the old partition stays as it was)."""
-    lock = _lock(folder)
-    try:
-        tmp = _aside(folder)
-        try:
-            yield tmp
-            _commit(tmp, folder)
-        finally:
-            tmp.unlink(missing_ok=True)
-    finally:
-        os.close(lock)
+def partition_exists(root: str | Path, table: str, key: str, column: str | None = None) -> bool:
+    return storage_for(root).exists(partition_rel(table, key, column))
 
 
 class PartitionWriter:
     """Write one partition in pieces (one row group each) and replace it atomically at the end.
 
     ``with PartitionWriter(root, table, key) as out: out.write(frame) …`` — the file is written
-    aside under a hidden name and moved into place only when the block ends without an error;
-    otherwise the old partition is left as it was. Frames must share one schema; the partition
-    column is dropped from the file. With no frame written, ``empty`` (a frame of the schema) is.
+    aside and replaces the partition only when the block ends without an error; otherwise the
+    old partition is left as it was. Frames must share one schema; the partition column is
+    dropped from the file. With no frame written, ``empty`` (a frame of the schema) is.
     """
 
     def __init__(
@@ -141,14 +105,15 @@ class PartitionWriter:
         empty: pl.DataFrame | None = None,
     ):
         self.column = column or PARTITION_COLUMN[table]
-        self.folder = partition_dir(root, table, key, self.column)
-        self.path = self.folder / PART_FILE
+        self.storage = storage_for(root)
+        self.rel = partition_rel(table, key, self.column)
+        self.path = self.storage.location(self.rel)
         self.empty = empty
         self.writer: pq.ParquetWriter | None = None
 
     def __enter__(self) -> PartitionWriter:
-        self.lock = _lock(self.folder)
-        self.tmp = _aside(self.folder)
+        self.stack = ExitStack()
+        self.tmp = self.stack.enter_context(self.storage.replace(self.rel))
         return self
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -160,25 +125,29 @@ class PartitionWriter:
                 self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
             self.writer.write_table(table)
 
+    def _close(self) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            with _naming(self.path):
+                writer.close()
+
     def __exit__(self, kind, error, trace) -> None:
-        try:
-            if kind is None:
+        if kind is None:
+            try:
                 if self.writer is None:
                     if self.empty is None:
                         raise ValueError(f"nothing written to {self.path} and no empty frame")
                     self.write(self.empty)
-                assert self.writer is not None
-                with _naming(self.path):
-                    self.writer.close()
-                self.writer = None
-                _commit(self.tmp, self.folder)
-        finally:
-            try:
-                if self.writer is not None:
-                    self.writer.close()
-                self.tmp.unlink(missing_ok=True)
-            finally:
-                os.close(self.lock)
+                self._close()
+            except BaseException as exc:
+                self.stack.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            self.stack.close()  # the storage replaces the partition
+            return
+        try:
+            self._close()
+        finally:  # the storage keeps the old partition
+            self.stack.__exit__(kind, error, trace)
 
 
 def write_partition(
@@ -189,38 +158,41 @@ def write_partition(
     *,
     column: str | None = None,
     metadata: dict[str, str] | None = None,
-) -> Path:
-    """Replace one partition atomically with ``frame``; the partition column is dropped."""
+) -> str:
+    """Replace one partition atomically with ``frame``; the partition column is dropped.
+    Returns the partition file's full name."""
     column = column or PARTITION_COLUMN[table]
-    folder = partition_dir(root, table, key, column)
+    storage, rel = storage_for(root), partition_rel(table, key, column)
     if column in frame.columns:
         frame = frame.drop(column)
-    with _replaced_atomically(folder) as tmp, _naming(folder / PART_FILE):
+    where = storage.location(rel)
+    with _naming(where), storage.replace(rel) as tmp:
         frame.write_parquet(tmp, compression="zstd", metadata=metadata)
-    return folder / PART_FILE
+    return where
 
 
 def remove_partition(root: str | Path, table: str, key: str, column: str | None = None) -> None:
-    """Remove one partition's file (under the partition's lock); nothing when there is none."""
-    folder = partition_dir(root, table, key, column)
-    if not folder.is_dir():
-        return
-    lock = _lock(folder)
-    try:
-        (folder / PART_FILE).unlink(missing_ok=True)
-    finally:
-        os.close(lock)
+    """Remove one partition's file; nothing when there is none."""
+    storage_for(root).remove(partition_rel(table, key, column))
 
 
 def read_metadata(
     root: str | Path, table: str, key: str, column: str | None = None
 ) -> dict[str, str] | None:
     """The key/value metadata of a partition file, or None when the partition does not exist."""
-    path = partition_dir(root, table, key, column) / PART_FILE
-    if not path.exists():
+    storage, rel = storage_for(root), partition_rel(table, key, column)
+    try:
+        with storage.open_read(rel) as fh:
+            raw = pq.read_metadata(fh).metadata or {}  # the file's key/value metadata
+    except FileNotFoundError:
         return None
-    raw = pq.read_metadata(path).metadata or {}  # the file's key/value metadata
     return {k.decode(): v.decode() for k, v in raw.items() if k != b"ARROW:schema"}
+
+
+def num_rows(root: str | Path, rel: str) -> int:
+    """Rows of a Parquet file under the root (from its footer)."""
+    with storage_for(root).open_read(rel) as fh:
+        return pq.read_metadata(fh).num_rows
 
 
 def scan_partitions(
@@ -238,29 +210,30 @@ def scan_partitions(
     if schema is None:
         schema = polars_schema(CONTRACTS[table])
     file_schema = pl.Schema({k: v for k, v in schema.items() if k != column})
-    paths = [
-        path
-        for key in keys
-        if (path := partition_dir(root, table, key, column) / PART_FILE).exists()
-    ]
+    storage = storage_for(root)
+    rels = [partition_rel(table, key, column) for key in keys]
+    paths = [storage.location(rel) for rel in rels if storage.exists(rel)]
     if not paths:
         return pl.DataFrame(schema=schema).lazy()
     # The partition column comes from the folder names (Hive style); a literal column added per
     # file instead would make the streaming engine hold far more memory.
     hive = {column: schema[column]} if column in schema else None
     return pl.scan_parquet(
-        paths, schema=file_schema, hive_partitioning=hive is not None, hive_schema=hive
+        paths,
+        schema=file_schema,
+        hive_partitioning=hive is not None,
+        hive_schema=hive,
+        storage_options=storage.storage_options,
     ).select(list(schema))
 
 
 def existing_keys(root: str | Path, table: str, column: str | None = None) -> list[str]:
+    """The keys of the table's partitions that have a file, sorted."""
     column = column or PARTITION_COLUMN[table]
-    folder = table_dir(root, table)
-    if not folder.is_dir():
-        return []
     prefix = f"{column}="
+    storage = storage_for(root)
     return sorted(
-        p.name[len(prefix) :]
-        for p in folder.iterdir()
-        if p.name.startswith(prefix) and (p / PART_FILE).exists()
+        folder[len(prefix) :]
+        for folder in storage.folders_with(table_rel(table), PART_FILE)
+        if folder.startswith(prefix)
     )

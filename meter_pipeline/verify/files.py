@@ -10,31 +10,28 @@ from typing import Any
 
 from meter_pipeline.calendar import is_period, previous_period
 from meter_pipeline.io import manifest
-from meter_pipeline.io.manifest import MANIFESTS, manifest_path, sha256_file
+from meter_pipeline.io.manifest import MANIFESTS, manifest_rel
+from meter_pipeline.storage import storage_for
 
 
 def manifest_periods(root: Path) -> list[str]:
     """Periods that have a manifest, in order."""
-    folder = root / "warehouse" / MANIFESTS
-    if not folder.is_dir():
-        return []
     prefix = "billing_period="
+    folders = storage_for(root).folders_with(f"warehouse/{MANIFESTS}", manifest.MANIFEST_FILE)
     return sorted(
-        p.name[len(prefix) :]
-        for p in folder.iterdir()
-        if p.name.startswith(prefix)
-        and is_period(p.name[len(prefix) :])
-        and (p / manifest.MANIFEST_FILE).exists()
+        name[len(prefix) :]
+        for name in folders
+        if name.startswith(prefix) and is_period(name[len(prefix) :])
     )
 
 
 def load(root: Path, period: str) -> tuple[dict[str, Any] | None, list[str]]:
     """The period's manifest, or None with the reason it cannot be used."""
-    path = manifest_path(root, period)
+    rel = manifest_rel(period)
     try:
-        return json.loads(path.read_bytes()), []
+        return json.loads(storage_for(root).read_bytes(rel)), []
     except (OSError, ValueError) as exc:
-        return None, [f"{period}: manifest unreadable: {path.relative_to(root)}: {exc}"]
+        return None, [f"{period}: manifest unreadable: {rel}: {exc}"]
 
 
 def _short(digest: str | None) -> str:
@@ -44,15 +41,16 @@ def _short(digest: str | None) -> str:
 def check_files(root: Path, period: str, doc: dict[str, Any]) -> tuple[int, list[str]]:
     """Re-hash every input and output the manifest lists; (files checked, differences)."""
     problems, checked = [], 0
+    storage = storage_for(root)
     for kind in ("inputs", "outputs"):
         for entry in doc.get(kind, []):
             checked += 1
-            path = root / entry["path"]
-            if not path.is_file():
+            stat = storage.stat(entry["path"])
+            if stat is None:
                 problems.append(f"{period}: file missing: {entry['path']}")
                 continue
-            found = sha256_file(path)
-            size = path.stat().st_size
+            found = storage.sha256(entry["path"])
+            size = stat.size
             if found != entry["sha256"] or size != entry["bytes"]:
                 problems.append(
                     f"{period}: file changed: {entry['path']} (sha256 recorded "

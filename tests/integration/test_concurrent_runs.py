@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from meter_pipeline.io import warehouse
+from meter_pipeline.storage import local as local_storage
 from tests.helpers.month_root import cli_backfill, table_bytes, write_month_root
 
 KEY = "2026-09-01"
@@ -30,7 +31,8 @@ HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from meter_pipeline.io import warehouse
-    fd = warehouse._lock(warehouse.partition_dir(sys.argv[1], "t", "2026-09-01", "landing_date"))
+    from meter_pipeline.storage.local import lock_folder
+    fd = lock_folder(warehouse.partition_dir(sys.argv[1], "t", "2026-09-01", "landing_date"))
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
 """)
@@ -73,7 +75,7 @@ def test_a_writer_that_cannot_get_the_partition_fails_clearly_and_keeps_the_old_
     holder = _python("-c", HOLDER, str(tmp_path), "30")
     try:
         assert holder.stdout.readline().strip() == "locked"
-        monkeypatch.setattr(warehouse, "LOCK_WAIT_S", 0.3)
+        monkeypatch.setattr(local_storage, "LOCK_WAIT_S", 0.3)
         with pytest.raises(warehouse.PartitionBusy, match="is being written by another run"):
             warehouse.write_partition(
                 tmp_path, "t", KEY, pl.DataFrame({"tag": ["new"]}), column="landing_date"

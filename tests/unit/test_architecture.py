@@ -30,6 +30,7 @@ SOURCE_DIRS = ("meter_pipeline", "data_contracts", "tests", "bench")
 LEAVES = (
     "meter_pipeline.io",
     "meter_pipeline.config",
+    "meter_pipeline.storage",
     "data_contracts",
     "meter_pipeline.money",
     "meter_pipeline.calendar",
