@@ -16,6 +16,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from meter_pipeline.storage import is_remote, root_text
+
 DAGSTER_YAML = """\
 # The Dagster instance of meter-pipeline's CLI and UI, written by `meter-pipeline` on first use.
 # Point the UI at it with DAGSTER_HOME=<this folder>. Storage: SQLite files in this folder.
@@ -30,7 +32,11 @@ ARGS_TAG = "meter-pipeline/args"
 def instance_home(root: Path) -> Path:
     """``$DAGSTER_HOME`` if set, else ``.dagster`` in the folder that holds the data root."""
     home = os.environ.get("DAGSTER_HOME")
-    return Path(home) if home else Path(root).resolve().parent / ".dagster"
+    if home:
+        return Path(home)
+    if is_remote(root):  # an object-store root: the instance of the current folder
+        return Path.cwd() / ".dagster"
+    return Path(root).resolve().parent / ".dagster"
 
 
 def open_instance(root: Path) -> dg.DagsterInstance:
@@ -57,6 +63,7 @@ def ui_command(root: Path) -> str:
     the command Dagster recommends, when dagster-dg-cli is installed (it is a dependency), else
     ``dagster dev``, which takes the same arguments and keeps working."""
     home = instance_home(root)
+    where = root_text(root) if is_remote(root) else str(Path(root).resolve())
     bin_dir = Path(sys.executable).parent
     dg_cli, dagster = bin_dir / "dg", bin_dir / "dagster"
     if dg_cli.exists():
@@ -65,6 +72,6 @@ def ui_command(root: Path) -> str:
         program = f"{shlex.quote(str(dagster)) if dagster.exists() else 'dagster'} dev"
     return (
         f"DAGSTER_HOME={shlex.quote(str(home))} "
-        f"METER_PIPELINE_ROOT={shlex.quote(str(Path(root).resolve()))} "
+        f"METER_PIPELINE_ROOT={shlex.quote(where)} "
         f"{program} -m meter_pipeline.definitions"
     )

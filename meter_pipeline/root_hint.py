@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from meter_pipeline.storage import is_remote, storage_for
+from meter_pipeline.storage.s3 import StorageConfigError
+
 
 def root_problem(root: Path) -> str | None:
     """None when ``root`` has a ``reference/`` folder, else a one-line explanation."""
+    if is_remote(root):
+        return _remote_problem(str(root))
     root = Path(root)
     where = root.resolve()
     if not root.exists():
@@ -23,5 +28,22 @@ def root_problem(root: Path) -> str | None:
             f"data root {where} has no reference/ folder (meters.yaml, pricing.yaml, "
             "customers.csv, …): is this the right folder? See docs/rules.md for the files, or "
             f"make a demo root elsewhere: meter-pipeline demo --root DIR"
+        )
+    return None
+
+
+def _remote_problem(root: str) -> str | None:
+    """An object-store root: reachable with its credentials, its bucket there, and a reference/
+    folder under its prefix."""
+    try:
+        storage = storage_for(root)
+        storage.check()  # type: ignore[attr-defined]  # S3Storage
+    except StorageConfigError as exc:
+        return str(exc)
+    if not storage.is_folder("reference"):
+        return (
+            f"data root {root} has no reference/ folder (meters.yaml, pricing.yaml, "
+            "customers.csv, …): is this the right prefix? Upload the reference files under "
+            f"{root}/reference/ (docs/rules.md lists them)"
         )
     return None

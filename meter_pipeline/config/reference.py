@@ -23,14 +23,20 @@ from meter_pipeline.config.pricing import (
     parse_pricing,
 )
 from meter_pipeline.config.sla import SLA_FILE, SlaConfig, load_sla
+from meter_pipeline.storage import is_remote, root_text
 
 ROOT_ENV = "METER_PIPELINE_ROOT"
 DEFAULT_ROOT = "./data"
 
 
 def resolve_root(root: str | os.PathLike | None = None) -> Path:
-    """The data root: ``root`` when given, else ``$METER_PIPELINE_ROOT``, else ``./data``."""
-    return Path(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
+    """The data root: ``root`` when given, else ``$METER_PIPELINE_ROOT``, else ``./data``. A local
+    root is a :class:`~pathlib.Path`; an object-store root (``s3://bucket/prefix``) stays text,
+    typed as a path for the code that only passes it on to the storage."""
+    found = root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT
+    if is_remote(found):
+        return root_text(found)  # type: ignore[return-value]  # see the docstring
+    return Path(found)
 
 
 @dataclass(frozen=True)

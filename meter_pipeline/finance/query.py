@@ -14,6 +14,9 @@ from pathlib import Path
 import duckdb
 
 from meter_pipeline.finance.money_format import plural
+from meter_pipeline.io.warehouse import PART_FILE
+from meter_pipeline.storage import Storage, is_remote, storage_for
+from meter_pipeline.storage.base import FOLDER
 
 #: Rows printed on the terminal; more are cut with a note (write them with --csv).
 MAX_PRINTED = 1000
@@ -25,30 +28,47 @@ class QueryError(Exception):
 
 def tables(root: Path) -> list[str]:
     """The warehouse's tables (folders holding at least one Parquet partition), sorted."""
-    warehouse = Path(root) / "warehouse"
+    storage = storage_for(root)
     return sorted(
-        p.name
-        for p in warehouse.iterdir()
-        if p.is_dir() and not p.name.startswith(("_", ".")) and any(p.glob("*/*.parquet"))
+        entry.name
+        for entry in storage.list_folder("warehouse") or []
+        if entry.kind == FOLDER
+        and not entry.name.startswith(("_", "."))
+        and storage.folders_with(f"warehouse/{entry.name}", PART_FILE)
     )
 
 
 def connect(root: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with a view per warehouse table."""
-    warehouse = Path(root) / "warehouse"
-    if not warehouse.is_dir():
+    """An in-memory DuckDB connection with a view per warehouse table (on an object-store root,
+    DuckDB reads the objects through the root's own storage client)."""
+    storage = storage_for(root)
+    if not storage.is_folder("warehouse"):
         raise QueryError(
-            f"no warehouse at {warehouse}: run `meter-pipeline demo --root {root}` or "
-            f"`meter-pipeline backfill --root {root} --start … --end …` first"
+            f"no warehouse at {storage.location('warehouse')}: run `meter-pipeline demo --root "
+            f"{root}` or `meter-pipeline backfill --root {root} --start … --end …` first"
         )
     con = duckdb.connect()
+    if is_remote(root):
+        con.register_filesystem(storage.fsspec())  # type: ignore[attr-defined]
     for table in tables(root):
-        pattern = str(warehouse / table / "*" / "*.parquet").replace("'", "''")
         con.execute(
             f'create view "{table}" as select * from '
-            f"read_parquet('{pattern}', hive_partitioning = true)"
+            f"read_parquet({_files(storage, table)}, hive_partitioning = true)"
         )
     return con
+
+
+def _files(storage: Storage, table: str) -> str:
+    """The table's partition files as DuckDB reads them: a glob over a local folder; the list of
+    objects on an object store (its file system lists, but does not glob, full addresses)."""
+
+    def quoted(rel: str) -> str:
+        return "'" + storage.location(rel).replace("'", "''") + "'"
+
+    if storage.storage_options is None:
+        return quoted(f"warehouse/{table}/*/*.parquet")
+    folders = sorted(storage.folders_with(f"warehouse/{table}", PART_FILE))
+    return "[" + ", ".join(quoted(f"warehouse/{table}/{f}/{PART_FILE}") for f in folders) + "]"
 
 
 def run_query(root: Path, sql: str) -> duckdb.DuckDBPyRelation:

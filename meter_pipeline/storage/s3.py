@@ -13,6 +13,7 @@ finish fails with :class:`PartitionBusy` naming it, and the first one's object s
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -113,6 +114,37 @@ def first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+class _Seekable(io.RawIOBase):
+    """obstore's ranged reader as a standard binary file (pyarrow asks for ``closed``)."""
+
+    def __init__(self, reader):
+        self.reader = reader
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = bytes(self.reader.read(len(buffer)))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return bytes(self.reader.read() if size is None or size < 0 else self.reader.read(size))
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self.reader.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.reader.tell()
+
+    @property
+    def size(self) -> int:
+        return self.reader.size
+
+
 class S3Storage(Storage):
     """A data root under ``s3://bucket/prefix``."""
 
@@ -124,20 +156,32 @@ class S3Storage(Storage):
         options: dict = {"connect_timeout": "10s"}
         if config.endpoint and config.endpoint.startswith("http://"):
             options["allow_http"] = True
-        self.store = S3Store(
-            self.bucket,
-            prefix=self.prefix or None,
-            region=config.region,
-            endpoint=config.endpoint,
-            access_key_id=config.access_key_id,
-            secret_access_key=config.secret_access_key,
-            session_token=config.session_token,
-            client_options=options,
-            retry_config={"max_retries": 3, "retry_timeout": timedelta(seconds=30)},
-        )
+        given = {
+            "endpoint": config.endpoint,
+            "access_key_id": config.access_key_id,
+            "secret_access_key": config.secret_access_key,
+            "session_token": config.session_token,
+        }
+        self.builder_options = {
+            "region": config.region,
+            "client_options": options,
+            "retry_config": {"max_retries": 3, "retry_timeout": timedelta(seconds=30)},
+            **{key: value for key, value in given.items() if value},
+        }
+        self.store = S3Store(self.bucket, prefix=self.prefix or None, **self.builder_options)
 
     def __repr__(self) -> str:
         return f"S3Storage({self.root!r}, endpoint={self.config.endpoint!r})"
+
+    def __reduce__(self):  # never pickle the credentials: rebuild from the environment
+        raise TypeError("an S3Storage is not sent between processes; pass the root instead")
+
+    def fsspec(self):
+        """An fsspec file system over the same store and credentials (for DuckDB and other
+        readers that take one), from obstore."""
+        from obstore.fsspec import FsspecStore
+
+        return FsspecStore("s3", **self.builder_options)
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -238,7 +282,7 @@ class S3Storage(Storage):
         except NotFoundError:
             raise FileNotFoundError(self.location(rel)) from None
         try:
-            yield reader  # type: ignore[misc]  # a seekable binary reader
+            yield _Seekable(reader)  # type: ignore[misc]  # a seekable binary reader
         finally:
             reader.close()
 

@@ -1,0 +1,153 @@
+"""A data root on an S3 API (moto's server mode on 127.0.0.1): the CLI backfill writes every table
+of the range there, equal byte for byte to a local run of the same inputs; conditional writes make
+the second of two writers of one partition fail cleanly; bad configuration is one clear line that
+never holds the secret."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import obstore
+import polars as pl
+import pytest
+
+from meter_pipeline.finance.query import run_query, tables
+from meter_pipeline.storage import PartitionBusy, storage_for
+from meter_pipeline.storage.s3 import S3Config, S3Storage
+from tests.helpers.month_root import END, START, table_bytes, write_month_root
+from tests.helpers.s3 import S3Server, free_port, s3_server
+
+BUCKET = "meter-data"
+PREFIX = "acme/prod"
+URL = f"s3://{BUCKET}/{PREFIX}"
+
+
+@pytest.fixture(scope="module")
+def server() -> S3Server:
+    with s3_server() as found:
+        found.create_bucket(BUCKET)
+        yield found
+
+
+@pytest.fixture
+def aws_env(server, monkeypatch):
+    for key, value in server.env().items():
+        monkeypatch.setenv(key, value)
+    return server.env()
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    program = str(Path(sys.executable).with_name("meter-pipeline"))
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DAGSTER_HOME"))}
+    return subprocess.run(
+        [program, *args], env={**full, **env}, cwd=cwd, capture_output=True, text=True
+    )
+
+
+def s3_tables(server: S3Server, prefix: str) -> dict[str, bytes]:
+    """Every table's objects under the prefix (not the event index, as table_bytes)."""
+    store = server.store(BUCKET, prefix)
+    out = {}
+    for batch in obstore.list(store, "warehouse/"):
+        for meta in batch:
+            path = meta["path"]
+            if path.endswith(".parquet") and not path.split("/")[1].startswith("_"):
+                out[path] = bytes(obstore.get(store, path).bytes())
+    return dict(sorted(out.items()))
+
+
+def test_a_backfill_over_an_s3_root_writes_the_tables_of_a_local_run(server, tmp_path):
+    local = write_month_root(tmp_path / "local")
+    server.upload(local, BUCKET, PREFIX)
+    args = ["backfill", "--start", str(START), "--end", str(END)]
+    ran = cli(*args, "--root", URL, env=server.env(), cwd=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    done = cli(*args, "--root", str(local), env={}, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    remote, expected = s3_tables(server, PREFIX), table_bytes(local)
+    assert remote.keys() == expected.keys()
+    assert [k for k in expected if remote[k] != expected[k]] == []
+    assert any("invoices/billing_period=2026-09" in k for k in remote)
+    # the close manifest is there too, listing the same files with the same hashes
+    store = server.store(BUCKET, PREFIX)
+    rel = "warehouse/_manifests/billing_period=2026-09/manifest.json"
+    assert bytes(obstore.get(store, rel).bytes()) == (local / rel).read_bytes()
+    assert server.secret_key not in ran.stdout + ran.stderr
+
+    # re-running changes nothing
+    again = cli(*args, "--root", URL, env=server.env(), cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert s3_tables(server, PREFIX) == remote
+
+
+def test_polars_and_duckdb_read_the_invoices_straight_from_the_store(server, aws_env, tmp_path):
+    local = write_month_root(tmp_path / "local")
+    prefix = "finance-read"
+    server.upload(local, BUCKET, prefix)
+    root = f"s3://{BUCKET}/{prefix}"
+    ran = cli(
+        "backfill", "--root", root, "--start", str(START), "--end", str(END),
+        env=server.env(), cwd=tmp_path,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    storage = storage_for(root)
+    glob = f"{root}/warehouse/invoices/*/part-0.parquet"
+    invoices = pl.read_parquet(
+        glob, storage_options=storage.storage_options, hive_partitioning=True
+    )
+    assert invoices.height >= 1 and set(invoices["billing_period"].cast(str)) == {"2026-09"}
+
+    total = run_query(root, "select sum(total) from invoices").fetchall()[0][0]
+    assert "invoices" in tables(root)
+    assert total == invoices["total"].sum()
+
+
+def test_writers_race_one_object_stands_whole_and_one_fails(server, aws_env):
+    root = f"s3://{BUCKET}/race"
+    storage = storage_for(root)
+    rel = "warehouse/t/landing_date=2026-09-01/part-0.parquet"
+    first, second = storage.replace(rel), storage.replace(rel)
+    a, b = first.__enter__(), second.__enter__()  # both saw no object when they began
+    a.write_bytes(b"a" * 1000)
+    b.write_bytes(b"b" * 1000)
+    first.__exit__(None, None, None)
+    with pytest.raises(PartitionBusy, match=r"partition s3://meter-data/race/warehouse/t/"):
+        second.__exit__(None, None, None)
+    assert storage.read_bytes(rel) == b"a" * 1000
+    keys = [m["path"] for batch in obstore.list(server.store(BUCKET, "race")) for m in batch]
+    assert keys == [rel]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:{port}"}, "cannot reach the object store"),
+        ({"AWS_SECRET_ACCESS_KEY": "wrong-{secret}"}, "refused the credentials"),
+        ({"ROOT": "s3://no-such-bucket/x"}, "bucket 'no-such-bucket' does not exist"),
+        ({"ROOT": f"s3://{BUCKET}/empty-prefix"}, "has no reference/ folder"),
+    ],
+)
+def test_bad_configuration_is_one_line_before_anything_runs(server, tmp_path, change, words):
+    env = server.env()
+    root = change.pop("ROOT", URL) if "ROOT" in change else URL
+    env.update({k: v.format(port=free_port(), secret=server.secret_key) for k, v in change.items()})
+    ran = cli(
+        "backfill", "--root", root, "--start", "2026-09-01", "--end", "2026-09-01",
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert ran.returncode != 0
+    lines = [line for line in ran.stderr.splitlines() if line.strip()]
+    assert words in ran.stderr and len(lines) <= 2, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert server.secret_key not in ran.stdout + ran.stderr
+    assert not (tmp_path / ".dagster").exists(), "nothing ran"
+
+
+def test_the_storage_never_shows_its_secret():
+    config = S3Config(access_key_id="AKIA-CANARY", secret_access_key="canary-s3cr3t-7f3a9c")
+    storage = S3Storage("s3://b/p", config)
+    assert "canary-s3cr3t" not in repr(config) + repr(storage)
