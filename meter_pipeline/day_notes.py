@@ -9,6 +9,8 @@ from pathlib import Path
 import polars as pl
 
 from meter_pipeline.io import warehouse
+from meter_pipeline.io.landing import event_folder
+from meter_pipeline.storage import storage_for
 
 
 def day_notes(root: Path, days: list[str]) -> list[str]:
@@ -25,7 +27,7 @@ def day_notes(root: Path, days: list[str]) -> list[str]:
     for row in unreadable.sort("landing_date", "source_file").iter_rows(named=True):
         by_day.setdefault(str(row["landing_date"]), []).append(row)
     for day in days:
-        if not (Path(root) / "landing" / "events" / day).is_dir():
+        if not storage_for(root).is_folder(event_folder(day)):
             notes.append(
                 f"warning: landing day {day}: no folder landing/events/{day} (nothing landed; "
                 "the day's tables are empty)"

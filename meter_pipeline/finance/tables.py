@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from meter_pipeline.io import warehouse
+from meter_pipeline.storage import storage_for
 
 
 class FinanceError(Exception):
@@ -28,7 +29,8 @@ def closed_month(root: Path, period: str) -> None:
     if period not in closed:
         have = ", ".join(closed) or "none"
         raise FinanceError(
-            f"{period} has no invoices under {Path(root) / 'warehouse'} (months closed: {have}). "
+            f"{period} has no invoices under {storage_for(root).location('warehouse')} "
+            f"(months closed: {have}). "
             f"Close it first: meter-pipeline backfill --root {root} --start … --end <its last "
             "landing day>, or meter-pipeline demo --root DIR for the demo."
         )

@@ -10,6 +10,7 @@ the old partition intact. A second writer of the same partition at the same time
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -33,6 +34,7 @@ __all__ = [
     "partition_location",
     "partition_rel",
     "read_metadata",
+    "read_stored",
     "remove_partition",
     "scan_partitions",
     "write_partition",
@@ -72,13 +74,8 @@ def partition_location(root: str | Path, table: str, key: str, column: str | Non
     return storage_for(root).location(partition_rel(table, key, column))
 
 
-def table_dir(root: str | Path, table: str) -> Path:
-    """A local root's table folder (local roots only: tools that copy folders)."""
-    return Path(root) / table_rel(table)
-
-
 def partition_dir(root: str | Path, table: str, key: str, column: str | None = None) -> Path:
-    """A local root's partition folder (local roots only)."""
+    """A local root's partition folder (local roots only: the tests look inside it)."""
     return Path(root) / partition_rel(table, key, column).rsplit("/", 1)[0]
 
 
@@ -187,6 +184,18 @@ def read_metadata(
     except FileNotFoundError:
         return None
     return {k.decode(): v.decode() for k, v in raw.items() if k != b"ARROW:schema"}
+
+
+def read_stored(
+    root: str | Path, table: str, key: str, column: str | None = None
+) -> pl.DataFrame | None:
+    """A partition's file as it is (no schema imposed: one written by an earlier version, with
+    fewer columns, reads too), or None when the partition does not exist."""
+    try:
+        data = storage_for(root).read_bytes(partition_rel(table, key, column))
+    except FileNotFoundError:
+        return None
+    return pl.read_parquet(io.BytesIO(data))
 
 
 def num_rows(root: str | Path, rel: str) -> int:

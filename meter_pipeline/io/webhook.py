@@ -121,10 +121,8 @@ class Webhook:
 
 
 def read_record(root: Path, alert_id: str) -> dict[str, Any] | None:
-    path = warehouse.partition_dir(root, TABLE, alert_id, COLUMN) / warehouse.PART_FILE
-    if not path.exists():
-        return None
-    return pl.read_parquet(path).row(0, named=True)
+    found = warehouse.read_stored(root, TABLE, alert_id, COLUMN)
+    return None if found is None else found.row(0, named=True)
 
 
 def failed_ids(root: Path) -> list[str]:

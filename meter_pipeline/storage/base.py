@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +172,17 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def remove(self, rel: str) -> None:
         """Remove a file (nothing when there is none)."""
+
+    @abc.abstractmethod
+    def copy_tree(self, rel: str, dest: Path, skip: Callable[[str], bool] | None = None) -> None:
+        """Copy every file under folder ``rel`` into the local folder ``dest`` (same relative
+        names; hard links where the root is local and they can be made); a sub-folder whose
+        name ``skip`` accepts is left out with everything in it."""
+
+    @abc.abstractmethod
+    def copy_file(self, rel: str, dest: Path, read_only: bool = False) -> None:
+        """Copy one file to the local path ``dest`` (a hard link when it can be and
+        ``read_only`` is not asked: a read-only copy is never a link to the original)."""
 
     def sha256(self, rel: str) -> str:
         """The SHA-256 of a file's bytes (of an empty file when it cannot be read)."""

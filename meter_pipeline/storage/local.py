@@ -18,10 +18,11 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import stat
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -76,6 +77,13 @@ def _open_regular(path: os.PathLike | str) -> int:
         os.close(fd)
         raise NotReadable("not a regular file")
     return fd
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _kind(entry: os.DirEntry) -> str:
@@ -165,6 +173,20 @@ class LocalStorage(Storage):
         except OSError:  # as the landing read records an unreadable file
             return EMPTY_SHA256
         return digest.hexdigest()
+
+    def copy_tree(self, rel: str, dest: Path, skip: Callable[[str], bool] | None = None) -> None:
+        def ignore(_folder: str, names: list[str]) -> list[str]:
+            return [name for name in names if skip(name)] if skip else []
+
+        shutil.copytree(self.path(rel), dest, copy_function=_link_or_copy, ignore=ignore)
+
+    def copy_file(self, rel: str, dest: Path, read_only: bool = False) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            shutil.copyfile(self.path(rel), dest)
+            dest.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            return
+        _link_or_copy(str(self.path(rel)), str(dest))
 
     @contextmanager
     def replace(self, rel: str) -> Iterator[Path]:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -285,6 +286,22 @@ class S3Storage(Storage):
             yield _Seekable(reader)  # type: ignore[misc]  # a seekable binary reader
         finally:
             reader.close()
+
+    def copy_tree(self, rel: str, dest: Path, skip: Callable[[str], bool] | None = None) -> None:
+        prefix = rel.rstrip("/") + "/"
+        dest.mkdir(parents=True, exist_ok=True)
+        for batch in obstore.list(self.store, prefix):
+            for meta in batch:
+                inner = meta["path"][len(prefix) :]
+                if not inner or (skip and any(skip(part) for part in inner.split("/")[:-1])):
+                    continue
+                self.copy_file(meta["path"], dest / inner)
+
+    def copy_file(self, rel: str, dest: Path, read_only: bool = False) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(self.read_bytes(rel))
+        if read_only:
+            dest.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
 
     # -- writes -------------------------------------------------------------------------------
 

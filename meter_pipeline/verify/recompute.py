@@ -5,9 +5,7 @@ view of the landing files, so nothing stored in the warehouse can leak into the 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -15,31 +13,20 @@ import polars as pl
 
 from meter_pipeline.calendar import last_landing_day, period_bounds
 from meter_pipeline.config.reference import load_reference
-from meter_pipeline.io.warehouse import PART_FILE, partition_dir
+from meter_pipeline.io import warehouse
 from meter_pipeline.runner import Backfill, run_backfill
+from meter_pipeline.storage import storage_for
 
 
-def _link_or_copy(source: str, target: str) -> None:
-    """A hard link when the scratch space is on the same file system (no bytes copied), else a
-    copy. The pipeline only reads landing files, so a link cannot change the original."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
-def scratch_root(
-    root: Path, scratch: Path, ignore: Callable[[str, list[str]], Iterable[str]] | None = None
-) -> Path:
+def scratch_root(root: Path, scratch: Path, skip: Callable[[str], bool] | None = None) -> Path:
     """``scratch`` with a copy of ``reference/`` and of ``landing/`` (hard-linked when it can);
-    ``ignore``: as :func:`shutil.copytree`'s, for the landing copy (``meter-pipeline asof``
-    leaves out the days after its as-of date)."""
+    ``skip``: sub-folder names of ``landing/`` left out (``meter-pipeline asof`` leaves out the
+    days after its as-of date)."""
     scratch.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(root / "reference", scratch / "reference")
-    if (root / "landing").exists():
-        shutil.copytree(
-            root / "landing", scratch / "landing", copy_function=_link_or_copy, ignore=ignore
-        )
+    storage = storage_for(root)
+    storage.copy_tree("reference", scratch / "reference")
+    if storage.is_folder("landing"):
+        storage.copy_tree("landing", scratch / "landing", skip)
     return scratch
 
 
@@ -60,7 +47,4 @@ def recompute(root: Path, first: str, last: str, scratch: Path) -> list[str]:
 
 def read_stored(root: Path, table: str, key: str) -> pl.DataFrame | None:
     """A partition's Parquet file as it is (no schema imposed), or None when absent."""
-    path = partition_dir(root, table, key) / PART_FILE
-    if not path.exists():
-        return None
-    return pl.read_parquet(path)
+    return warehouse.read_stored(root, table, key)

@@ -24,9 +24,6 @@ The data root is only read. Usage alerts are not evaluated (they would POST webh
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,13 +40,14 @@ from meter_pipeline.calendar import (
 from meter_pipeline.config.reference import load_reference
 from meter_pipeline.definitions import build_definitions
 from meter_pipeline.io import warehouse
+from meter_pipeline.io.manifest import manifest_rel
 from meter_pipeline.resources import DataRoot
+from meter_pipeline.storage import storage_for
 from meter_pipeline.verify.recompute import scratch_root
 from meter_pipeline.whatif.reprice import check_out
 
 #: Daily tables of the days before the month, linked from the data root as the close read them.
 LINKED_DAILY = ("clean_events", "event_corrections", "ingestion_audit", "_event_index")
-MANIFESTS = "_manifests"
 #: The assets an as-of close runs, by step (the Definitions' own; no usage_alerts: no webhook).
 DAILY = ("ingest_landing_day", "daily_usage", "ingest_corrections")
 MONITORING = ("monitor_landing_day",)
@@ -76,51 +74,39 @@ def cutoff_of(period: str, as_of: dt.date, grace_days: int) -> dt.date:
 
 
 def _later_days(cutoff: dt.date):
-    """copytree ``ignore``: day folders (YYYY-MM-DD) after ``cutoff``, under any landing kind."""
+    """Which landing sub-folders to leave out: day folders (YYYY-MM-DD) after ``cutoff``, under
+    any landing kind."""
     key = cutoff.isoformat()
 
-    def ignore(_folder: str, names: list[str]) -> list[str]:
-        return [n for n in names if len(n) == 10 and n[4] == "-" and n[7] == "-" and n > key]
+    def skip(name: str) -> bool:
+        return len(name) == 10 and name[4] == "-" and name[7] == "-" and name > key
 
-    return ignore
-
-
-def _link(source: Path, target: Path, read_only: bool = False) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if read_only:
-        shutil.copyfile(source, target)
-        target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        return
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    return skip
 
 
 def link_stored(root: Path, out: Path, period: str, cutoff: dt.date) -> None:
     """The daily tables of the days before ``period`` (≤ cutoff); the month before's ledger and
     manifest, and the invoice lines of every earlier month (what adjustments are measured
     against), copied read-only."""
+    storage = storage_for(root)
     first = period_bounds(period)[0]
     for table in LINKED_DAILY:
-        folder = warehouse.table_dir(root, table)
-        for part in sorted(folder.glob("landing_date=*")) if folder.is_dir() else []:
-            day = part.name.split("=", 1)[1]
-            source = part / warehouse.PART_FILE
-            if day < first.isoformat() and day <= cutoff.isoformat() and source.is_file():
-                _link(source, warehouse.table_dir(out, table) / part.name / warehouse.PART_FILE)
+        for folder in sorted(storage.folders_with(warehouse.table_rel(table), warehouse.PART_FILE)):
+            day = folder.split("=", 1)[1]
+            if day < first.isoformat() and day <= cutoff.isoformat():
+                rel = warehouse.partition_rel(table, day)
+                storage.copy_file(rel, out / rel)
     before = previous_period(period)
-    ledger = warehouse.partition_dir(root, "sla_credit_ledger", before) / warehouse.PART_FILE
-    if ledger.is_file():
-        _link(ledger, warehouse.partition_dir(out, "sla_credit_ledger", before) / ledger.name, True)
-    lines = warehouse.table_dir(root, "invoice_lines")
-    for part in sorted(lines.glob("billing_period=*")) if lines.is_dir() else []:
-        source = part / warehouse.PART_FILE
-        if part.name.split("=", 1)[1] < period and source.is_file():
-            _link(source, warehouse.table_dir(out, "invoice_lines") / part.name / source.name, True)
-    manifest = root / "warehouse" / MANIFESTS / f"billing_period={before}" / "manifest.json"
-    if manifest.is_file():
-        _link(manifest, out / manifest.relative_to(root), True)
+    ledger = warehouse.partition_rel("sla_credit_ledger", before)
+    if storage.exists(ledger):
+        storage.copy_file(ledger, out / ledger, read_only=True)
+    table = warehouse.table_rel("invoice_lines")
+    for folder in sorted(storage.folders_with(table, warehouse.PART_FILE)):
+        if folder.split("=", 1)[1] < period:
+            rel = f"{table}/{folder}/{warehouse.PART_FILE}"
+            storage.copy_file(rel, out / rel, read_only=True)
+    if storage.exists(manifest_rel(before)):
+        storage.copy_file(manifest_rel(before), out / manifest_rel(before), read_only=True)
 
 
 def _range(first: dt.date, last: dt.date) -> dict[str, str]:
@@ -160,7 +146,7 @@ def _materialize(names, out: Path, instance, failed: list[str], label: str, **kw
 
 def asof(root: Path, period: str, as_of: dt.date, out: Path) -> AsofResult:
     """Close ``period`` into ``out`` from the landing days up to ``as_of``; see the module doc."""
-    root, out = Path(root), Path(out)
+    out = Path(out)
     check_out(root, out)
     reference = load_reference(root)
     cutoff = cutoff_of(period, as_of, reference.grace_days)

@@ -28,7 +28,7 @@ def _date(text: str) -> dt.date:
 
 
 def cmd_asof(args: argparse.Namespace) -> int:
-    from meter_pipeline.io.warehouse import PART_FILE, partition_dir
+    from meter_pipeline.io.warehouse import read_stored
     from meter_pipeline.whatif.asof import asof
     from meter_pipeline.whatif.diff import invoice_diff
 
@@ -47,13 +47,12 @@ def cmd_asof(args: argparse.Namespace) -> int:
         f"written to {out}/warehouse"
     )
     if args.diff:
-        import polars as pl
-
-        paths = [partition_dir(r, "invoice_lines", args.period) / PART_FILE for r in (root, out)]
-        if not paths[0].exists():
+        stored, recomputed = (read_stored(r, "invoice_lines", args.period) for r in (root, out))
+        if stored is None:
             print(f"no stored invoice_lines for {args.period} in {root}: nothing to compare")
             return 0
-        lines = invoice_diff(pl.read_parquet(paths[0]), pl.read_parquet(paths[1]))
+        assert recomputed is not None
+        lines = invoice_diff(stored, recomputed)
         print("\n".join(lines) if lines else "every invoice equals the stored close")
     return 0
 

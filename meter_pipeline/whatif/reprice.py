@@ -26,6 +26,7 @@ from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import PricingConfig, parse_pricing
 from meter_pipeline.config.reference import Reference, load_reference
 from meter_pipeline.io import warehouse
+from meter_pipeline.storage import is_remote
 from meter_pipeline.workers import worker_map
 
 COLUMN = "billing_period"
@@ -62,11 +63,14 @@ def load_candidate(path: Path, meters: MetersConfig) -> PricingConfig:
 
 def check_out(root: Path, out: Path) -> None:
     """``out`` is a new or empty folder outside the data root (nothing of the root is written)."""
-    root, out = Path(root).resolve(), Path(out).resolve()
-    if out == root or root in out.parents or out in root.parents:
-        raise RepriceError(f"--out {out} must be outside the data root {root} (and not contain it)")
+    out = Path(out).resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise RepriceError(f"--out {out} exists and is not empty: give a new folder")
+    if is_remote(root):
+        return
+    root = Path(root).resolve()
+    if out == root or root in out.parents or out in root.parents:
+        raise RepriceError(f"--out {out} must be outside the data root {root} (and not contain it)")
 
 
 def lineage_events(root: Path, reference: Reference, period: str) -> list[pl.LazyFrame]:
@@ -88,8 +92,7 @@ def lineage_events(root: Path, reference: Reference, period: str) -> list[pl.Laz
 def _stored(root: Path, table: str, period: str) -> pl.DataFrame | None:
     """A stored partition as written (no schema imposed: a month closed by an earlier version,
     with fewer columns, reprices too), or None when the month was not closed."""
-    path = warehouse.partition_dir(root, table, period) / warehouse.PART_FILE
-    return pl.read_parquet(path) if path.exists() else None
+    return warehouse.read_stored(root, table, period)
 
 
 def reprice(
