@@ -25,6 +25,8 @@ from meter_pipeline.ingestion.corrections import Accepted, DayState, Target, jud
 from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import EVENT_FORMATS, list_landing, read_landing_file
 from meter_pipeline.io.records import RawRow
+from meter_pipeline.storage import storage_for
+from meter_pipeline.storage.base import FOLDER
 
 #: Correction files: the event formats without Parquet
 #: (docs/audit.md#corrections-void-or-amend-an-event-without-rewriting-history).
@@ -32,9 +34,12 @@ CORRECTION_FORMATS = {k: v for k, v in EVENT_FORMATS.items() if k != ".parquet"}
 Rows = list[tuple[str, RawRow]]
 
 
+CORRECTIONS = "landing/corrections"
+
+
 def correction_folder(day: dt.date) -> str:
     """A day's correction folder, relative to the data root."""
-    return f"landing/corrections/{day.isoformat()}"
+    return f"{CORRECTIONS}/{day.isoformat()}"
 
 
 def read_corrections(root: Path, day: dt.date) -> Rows:
@@ -94,7 +99,8 @@ def correct_day(
     """The four correction tables of landing day ``day``."""
     window = meters.correction_window_days
     replay = days_between(day - dt.timedelta(days=window), day)
-    rows = {d: read_corrections(root, d) for d in replay}
+    landed = {e.name for e in storage_for(root).list_folder(CORRECTIONS) or [] if e.kind == FOLDER}
+    rows = {d: read_corrections(root, d) if d.isoformat() in landed else [] for d in replay}
     ids = set().union(*(_event_ids(r) for r in rows.values()))
     events = candidate_events(root, ids, replay[0] - dt.timedelta(days=window), day)
     state = DayState()

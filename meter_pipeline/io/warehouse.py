@@ -221,7 +221,7 @@ def scan_partitions(
     file_schema = pl.Schema({k: v for k, v in schema.items() if k != column})
     storage = storage_for(root)
     rels = [partition_rel(table, key, column) for key in keys]
-    paths = [storage.location(rel) for rel in rels if storage.exists(rel)]
+    paths = [storage.location(rel) for rel in storage.existing(rels)]
     if not paths:
         return pl.DataFrame(schema=schema).lazy()
     # The partition column comes from the folder names (Hive style); a literal column added per

@@ -147,6 +147,10 @@ class Storage(abc.ABC):
     def exists(self, rel: str) -> bool:
         return self.stat(rel) is not None
 
+    def existing(self, rels: list[str]) -> list[str]:
+        """Those of ``rels`` that exist, in the order given."""
+        return [rel for rel in rels if self.exists(rel)]
+
     @abc.abstractmethod
     def read_landing(self, rel: str, gzipped: bool, limits: Limits) -> FileBytes:
         """Read one landing file within the limits; never raises for the file itself."""
