@@ -157,3 +157,35 @@ def test_the_storage_never_shows_its_secret():
     config = S3Config(access_key_id="AKIA-CANARY", secret_access_key="canary-s3cr3t-7f3a9c")
     storage = S3Storage("s3://b/p", config)
     assert "canary-s3cr3t" not in repr(config) + repr(storage)
+
+
+def test_a_landing_folder_on_the_store_lists_as_a_local_one(server, aws_env, tmp_path):
+    """Names, sub-folders skipped and listed, sizes and SHA-256: as for a local root."""
+    from meter_pipeline.io.landing import event_folder, iter_event_files, list_landing
+
+    local = tmp_path / "root"
+    day = local / event_folder("2026-09-01")
+    (day / "sub").mkdir(parents=True)
+    (day / "a.jsonl").write_bytes(b'{"event_id": "e1"}\n')
+    (day / "b.csv.gz").write_bytes(b"not gzip")
+    (day / "notes.txt").write_text("hello")
+    (day / ".hidden.jsonl").write_text("{}\n")
+    (day / "sub" / "x.jsonl").write_text("{}\n")
+    server.upload(local, BUCKET, "listing")
+    # a folder marker, as consoles make them, is no entry
+    obstore.put(server.store(BUCKET, "listing"), event_folder("2026-09-01") + "/", b"")
+
+    def seen(root):
+        listing = list_landing(root, event_folder("2026-09-01"))
+        files = [(info.path, info.bytes, info.sha256, info.rows) for info, _ in
+                 iter_event_files(listing)]  # fmt: skip
+        return [f[0] for f in listing.files], listing.skipped, listing.reasons, files
+
+    assert seen(f"s3://{BUCKET}/listing") == seen(local)
+    names, skipped, reasons, _ = seen(local)
+    assert names == [f"{event_folder('2026-09-01')}/{n}" for n in ("a.jsonl", "b.csv.gz")]
+    assert dict(zip(skipped, reasons, strict=True)) == {
+        f"{event_folder('2026-09-01')}/.hidden.jsonl": "not a landing file name",
+        f"{event_folder('2026-09-01')}/notes.txt": "not a landing file name",
+        f"{event_folder('2026-09-01')}/sub": "sub-folder",
+    }
