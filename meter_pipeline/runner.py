@@ -11,13 +11,21 @@ A month closes only over landing days that ingested completely
 daily step failed, or it was never ingested though files landed), that month and every later
 one (each month reads the previous month's credit ledger) are not closed, and the run says which
 day blocked which month. Fix the day, re-run it, then close the month.
+
+With ``METER_PIPELINE_PARTITIONS_PER_RUN=N`` (:mod:`meter_pipeline.deployment`) the days are
+split into runs of at most N days and the months into runs of at most N months; the month runs
+go one after the other, in month order (each month reads the previous month's credit ledger),
+after every day run. With ``METER_PIPELINE_EXECUTOR=celery`` each run is executed by Dagster's
+Celery executor (its steps on the workers) and the day runs are executed at the same time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +36,7 @@ from meter_pipeline.calendar import closed_periods, day_keys, days_between
 from meter_pipeline.config.reference import Reference, load_reference
 from meter_pipeline.day_notes import day_notes
 from meter_pipeline.definitions import build_definitions
+from meter_pipeline.deployment import MAX_PARALLEL_RUNS, celery_config, chunks, partitions_per_run
 from meter_pipeline.finance.money_format import format_money, plural
 from meter_pipeline.ingestion.completeness import period_blockers
 from meter_pipeline.io import warehouse
@@ -62,6 +71,8 @@ class BackfillResult:
     debug: bool = False
     #: Dagster's console log level for the runs (``--log-level``); None: quiet (or --debug's).
     log_level: str | None = None
+    #: Serializes what concurrent runs record and print.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -81,16 +92,33 @@ def _run(
     result: BackfillResult,
     echo: Callable[[str], None],
     extra_tags: Mapping[str, str] | None = None,
+    root: Path | None = None,
 ) -> None:
-    """One run of ``job`` over the partition range [first, last] (assets loop over it)."""
+    """One run of ``job`` over the partition range [first, last] (assets loop over it): in this
+    process, or, given the data ``root``, through the executor the definitions choose (the run
+    config names the root, so a worker on another machine reads the same one)."""
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
     tags.update(extra_tags or {})
     config = DEBUG if result.debug else QUIET
     if result.log_level:
         config = {"loggers": {"console": {"config": {"log_level": result.log_level}}}}
-    run = job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=config, tags=tags
-    )
+    if root is None:
+        run = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=config, tags=tags
+        )
+    else:  # a reconstructable job for an executor that runs steps in other processes
+        run = dg.execute_job(
+            _reconstructable(job.name),
+            instance,
+            run_config={**config, **_root_config(root)},
+            tags=tags,
+            raise_on_error=False,
+        )
+    with result.lock:
+        _report(job, first, last, run, result, echo)
+
+
+def _report(job, first, last, run, result: BackfillResult, echo: Callable[[str], None]) -> None:
     result.runs += 1
     failed_checks = [  # one evaluation per check and partition: name the partitions
         f"{evaluation.check_name} {evaluation.partition or ''}".strip()
@@ -131,6 +159,9 @@ def run_backfill(
     ``tags``: added to every run (the CLI names its command and arguments)."""
     defs = build_definitions(str(backfill.root))
     result = BackfillResult(debug=debug, log_level=log_level)
+    per_run = partitions_per_run()
+    # The Celery executor runs steps in its workers: the job is reconstructed there.
+    remote = backfill.root if celery_config() is not None else None
     day_before = (backfill.start - dt.timedelta(days=1)).isoformat()
     _run(
         defs.resolve_job_def("daily_monitoring"),
@@ -140,9 +171,21 @@ def run_backfill(
         result,
         echo,
         tags,
+        remote,
     )
     days = backfill.days()
-    _run(defs.resolve_job_def("daily_ingestion"), days[0], days[-1], instance, result, echo, tags)
+    daily = defs.resolve_job_def("daily_ingestion")
+    day_runs = chunks(days, per_run)
+    if remote is not None and len(day_runs) > 1:  # days are independent: run them at once
+        with ThreadPoolExecutor(min(len(day_runs), MAX_PARALLEL_RUNS)) as pool:
+            for done in [
+                pool.submit(_run, daily, part[0], part[-1], instance, result, echo, tags, remote)
+                for part in day_runs
+            ]:
+                done.result()
+    else:
+        for part in day_runs:
+            _run(daily, part[0], part[-1], instance, result, echo, tags, remote)
     audit = warehouse.scan_partitions(backfill.root, "ingestion_audit", days).collect()
     echo(f"{'landing_date':<12} {'read':>8} {'accepted':>9} {'duplicate':>9} {'quarantined':>11}")
     for row in audit.sort("landing_date").iter_rows(named=True):
@@ -161,17 +204,11 @@ def run_backfill(
     if not periods:
         return result
     failures = len(result.failed)
-    _run(
-        defs.resolve_job_def("monthly_close"),
-        periods[0],
-        periods[-1],
-        instance,
-        result,
-        echo,
-        tags,
-    )
-    if len(result.failed) > failures:
-        return result  # the close failed: no month of it is reported as closed
+    monthly = defs.resolve_job_def("monthly_close")
+    for part in chunks(periods, per_run):  # in month order: the credit ledger chains them
+        _run(monthly, part[0], part[-1], instance, result, echo, tags, remote)
+        if len(result.failed) > failures:
+            return result  # the close failed: no month of it is reported as closed
     result.closed = periods
     invoices = warehouse.scan_partitions(backfill.root, "invoices", periods).collect()
     for period in periods:
@@ -180,6 +217,19 @@ def run_backfill(
         money = ", ".join(format_money(t, c) for c, t in totals.iter_rows()) or "no invoices"
         echo(f"{period:<12} {plural(month.height, 'invoice')}: {money}")
     return result
+
+
+def _reconstructable(job_name: str):
+    """The job as a worker process rebuilds it: from ``meter_pipeline.definitions:defs``."""
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    repo = ReconstructableRepository.for_module("meter_pipeline.definitions", "defs")
+    return repo.get_reconstructable_job(job_name)
+
+
+def _root_config(root: Path) -> dict:
+    """Run config naming the data root (the workers' ``DataRoot``)."""
+    return {"resources": {"data_root": {"config": {"root": str(root)}}}}
 
 
 def _closable(
