@@ -6,8 +6,8 @@ definitions load (docs/deploy.md#environment-variables).
   launcher and executor spread over workers); unset, the whole range is one run, as always.
 - ``METER_PIPELINE_EXECUTOR``: ``celery`` runs each step on Dagster's Celery executor
   (dagster-celery), with the broker of ``METER_PIPELINE_CELERY_BROKER`` and the result backend of
-  ``METER_PIPELINE_CELERY_BACKEND`` (default: the broker). Unset (or ``default``): Dagster's
-  default executor, as always.
+  ``METER_PIPELINE_CELERY_BACKEND`` (both required; one Redis serves both). Unset (or
+  ``default``): Dagster's default executor, as always.
 
 The parsing functions take the environment as a mapping and import no executor, so a wrong value
 is one line naming the variable and the fix, before anything runs.
@@ -69,7 +69,7 @@ class CeleryConfig:
     no broker password is written into a run's configuration or its events."""
 
     broker_var: str = CELERY_BROKER
-    backend_var: str = CELERY_BROKER
+    backend_var: str = CELERY_BACKEND
 
     def executor_config(self) -> dict:
         """The ``celery_executor`` config (deploy/celery.yaml's ``execution.config``)."""
@@ -93,13 +93,13 @@ def celery_config(environ: Mapping[str, str] | None = None) -> CeleryConfig | No
     env = os.environ if environ is None else environ
     if executor_name(env) != "celery":
         return None
-    if not env.get(CELERY_BROKER, "").strip():
-        raise DeploymentError(
-            f"{EXECUTOR}=celery needs {CELERY_BROKER}; fix: set it to the broker's URL, "
-            "e.g. redis://redis-host:6379/0"
-        )
-    backend = CELERY_BACKEND if env.get(CELERY_BACKEND, "").strip() else CELERY_BROKER
-    return CeleryConfig(CELERY_BROKER, backend)
+    for name, what in ((CELERY_BROKER, "the broker's"), (CELERY_BACKEND, "the result backend's")):
+        if not env.get(name, "").strip():
+            raise DeploymentError(
+                f"{EXECUTOR}=celery needs {name}; fix: set it to {what} URL, e.g. "
+                "redis://redis-host:6379/0 (one Redis serves as both broker and backend)"
+            )
+    return CeleryConfig()
 
 
 def executor(environ: Mapping[str, str] | None = None) -> dg.ExecutorDefinition | None:

@@ -22,10 +22,11 @@ Celery executor (its steps on the workers) and the day runs are executed at the 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import sys
-import threading
+import warnings
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +72,6 @@ class BackfillResult:
     debug: bool = False
     #: Dagster's console log level for the runs (``--log-level``); None: quiet (or --debug's).
     log_level: str | None = None
-    #: Serializes what concurrent runs record and print.
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +81,59 @@ class BackfillResult:
 def check_config(root: Path) -> Reference:
     """Load every reference file; a ConfigError stops the run before anything materializes."""
     return load_reference(root)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished run says to the operator: plain values, so a run executed in another
+    process reports the same lines."""
+
+    success: bool
+    #: ``check partition`` of every failed blocking check.
+    failed_checks: tuple[str, ...] = ()
+    #: ``(check, partition, error)`` of failed checks that carry an error.
+    check_errors: tuple[tuple[str, str, str], ...] = ()
+    #: ``(step, message)`` of failed steps (not those failed by a blocking check).
+    step_errors: tuple[tuple[str, str], ...] = ()
+
+
+def summarize(run) -> RunSummary:
+    """The :class:`RunSummary` of an execution result (in process or through an executor)."""
+    evaluations = run.get_asset_check_evaluations()
+    failed_checks = tuple(  # one evaluation per check and partition: name the partitions
+        f"{evaluation.check_name} {evaluation.partition or ''}".strip()
+        for evaluation in evaluations
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    )
+    check_errors = []
+    for evaluation in evaluations:
+        detail = evaluation.metadata.get("error")  # e.g. the error of a failed landing day
+        if not evaluation.passed and detail is not None:
+            text = getattr(detail, "value", detail)
+            check_errors.append((evaluation.check_name, str(evaluation.partition), str(text)))
+    step_errors = []
+    for event in run.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause  # the user code's own error, not Dagster's wrapper
+        if error is not None and CHECK_FAILED not in (error.cls_name or ""):
+            step_errors.append((event.step_key, error.message.strip()))
+    return RunSummary(run.success, failed_checks, tuple(check_errors), tuple(step_errors))
+
+
+def _run_config(result: BackfillResult, root: Path | None) -> dict:
+    config = DEBUG if result.debug else QUIET
+    if result.log_level:
+        config = {"loggers": {"console": {"config": {"log_level": result.log_level}}}}
+    if root is not None:  # the run config names the root: a worker elsewhere reads the same one
+        config = {**config, "resources": {"data_root": {"config": {"root": str(root)}}}}
+    return config
+
+
+def _tags(first: str, last: str, extra_tags: Mapping[str, str] | None) -> dict[str, str]:
+    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    tags.update(extra_tags or {})
+    return tags
 
 
 def _run(
@@ -95,52 +147,79 @@ def _run(
     root: Path | None = None,
 ) -> None:
     """One run of ``job`` over the partition range [first, last] (assets loop over it): in this
-    process, or, given the data ``root``, through the executor the definitions choose (the run
-    config names the root, so a worker on another machine reads the same one)."""
-    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-    tags.update(extra_tags or {})
-    config = DEBUG if result.debug else QUIET
-    if result.log_level:
-        config = {"loggers": {"console": {"config": {"log_level": result.log_level}}}}
+    process, or, given the data ``root``, through the executor the definitions choose (its
+    workers rebuild the job from ``meter_pipeline.definitions``)."""
+    tags = _tags(first, last, extra_tags)
+    config = _run_config(result, root)
     if root is None:
         run = job.execute_in_process(
             instance=instance, raise_on_error=False, run_config=config, tags=tags
         )
-    else:  # a reconstructable job for an executor that runs steps in other processes
+    else:
         run = dg.execute_job(
-            _reconstructable(job.name),
-            instance,
-            run_config={**config, **_root_config(root)},
-            tags=tags,
-            raise_on_error=False,
+            _reconstructable(job.name), instance, run_config=config, tags=tags, raise_on_error=False
         )
-    with result.lock:
-        _report(job, first, last, run, result, echo)
+    _report(job.name, first, last, summarize(run), result, echo)
 
 
-def _report(job, first, last, run, result: BackfillResult, echo: Callable[[str], None]) -> None:
+def _run_elsewhere(job_name: str, instance_ref, config: dict, tags: dict[str, str]) -> RunSummary:
+    """One run through the executor, from a process of its own (Dagster sets up its logging
+    per run, which one process cannot do for two runs at once)."""
+    with dg.DagsterInstance.from_ref(instance_ref) as instance:
+        run = dg.execute_job(
+            _reconstructable(job_name), instance, run_config=config, tags=tags, raise_on_error=False
+        )
+        return summarize(run)
+
+
+def _run_at_once(
+    job: dg.JobDefinition,
+    parts: list[list[str]],
+    instance: dg.DagsterInstance,
+    result: BackfillResult,
+    echo: Callable[[str], None],
+    extra_tags: Mapping[str, str] | None,
+    root: Path,
+) -> None:
+    """The runs of ``parts`` at the same time, each orchestrated by a process of its own."""
+    config = _run_config(result, root)
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(len(parts), MAX_PARALLEL_RUNS), mp_context=spawn) as pool:
+        futures = [
+            (
+                part,
+                pool.submit(
+                    _run_elsewhere,
+                    job.name,
+                    instance.get_ref(),
+                    config,
+                    _tags(part[0], part[-1], extra_tags),
+                ),
+            )  # fmt: skip
+            for part in parts
+        ]
+        for part, future in futures:
+            _report(job.name, part[0], part[-1], future.result(), result, echo)
+
+
+def _report(
+    job_name: str,
+    first: str,
+    last: str,
+    run: RunSummary,
+    result: BackfillResult,
+    echo: Callable[[str], None],
+) -> None:
     result.runs += 1
-    failed_checks = [  # one evaluation per check and partition: name the partitions
-        f"{evaluation.check_name} {evaluation.partition or ''}".strip()
-        for evaluation in run.get_asset_check_evaluations()
-        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    ]
     label = first if first == last else f"{first}…{last}"
-    if not run.success or failed_checks:
+    if not run.success or run.failed_checks:
         result.failed.append(label)
-        why = ", ".join(failed_checks) or "a step failed"
-        echo(f"{job.name} {label}: FAILED ({why})")
-        for evaluation in run.get_asset_check_evaluations():
-            detail = evaluation.metadata.get("error")  # e.g. the error of a failed landing day
-            if not evaluation.passed and detail is not None:
-                text = getattr(detail, "value", detail)
-                echo(f"  {evaluation.check_name} {evaluation.partition}: {text}")
-        for event in run.get_step_failure_events():
-            error = event.step_failure_data.error
-            while error is not None and error.cause is not None:
-                error = error.cause  # the user code's own error, not Dagster's wrapper
-            if error is not None and CHECK_FAILED not in (error.cls_name or ""):
-                echo(f"  {event.step_key}: {explain(error.message.strip())}")
+        why = ", ".join(run.failed_checks) or "a step failed"
+        echo(f"{job_name} {label}: FAILED ({why})")
+        for check, partition, text in run.check_errors:
+            echo(f"  {check} {partition}: {text}")
+        for step, message in run.step_errors:
+            echo(f"  {step}: {explain(message)}")
 
 
 def run_backfill(
@@ -177,12 +256,7 @@ def run_backfill(
     daily = defs.resolve_job_def("daily_ingestion")
     day_runs = chunks(days, per_run)
     if remote is not None and len(day_runs) > 1:  # days are independent: run them at once
-        with ThreadPoolExecutor(min(len(day_runs), MAX_PARALLEL_RUNS)) as pool:
-            for done in [
-                pool.submit(_run, daily, part[0], part[-1], instance, result, echo, tags, remote)
-                for part in day_runs
-            ]:
-                done.result()
+        _run_at_once(daily, day_runs, instance, result, echo, tags, remote)
     else:
         for part in day_runs:
             _run(daily, part[0], part[-1], instance, result, echo, tags, remote)
@@ -221,15 +295,12 @@ def run_backfill(
 
 def _reconstructable(job_name: str):
     """The job as a worker process rebuilds it: from ``meter_pipeline.definitions:defs``."""
+    # dagster-celery registers its task again for every run it submits; Celery warns each time.
+    warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
     from dagster._core.definitions.reconstruct import ReconstructableRepository
 
     repo = ReconstructableRepository.for_module("meter_pipeline.definitions", "defs")
     return repo.get_reconstructable_job(job_name)
-
-
-def _root_config(root: Path) -> dict:
-    """Run config naming the data root (the workers' ``DataRoot``)."""
-    return {"resources": {"data_root": {"config": {"root": str(root)}}}}
 
 
 def _closable(
