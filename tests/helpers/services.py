@@ -357,8 +357,9 @@ def start_worker(name: str, env: Mapping[str, str], config_yaml: Path, folder: P
     """One worker process, in its own session (its pool process in its process group)."""
     log = folder / f"{name}.log"
     environ = {**os.environ, **env, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    config = str(Path(config_yaml).resolve())
     args = [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-            "-y", str(Path(config_yaml).resolve()), "-n", name, "--", "--concurrency=1"]  # fmt: skip
+            "-y", config, "-n", name, "--", "--concurrency=1"]  # fmt: skip
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=environ,

@@ -159,9 +159,9 @@ def test_a_broker_url_is_shown_without_its_password(url, shown):
 
 def test_deploy_dagster_yaml_is_accepted_by_dagsters_instance_schema(tmp_path):
     """dagster.yaml validated as the instance loads it (dagster._core.instance.config)."""
+    from dagster._config import validate_config
     from dagster._core.instance.config import dagster_instance_config
     from dagster._core.run_coordinator import QueuedRunCoordinator
-    from dagster._config import validate_config
 
     (tmp_path / "dagster.yaml").write_text((DEPLOY / "dagster.yaml").read_text())
     config, custom_class = dagster_instance_config(str(tmp_path))
