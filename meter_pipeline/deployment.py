@@ -6,8 +6,10 @@ definitions load (docs/deploy.md#environment-variables).
   launcher and executor spread over workers); unset, the whole range is one run, as always.
 - ``METER_PIPELINE_EXECUTOR``: ``celery`` runs each step on Dagster's Celery executor
   (dagster-celery), with the broker of ``METER_PIPELINE_CELERY_BROKER`` and the result backend of
-  ``METER_PIPELINE_CELERY_BACKEND`` (both required; one Redis serves both). Unset (or
-  ``default``): Dagster's default executor, as always.
+  ``METER_PIPELINE_CELERY_BACKEND`` (both required; one Redis serves both); ``k8s`` runs each
+  step in a Kubernetes job of its own (dagster-k8s's ``k8s_job_executor``, under the
+  ``K8sRunLauncher`` of deploy/k8s/values.yaml). Unset (or ``default``): Dagster's default
+  executor, as always.
 
 The parsing functions take the environment as a mapping and import no executor, so a wrong value
 is one line naming the variable and the fix, before anything runs.
@@ -26,7 +28,7 @@ PARTITIONS_PER_RUN = "METER_PIPELINE_PARTITIONS_PER_RUN"
 EXECUTOR = "METER_PIPELINE_EXECUTOR"
 CELERY_BROKER = "METER_PIPELINE_CELERY_BROKER"
 CELERY_BACKEND = "METER_PIPELINE_CELERY_BACKEND"
-EXECUTORS = ("default", "celery")
+EXECUTORS = ("default", "celery", "k8s")
 #: The most runs of one backfill the CLI orchestrates at once (each waits on its workers).
 MAX_PARALLEL_RUNS = 16
 
@@ -83,7 +85,7 @@ def executor_name(environ: Mapping[str, str] | None = None) -> str:
     if name not in EXECUTORS:
         raise DeploymentError(
             f"{EXECUTOR}={text!r} is not an executor this product runs on; fix: set it to "
-            "celery (with METER_PIPELINE_CELERY_BROKER), or unset it for the default executor"
+            "celery (with METER_PIPELINE_CELERY_BROKER) or k8s, or unset it for the default"
         )
     return name
 
@@ -104,6 +106,10 @@ def celery_config(environ: Mapping[str, str] | None = None) -> CeleryConfig | No
 
 def executor(environ: Mapping[str, str] | None = None) -> dg.ExecutorDefinition | None:
     """The executor the definitions set, or None for Dagster's default (nothing is set)."""
+    if executor_name(environ) == "k8s":
+        from dagster_k8s import k8s_job_executor  # in the Kubernetes image: imported when chosen
+
+        return k8s_job_executor
     config = celery_config(environ)
     if config is None:
         return None
@@ -115,6 +121,14 @@ def executor(environ: Mapping[str, str] | None = None) -> dg.ExecutorDefinition 
 def check_environment(environ: Mapping[str, str] | None = None) -> None:
     """Every deployment variable parses (raises :class:`DeploymentError` otherwise)."""
     partitions_per_run(environ)
+    if executor_name(environ) == "k8s":
+        try:
+            import dagster_k8s  # noqa: F401
+        except ImportError:
+            raise DeploymentError(
+                f"{EXECUTOR}=k8s needs dagster-k8s; fix: pip install dagster-k8s==0.29.27 in the "
+                "image that runs the code (docs/deploy.md#kubernetes)"
+            ) from None
     if celery_config(environ) is not None:
         try:
             import dagster_celery  # noqa: F401

@@ -200,3 +200,16 @@ def test_postgres_settings_read_a_postgres_url_too():
     assert settings is not None
     assert (settings["host"], settings["port"], settings["dbname"]) == ("h", "6000", "d")
     assert (settings["user"], settings["password"]) == ("u", "p@ss")
+
+
+def test_k8s_needs_dagster_k8s_which_the_kubernetes_image_installs():
+    # dagster-k8s is not a dependency here: the image the chart runs installs it
+    try:
+        import dagster_k8s  # noqa: F401
+    except ImportError:
+        with pytest.raises(DeploymentError, match="pip install dagster-k8s==0.29.27"):
+            check_environment({EXECUTOR: "k8s"})
+    else:
+        check_environment({EXECUTOR: "k8s"})
+        job = build_definitions(environ={EXECUTOR: "k8s"}).resolve_job_def("daily_ingestion")
+        assert job.executor_def.name == "k8s"
