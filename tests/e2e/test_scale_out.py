@@ -207,7 +207,7 @@ def step_starts(instance: dg.DagsterInstance) -> list[tuple[str, str, int]]:
     for record in instance.get_run_records():
         for entry in instance.all_logs(record.dagster_run.run_id):
             if entry.dagster_event and entry.dagster_event.event_type_value == "STEP_START":
-                found.append((record.dagster_run.run_id, entry.step_key, entry.pid))
+                found.append((record.dagster_run.run_id, entry.step_key, entry.dagster_event.pid))
     return found
 
 
@@ -263,7 +263,7 @@ def wait_for_step(cluster: Cluster, job: str, step: str, after: float) -> tuple[
                 run_id = record.dagster_run.run_id
                 for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START):
                     if entry.step_key == step:
-                        return run_id, entry.pid
+                        return run_id, entry.dagster_event.pid
             return None
 
         return services.wait_for(started, f"{step} started", 300)

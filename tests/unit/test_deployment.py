@@ -213,3 +213,43 @@ def test_k8s_needs_dagster_k8s_which_the_kubernetes_image_installs():
         check_environment({EXECUTOR: "k8s"})
         job = build_definitions(environ={EXECUTOR: "k8s"}).resolve_job_def("daily_ingestion")
         assert job.executor_def.name == "k8s"
+
+
+def walk(value, path=()):
+    """Every (path, leaf) of a parsed YAML document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from walk(item, (*path, str(i)))
+    else:
+        yield path, value
+
+
+def test_the_helm_values_run_this_package_with_secrets_from_kubernetes_only():
+    """No cluster here: the values are checked for what this product needs of them (the chart's
+    own schema is not vendored; docs/deploy.md says how to lint them with helm)."""
+    values = yaml.safe_load((DEPLOY / "k8s" / "values.yaml").read_text())
+    secrets = [
+        (path, leaf)
+        for path, leaf in walk(values)
+        if any(word in path[-1].lower() for word in ("password", "secret_access", "secretkey"))
+        and leaf not in ("", None, False)
+    ]
+    assert secrets == []  # no literal password or key: they come from Secrets
+    assert values["postgresql"]["enabled"] is False
+    assert values["generatePostgresqlPasswordSecret"] is False
+    assert values["global"]["postgresqlSecretName"]
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    (code,) = values["dagster-user-deployments"]["deployments"]
+    assert code["dagsterApiGrpcArgs"] == ["--module-name", "meter_pipeline.definitions"]
+    env = {item["name"]: item["value"] for item in code["env"]}
+    assert env["METER_PIPELINE_ROOT"].startswith("s3://")
+    assert partitions_per_run(env) == 7 and executor_name(env) == "k8s"
+    launcher = values["runLauncher"]["config"]["k8sRunLauncher"]
+    assert code["envSecrets"] == launcher["envSecrets"] == [{"name": "meter-pipeline-aws"}]
+    queue = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+    instance = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())["run_coordinator"]["config"]
+    assert queue["maxConcurrentRuns"] == instance["max_concurrent_runs"]
+    assert queue["tagConcurrencyLimits"] == instance["tag_concurrency_limits"]
