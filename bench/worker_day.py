@@ -3,13 +3,14 @@
     python bench/worker_day.py ROOT --day 2026-09-01 [--runs 3]
 
 ROOT is a data root with that landing day (``python bench/generate.py ROOT --events 1000000
---billing``); a day without events and none in its window measures a run's fixed cost. Starts,
-on 127.0.0.1, Postgres (the instance of deploy/dagster.yaml), Redis and one Dagster Celery worker with one pool process (tests/helpers/services.py, the scale-out test's
-services), then runs ``meter-pipeline backfill --start DAY --end DAY`` with
-``METER_PIPELINE_EXECUTOR=celery`` ``--runs`` times (the warehouse deleted before each) and
-prints per run: the CLI's wall time, events/s and events per worker-hour, and the peak RSS
-(``VmHWM``) of the worker's pool process, where the steps ran. Every service is stopped at the
-end. Needs initdb/pg_ctl (PostgreSQL 15) and redis-server; not part of the test run.
+--billing``); a day without events and none in its window measures a run's fixed cost.
+Starts, on 127.0.0.1, Postgres (the instance of deploy/dagster.yaml), Redis and one Dagster
+Celery worker with one pool process (tests/helpers/services.py, the scale-out test's services),
+then runs ``meter-pipeline backfill --start DAY --end DAY`` with ``METER_PIPELINE_EXECUTOR=celery``
+``--runs`` times (the warehouse deleted before each; a fresh worker each time) and prints per
+run: the CLI's wall time, events/s and events per worker-hour, and the peak RSS (``VmHWM``) of
+the worker's processes, where the steps ran. Every service is stopped at the end. Needs
+initdb/pg_ctl (PostgreSQL 15) and redis-server; not part of the test run.
 """
 
 from __future__ import annotations
