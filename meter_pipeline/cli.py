@@ -202,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.tags = run_tags(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DeploymentError as exc:  # a deployment variable, read when the definitions load
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,7 +36,6 @@ import polars as pl
 from meter_pipeline.calendar import closed_periods, day_keys, days_between
 from meter_pipeline.config.reference import Reference, load_reference
 from meter_pipeline.day_notes import day_notes
-from meter_pipeline.definitions import build_definitions
 from meter_pipeline.deployment import MAX_PARALLEL_RUNS, celery_config, chunks, partitions_per_run
 from meter_pipeline.finance.money_format import format_money, plural
 from meter_pipeline.ingestion.completeness import period_blockers
@@ -236,6 +235,10 @@ def run_backfill(
     ``reference``: the root's reference as already loaded (else it is loaded here); each run
     loads its own once, so a file edited meanwhile can never mix two configurations in a run.
     ``tags``: added to every run (the CLI names its command and arguments)."""
+    # Imported here: the definitions read the deployment variables when they load, and the CLI
+    # says what is wrong with them in one line before that (meter_pipeline/deployment.py).
+    from meter_pipeline.definitions import build_definitions
+
     defs = build_definitions(str(backfill.root))
     result = BackfillResult(debug=debug, log_level=log_level)
     per_run = partitions_per_run()

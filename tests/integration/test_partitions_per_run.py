@@ -5,6 +5,9 @@ runs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -63,13 +66,21 @@ def test_runs_of_two_days_give_the_same_warehouse_bytes_as_one_run(tmp_path, mon
     assert got == expected
 
 
-def test_a_bad_value_is_one_line_and_exit_2_before_anything_runs(tmp_path, monkeypatch, capsys):
+def test_a_bad_value_is_one_line_and_exit_2_before_anything_runs(tmp_path):
+    """As a user runs it: a new process, where the definitions load with the bad value."""
     root = write_month_root(tmp_path / "root")
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.setenv(PARTITIONS_PER_RUN, "0")
-    assert main([*ARGS[:1], "--root", str(root), *ARGS[1:]]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env[PARTITIONS_PER_RUN] = "0"
+    cli = str(Path(sys.executable).with_name("meter-pipeline"))
+    proc = subprocess.run(
+        [cli, *ARGS[:1], "--root", str(root), *ARGS[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
         f"configuration error: {PARTITIONS_PER_RUN}='0' is not a positive integer; fix: set it "
         "to the most partitions one run may hold (e.g. 7), or unset it for one run per range"
     ]
