@@ -11,8 +11,16 @@ import dagster as dg
 
 from meter_pipeline.config.errors import ConfigError
 from meter_pipeline.config.reference import resolve_root
+from meter_pipeline.deployment import DeploymentError, broker_problem, celery_config
+from meter_pipeline.deployment import check_environment as check_deployment
 from meter_pipeline.finance import cli as finance_cli
-from meter_pipeline.instance import instance_home, open_instance, run_tags, ui_command
+from meter_pipeline.instance import (
+    instance_home,
+    instance_problem,
+    open_instance,
+    run_tags,
+    ui_command,
+)
 from meter_pipeline.operator_errors import explain_exception
 from meter_pipeline.progress import progress_display
 from meter_pipeline.root_hint import root_problem
@@ -64,6 +72,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    problem = deployment_problem(root)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     try:
         with _instance(root) as instance, progress_display():
             result = run_backfill(
@@ -84,6 +96,27 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if result.blocked:
         print(f"NOT CLOSED (a landing day is incomplete): {', '.join(result.blocked)}")
     return 0 if result.ok else 1
+
+
+def deployment_problem(root: Path) -> str | None:
+    """One line when the deployment's configuration cannot work, before anything runs: a
+    deployment variable that does not parse, an instance whose Postgres refuses the connection,
+    a Celery broker that cannot be reached or has no worker (docs/deploy.md)."""
+    try:
+        check_deployment()
+        celery = celery_config()
+    except DeploymentError as exc:
+        return f"configuration error: {exc}"
+    problem = instance_problem(instance_home(root))
+    if problem:
+        return f"error: {problem}"
+    if celery is not None:
+        import os
+
+        problem = broker_problem(os.environ[celery.broker_var])
+        if problem:
+            return f"error: {problem}"
+    return None
 
 
 def ui_hint(root: Path) -> str:
@@ -169,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.tags = run_tags(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DeploymentError as exc:  # a deployment variable, read when the definitions load
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
