@@ -1,7 +1,8 @@
 """The scale-out, proven on one machine (SPEC §13): a Postgres-backed Dagster instance (its
-``dagster.yaml`` is deploy/dagster.yaml), a Redis broker and two Celery workers as separate
-processes, all on 127.0.0.1, and ``meter-pipeline backfill`` over a multi-day landing range and
-one month with ``METER_PIPELINE_EXECUTOR=celery`` and runs of 7 days executed at once.
+``dagster.yaml`` is deploy/dagster.yaml), a Redis broker, two Celery workers as separate
+processes and an S3-compatible server (moto's server mode), all on 127.0.0.1, and
+``meter-pipeline backfill`` of an ``s3://`` data root over a multi-day landing range and one
+month with ``METER_PIPELINE_EXECUTOR=celery`` and runs of 7 days executed at once.
 
 It checks that every table equals, value for value, a plain local run of the same inputs, and
 that every landing day conserves its rows; that steps ran in both workers (the process ids of
@@ -11,9 +12,8 @@ old or new, never half, and that the backfill run again completes with the table
 that the Postgres password (a canary) appears in no output and no event; and that every service
 is gone when the test ends.
 
-The data root is the one fixture :func:`scale_root` (a local folder all workers share, for now);
-switching it to an ``s3://`` root on :func:`tests.helpers.services.moto_s3` changes that fixture
-and :func:`read_tables`, nothing else.
+The data root is the one fixture :func:`scale_root`: ``s3://meter-scale/root`` on the moto
+server, which the workers reach with the standard AWS variables.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import obstore
 import polars as pl
 import pytest
 from dagster._serdes import serialize_value
@@ -40,6 +42,7 @@ from polars.testing import assert_frame_equal
 from tests.helpers import services
 from tests.helpers.graph_root import event
 from tests.helpers.month_root import END, PERIOD, START, write_month_root
+from tests.helpers.s3 import S3Server, s3_server
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +51,7 @@ CANARY = f"canary-s3cr3t-{uuid.uuid4().hex[:12]}"
 BIG_DAY = "2026-09-02"
 BIG_EVENTS = 300_000
 CLI = str(services.BIN / "meter-pipeline")
+BUCKET, PREFIX = "meter-scale", "root"
 
 
 @dataclasses.dataclass
@@ -55,6 +59,7 @@ class Cluster:
     stack: contextlib.ExitStack
     pg: services.Postgres
     redis: services.Redis
+    s3: S3Server
     workers: services.Workers
     home: Path
     folder: Path
@@ -76,6 +81,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     with contextlib.ExitStack() as stack:
         pg = stack.enter_context(services.postgres(password=CANARY))
         redis = stack.enter_context(services.redis())
+        s3 = stack.enter_context(s3_server())
+        s3.create_bucket(BUCKET)
         home = folder / "dagster_home"
         home.mkdir()
         shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
@@ -86,22 +93,32 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             "METER_PIPELINE_CELERY_BROKER": redis.url,
             "METER_PIPELINE_CELERY_BACKEND": redis.url,
             "METER_PIPELINE_PARTITIONS_PER_RUN": "7",
+            **s3.env(),
         }
         workers = stack.enter_context(
             services.celery_workers(2, env, REPO / "deploy" / "celery.yaml", folder)
         )
-        yield Cluster(stack, pg, redis, workers, home, folder, env)
+        yield Cluster(stack, pg, redis, s3, workers, home, folder, env)
 
 
 @pytest.fixture(scope="module")
-def scale_root(tmp_path_factory) -> str:
-    """THE data root of the Celery runs: a local folder the workers share (to become an
-    ``s3://bucket/prefix`` on the moto server once the storage seam lands)."""
-    return str(write_month_root(tmp_path_factory.mktemp("scale-root") / "root"))
+def scale_root(cluster, tmp_path_factory) -> str:
+    """THE data root of the Celery runs: the month root's files under ``s3://meter-scale/root``."""
+    local = write_month_root(tmp_path_factory.mktemp("scale-root") / "root")
+    cluster.s3.upload(local, BUCKET, PREFIX)
+    return f"s3://{BUCKET}/{PREFIX}"
 
 
-def read_tables(root: str) -> dict[str, pl.DataFrame]:
-    """Every warehouse partition of ``root`` (not the event index), by its path under the root."""
+def read_tables(root: str, s3: S3Server | None = None) -> dict[str, pl.DataFrame]:
+    """Every warehouse partition of ``root`` (not the event index), by its path under the root;
+    an ``s3://`` root is read from ``s3`` (each object in one GET: whole, as written)."""
+    if s3 is not None:
+        local = Path(tempfile.mkdtemp(prefix="meter-read-"))
+        try:
+            s3.download(BUCKET, PREFIX, local)
+            return read_tables(str(local))
+        finally:
+            shutil.rmtree(local, ignore_errors=True)
     warehouse = Path(root) / "warehouse"
     return {
         str(path.relative_to(root)): pl.read_parquet(path)
@@ -110,11 +127,16 @@ def read_tables(root: str) -> dict[str, pl.DataFrame]:
     }
 
 
-def add_big_day(root: Path) -> None:
-    """A larger file on BIG_DAY, so that ingesting the day takes long enough to be killed."""
+def add_big_day(root: Path, s3: S3Server | None = None) -> None:
+    """A larger file on BIG_DAY, so that ingesting the day takes long enough to be killed (on the
+    store when ``s3`` is given, else under the local ``root``)."""
     lines = [event(f"big{i:07d}", BIG_DAY) for i in range(BIG_EVENTS)]
-    folder = root / "landing" / "events" / BIG_DAY
-    (folder / "z-big.jsonl").write_text("\n".join(lines) + "\n")
+    data = ("\n".join(lines) + "\n").encode()
+    rel = f"landing/events/{BIG_DAY}/z-big.jsonl"
+    if s3 is not None:
+        obstore.put(s3.store(BUCKET, PREFIX), rel, data)
+    else:
+        (root / rel).write_bytes(data)
 
 
 def local_run(root: Path, start=START, end=END) -> subprocess.CompletedProcess:
@@ -170,16 +192,16 @@ def first_run(cluster, scale_root, tmp_path_factory):
     return proc, read_tables(str(local))
 
 
-def test_celery_tables_equal_a_local_run_value_for_value(first_run, scale_root):
+def test_celery_tables_equal_a_local_run_value_for_value(first_run, cluster, scale_root):
     proc, local = first_run
     assert f"{PERIOD}      1 invoice: USD" in proc.stdout
-    got = read_tables(scale_root)
+    got = read_tables(scale_root, cluster.s3)
     assert len(got) > 30
     assert_same_tables(got, local)
 
 
-def test_every_landing_day_conserves_its_rows(first_run, scale_root):
-    tables = read_tables(scale_root)
+def test_every_landing_day_conserves_its_rows(first_run, cluster, scale_root):
+    tables = read_tables(scale_root, cluster.s3)
 
     def rows(table: str, day: str) -> int:
         return tables[f"warehouse/{table}/landing_date={day}/part-0.parquet"].height
@@ -252,6 +274,7 @@ def test_no_password_in_any_output_or_event(first_run, cluster):
     assert events and cluster.outputs
     for text in (*cluster.outputs, *events, *configs, *logs):
         assert CANARY not in text
+        assert cluster.s3.secret_key not in text
 
 
 def wait_for_step(cluster: Cluster, job: str, step: str, after: float) -> tuple[str, int]:
@@ -275,9 +298,9 @@ def wait_for_step(cluster: Cluster, job: str, step: str, after: float) -> tuple[
 def test_a_worker_killed_mid_step_leaves_old_or_new_partitions_and_a_rerun_completes(
     first_run, cluster, scale_root, tmp_path_factory
 ):
-    old = read_tables(scale_root)
+    old = read_tables(scale_root, cluster.s3)
     # The new inputs: a larger file lands on BIG_DAY; "new" is a local run of them.
-    add_big_day(Path(scale_root))
+    add_big_day(Path(scale_root), cluster.s3)
     local = write_month_root(tmp_path_factory.mktemp("local-new") / "root")
     add_big_day(local)
     local_run(local)
@@ -308,7 +331,7 @@ def test_a_worker_killed_mid_step_leaves_old_or_new_partitions_and_a_rerun_compl
         assert not [e for e in finished if e.step_key == "ingest_landing_day"], "not mid-step"
 
     # Every partition is the old one or the new one, readable whole; none is half-written.
-    now = read_tables(scale_root)
+    now = read_tables(scale_root, cluster.s3)
     assert now.keys() <= old.keys() | new.keys()
     for path, frame in now.items():
         candidates = [t[path] for t in (old, new) if path in t]
@@ -321,14 +344,14 @@ def test_a_worker_killed_mid_step_leaves_old_or_new_partitions_and_a_rerun_compl
     broker = cluster.env["METER_PIPELINE_CELERY_BROKER"]
     services.wait_for(lambda: services.ping_workers(broker, ["worker3"]), "worker3", 120)
     celery_run(cluster, scale_root)
-    assert_same_tables(read_tables(scale_root), new)
+    assert_same_tables(read_tables(scale_root, cluster.s3), new)
 
 
 def test_every_service_is_stopped_and_reaped(cluster):
-    pids = [cluster.pg.pid, cluster.redis.pid] + [
+    pids = [cluster.pg.pid, cluster.redis.pid, cluster.s3.pid] + [
         pid for worker in cluster.workers.workers for pid in [worker.proc.pid, *worker.pids()]
     ]
-    ports = [cluster.pg.port, cluster.redis.port]
+    ports = [cluster.pg.port, cluster.redis.port, cluster.s3.port]
     assert all(services.port_open(port) for port in ports)
     cluster.stack.close()  # what the fixture does on the way out, also on failure
     assert not [port for port in ports if services.port_open(port)]

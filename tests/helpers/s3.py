@@ -4,11 +4,9 @@ copying a local data root into it."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
+import shutil
 import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,15 +15,11 @@ from pathlib import Path
 import obstore
 from obstore.store import S3Store
 
+from tests.helpers import services
+
 #: moto checks signatures once this many requests have run unauthenticated: the ones that make
 #: the test's IAM user and its key (see :func:`s3_server`).
 SETUP_REQUESTS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -33,6 +27,11 @@ class S3Server:
     endpoint: str
     access_key: str
     secret_key: str
+    pid: int = 0
+
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rsplit(":", 1)[1])
 
     def env(self) -> dict[str, str]:
         """The standard AWS variables that point a process at this server."""
@@ -89,35 +88,17 @@ def s3_server() -> Iterator[S3Server]:
     """moto's S3 server in its own process group, stopped (also on failure) when the block ends.
     It checks credentials (an IAM user with full access, made first): a wrong secret is refused
     as AWS refuses it."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_REQUESTS)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    folder = Path(tempfile.mkdtemp(prefix="meter-moto-"))
+    port = services.free_port()
+    args = [sys.executable, "-m", "moto.server", "-H", services.HOST, "-p", str(port)]
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_REQUESTS)}
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto's S3 server did not start") from None
-                time.sleep(0.1)
-        yield S3Server(f"http://127.0.0.1:{port}", *_user(f"http://127.0.0.1:{port}"))
+        with services.started(args, folder / "moto.log", cwd=folder, env=env) as proc:
+            services.wait_for(lambda: services.port_open(port), "moto server", 60, proc)
+            endpoint = f"http://{services.HOST}:{port}"
+            yield S3Server(endpoint, *_user(endpoint), pid=proc.pid)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _user(endpoint: str) -> tuple[str, str]:

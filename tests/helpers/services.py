@@ -265,30 +265,6 @@ def redis() -> Iterator[Redis]:
 
 
 @dataclass
-class MotoS3:
-    port: int
-    pid: int
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-
-@contextlib.contextmanager
-def moto_s3() -> Iterator[MotoS3]:
-    """moto's S3-compatible server (server mode, a separate process) on 127.0.0.1:<free port>."""
-    folder = Path(tempfile.mkdtemp(prefix="meter-moto-"))
-    port = free_port()
-    args = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
-    try:
-        with started(args, folder / "moto.log", cwd=folder) as proc:
-            wait_for(lambda: port_open(port), "moto server", 60, proc)
-            yield MotoS3(port, proc.pid)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@dataclass
 class Worker:
     name: str
     proc: subprocess.Popen

@@ -18,7 +18,8 @@ from meter_pipeline.finance.query import run_query, tables
 from meter_pipeline.storage import PartitionBusy, storage_for
 from meter_pipeline.storage.s3 import S3Config, S3Storage
 from tests.helpers.month_root import END, START, table_bytes, write_month_root
-from tests.helpers.s3 import S3Server, free_port, s3_server
+from tests.helpers.s3 import S3Server, s3_server
+from tests.helpers.services import free_port
 
 BUCKET = "meter-data"
 PREFIX = "acme/prod"
