@@ -51,16 +51,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="meter-worker-day-"))
     try:
         with services.postgres() as pg, services.redis() as redis:
-            home = folder / "dagster_home"
-            home.mkdir()
-            shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-            env = {
-                **pg.env(),
-                "DAGSTER_HOME": str(home),
-                "METER_PIPELINE_EXECUTOR": "celery",
-                "METER_PIPELINE_CELERY_BROKER": redis.url,
-                "METER_PIPELINE_CELERY_BACKEND": redis.url,
-            }
+            env = services.celery_deployment(pg, redis, folder)
             config = REPO / "deploy" / "celery.yaml"
             results = []
             for run in range(args.runs):

@@ -94,7 +94,7 @@ def link_stored(root: Path, out: Path, period: str, cutoff: dt.date) -> None:
         for folder in sorted(storage.folders_with(warehouse.table_rel(table), warehouse.PART_FILE)):
             day = folder.split("=", 1)[1]
             if day < first.isoformat() and day <= cutoff.isoformat():
-                rel = warehouse.partition_rel(table, day)
+                rel = f"{warehouse.table_rel(table)}/{folder}/{warehouse.PART_FILE}"
                 storage.copy_file(rel, out / rel)
     before = previous_period(period)
     ledger = warehouse.partition_rel("sla_credit_ledger", before)
@@ -150,7 +150,7 @@ def asof(root: Path, period: str, as_of: dt.date, out: Path) -> AsofResult:
     check_out(root, out)
     reference = load_reference(root)
     cutoff = cutoff_of(period, as_of, reference.grace_days)
-    scratch_root(root, out, ignore=_later_days(cutoff))
+    scratch_root(root, out, skip=_later_days(cutoff))
     link_stored(root, out, period, cutoff)
     first = period_bounds(period)[0]
     failed: list[str] = []

@@ -83,18 +83,12 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         redis = stack.enter_context(services.redis())
         s3 = stack.enter_context(s3_server())
         s3.create_bucket(BUCKET)
-        home = folder / "dagster_home"
-        home.mkdir()
-        shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
         env = {
-            **pg.env(),
-            "DAGSTER_HOME": str(home),
-            "METER_PIPELINE_EXECUTOR": "celery",
-            "METER_PIPELINE_CELERY_BROKER": redis.url,
-            "METER_PIPELINE_CELERY_BACKEND": redis.url,
+            **services.celery_deployment(pg, redis, folder),
             "METER_PIPELINE_PARTITIONS_PER_RUN": "7",
             **s3.env(),
         }
+        home = Path(env["DAGSTER_HOME"])
         workers = stack.enter_context(
             services.celery_workers(2, env, REPO / "deploy" / "celery.yaml", folder)
         )

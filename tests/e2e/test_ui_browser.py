@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 from meter_pipeline.demo_data import write_demo_root
 from tests.helpers import running_in_ci
 from tests.helpers.readme import environment, readme_blocks, shell_script
+from tests.helpers.services import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -108,12 +108,6 @@ def chromium() -> str:
             pytest.fail(f"CI=true and {reason}", pytrace=False)
         pytest.skip(reason)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def readme_ui_command() -> str:

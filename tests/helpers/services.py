@@ -41,6 +41,7 @@ from tests.helpers import running_in_ci
 
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[2]
 PG_USER = "dagster"
 
 
@@ -53,6 +54,21 @@ def require(binary: str, install: str) -> str:
             pytest.fail(f"CI=true and {reason}", pytrace=False)
         pytest.skip(reason)
     return path
+
+
+def celery_deployment(pg: Postgres, redis: Redis, folder: Path) -> dict[str, str]:
+    """The variables of a Celery deployment on these services: a ``DAGSTER_HOME`` in ``folder``
+    holding deploy/dagster.yaml (its Postgres from ``pg``'s variables) and the Redis broker."""
+    home = folder / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    return {
+        **pg.env(),
+        "DAGSTER_HOME": str(home),
+        "METER_PIPELINE_EXECUTOR": "celery",
+        "METER_PIPELINE_CELERY_BROKER": redis.url,
+        "METER_PIPELINE_CELERY_BACKEND": redis.url,
+    }
 
 
 def free_port() -> int:

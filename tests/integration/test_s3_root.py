@@ -84,6 +84,20 @@ def test_a_backfill_over_an_s3_root_writes_the_tables_of_a_local_run(server, tmp
     checked = cli("verify", "--root", URL, "--period", "2026-09", env=server.env(), cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
+    # the what-if tools read the store and write a local folder
+    out = tmp_path / "sept-asof"
+    args_asof = ["asof", "--root", URL, "--period", "2026-09", "--as-of", "2026-10-01"]
+    asof = cli(*args_asof, "--out", str(out), "--diff", env=server.env(), cwd=tmp_path)
+    assert asof.returncode == 0, asof.stdout + asof.stderr
+    assert "every invoice equals the stored close" in asof.stdout
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text((local / "reference" / "pricing.yaml").read_text())
+    reprice = cli(
+        "reprice", "--root", URL, "--pricing", str(candidate), "--start", "2026-09",
+        "--end", "2026-09", "--out", str(tmp_path / "whatif"), env=server.env(), cwd=tmp_path,
+    )  # fmt: skip
+    assert reprice.returncode == 0, reprice.stdout + reprice.stderr
+
     # re-running changes nothing
     again = cli(*args, "--root", URL, env=server.env(), cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
