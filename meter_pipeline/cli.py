@@ -23,8 +23,9 @@ from meter_pipeline.instance import (
 )
 from meter_pipeline.operator_errors import explain_exception
 from meter_pipeline.progress import progress_display
-from meter_pipeline.root_hint import root_problem
+from meter_pipeline.root_hint import remote_problem, root_problem
 from meter_pipeline.runner import Backfill, check_config, run_backfill
+from meter_pipeline.storage import is_remote
 from meter_pipeline.whatif import cli as whatif_cli
 
 
@@ -132,6 +133,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from meter_pipeline.demo import run_demo
 
     root = _root(args)
+    if is_remote(root) and (problem := remote_problem(str(root), need_reference=False)):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     with _instance(root) as instance, progress_display():
         code = run_demo(root, instance, echo=print, tags=args.tags, log_level=args.log_level)
     print(ui_hint(root))

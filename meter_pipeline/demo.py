@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from meter_pipeline.demo_data import FIRST_DAY, LAST_LANDING_DAY, write_demo_roo
 from meter_pipeline.finance.money_format import format_money, plural
 from meter_pipeline.io import warehouse
 from meter_pipeline.runner import Backfill, check_config, run_backfill
+from meter_pipeline.storage import is_remote, storage_for
 
 
 def run_demo(
@@ -25,10 +27,16 @@ def run_demo(
 ) -> int:
     """Write the demo root if it has no ``reference/``, run the backfill over it, print the
     summary. ``tags``: added to every run (the CLI names its command)."""
-    root = Path(root)
-    if not (root / "reference").exists():
-        echo(f"Writing the demo data root to {root.resolve()} …")
-        write_demo_root(root)
+    storage = storage_for(root)
+    if not storage.is_folder("reference"):
+        if is_remote(root):  # written locally, then uploaded file by file
+            echo(f"Writing the demo data root to {root} …")
+            with tempfile.TemporaryDirectory(prefix="meter-demo-") as folder:
+                write_demo_root(Path(folder))
+                storage.upload_tree(Path(folder))
+        else:
+            echo(f"Writing the demo data root to {Path(root).resolve()} …")
+            write_demo_root(Path(root))
     try:
         reference = check_config(root)
     except ConfigError as exc:
@@ -54,7 +62,6 @@ def _read(root: Path, table: str) -> pl.DataFrame:
 
 def summary(root: Path) -> str:
     """The demo's summary: events, invoices and totals, uptime and credits."""
-    root = Path(root)
     audit = _read(root, "ingestion_audit")
     t = audit.select(
         pl.col(

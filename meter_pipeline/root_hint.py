@@ -12,7 +12,7 @@ from meter_pipeline.storage.s3 import StorageConfigError
 def root_problem(root: Path) -> str | None:
     """None when ``root`` has a ``reference/`` folder, else a one-line explanation."""
     if is_remote(root):
-        return _remote_problem(str(root))
+        return remote_problem(str(root))
     root = Path(root)
     where = root.resolve()
     if not root.exists():
@@ -32,15 +32,15 @@ def root_problem(root: Path) -> str | None:
     return None
 
 
-def _remote_problem(root: str) -> str | None:
-    """An object-store root: reachable with its credentials, its bucket there, and a reference/
-    folder under its prefix."""
+def remote_problem(root: str, need_reference: bool = True) -> str | None:
+    """An object-store root: reachable with its credentials, its bucket there, and (unless
+    ``need_reference`` is false: the demo writes one) a reference/ folder under its prefix."""
     try:
         storage = storage_for(root)
         storage.check()  # type: ignore[attr-defined]  # S3Storage
     except StorageConfigError as exc:
         return str(exc)
-    if not storage.is_folder("reference"):
+    if need_reference and not storage.is_folder("reference"):
         return (
             f"data root {root} has no reference/ folder (meters.yaml, pricing.yaml, "
             "customers.csv, …): is this the right prefix? Upload the reference files under "

@@ -188,6 +188,13 @@ class Storage(abc.ABC):
         """Copy one file to the local path ``dest`` (a hard link when it can be and
         ``read_only`` is not asked: a read-only copy is never a link to the original)."""
 
+    def upload_tree(self, local: Path) -> None:
+        """Write every file under the local folder ``local`` to the same names under the root
+        (each file replaced whole)."""
+        for path in sorted(local.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                self.put_bytes(path.relative_to(local).as_posix(), path.read_bytes())
+
     def sha256(self, rel: str) -> str:
         """The SHA-256 of a file's bytes (of an empty file when it cannot be read)."""
         try:

@@ -204,3 +204,18 @@ def test_a_landing_folder_on_the_store_lists_as_a_local_one(server, aws_env, tmp
         f"{event_folder('2026-09-01')}/notes.txt": "not a landing file name",
         f"{event_folder('2026-09-01')}/sub": "sub-folder",
     }
+
+
+def test_the_demo_checks_the_store_first_and_uploads_a_root_it_writes(server, aws_env, tmp_path):
+    ran = cli("demo", "--root", "s3://no-such-bucket/demo", env=server.env(), cwd=tmp_path)
+    assert ran.returncode == 2 and "bucket 'no-such-bucket' does not exist" in ran.stderr
+    assert "Traceback" not in ran.stderr and not (tmp_path / ".dagster").exists()
+
+    local = write_month_root(tmp_path / "local")
+    storage = storage_for(f"s3://{BUCKET}/uploaded")
+    assert not storage.is_folder("reference")
+    storage.upload_tree(local)
+    files = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
+    listed = [m["path"] for b in obstore.list(server.store(BUCKET, "uploaded")) for m in b]
+    assert sorted(listed) == files
+    assert storage.read_bytes(files[0]) == (local / files[0]).read_bytes()
