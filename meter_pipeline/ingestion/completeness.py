@@ -33,7 +33,7 @@ def day_incomplete(root: Path, key: str, responsible: bool = True) -> str | None
             if warehouse.partition_exists(root, STARTED, key):
                 return "was ingested only in part (raw_events but no ingestion_audit)"
             return None
-        if storage_for(root).is_folder(event_folder(key)):
+        if storage_for(root).list_folder(event_folder(key)):  # anything in the day's folder
             return "has landing files but no ingestion_audit (its ingestion failed or never ran)"
         return None
     audit = warehouse.scan_partitions(root, AUDIT, [key]).collect()

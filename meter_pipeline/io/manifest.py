@@ -30,11 +30,6 @@ def manifest_rel(period: str) -> str:
     return f"warehouse/{MANIFESTS}/billing_period={period}/{MANIFEST_FILE}"
 
 
-def manifest_path(root: str | Path, period: str) -> str:
-    """The period's manifest's full name (a local path or an ``s3://`` address)."""
-    return storage_for(root).location(manifest_rel(period))
-
-
 def file_entry(storage: Storage, rel: str) -> dict[str, Any]:
     found = storage.stat(rel)
     return {"path": rel, "bytes": found.size if found else 0, "sha256": storage.sha256(rel)}

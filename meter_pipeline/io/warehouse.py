@@ -31,7 +31,6 @@ __all__ = [
     "PartitionWriter",
     "existing_keys",
     "partition_exists",
-    "partition_location",
     "partition_rel",
     "read_metadata",
     "read_stored",
@@ -67,11 +66,6 @@ def partition_rel(table: str, key: str, column: str | None = None) -> str:
     """The partition file's path relative to the data root."""
     column = column or PARTITION_COLUMN[table]
     return f"{table_rel(table)}/{column}={key}/{PART_FILE}"
-
-
-def partition_location(root: str | Path, table: str, key: str, column: str | None = None) -> str:
-    """The partition file's full name (a local path or an ``s3://`` address)."""
-    return storage_for(root).location(partition_rel(table, key, column))
 
 
 def partition_dir(root: str | Path, table: str, key: str, column: str | None = None) -> Path:
@@ -196,12 +190,6 @@ def read_stored(
     except FileNotFoundError:
         return None
     return pl.read_parquet(io.BytesIO(data))
-
-
-def num_rows(root: str | Path, rel: str) -> int:
-    """Rows of a Parquet file under the root (from its footer)."""
-    with storage_for(root).open_read(rel) as fh:
-        return pq.read_metadata(fh).num_rows
 
 
 def scan_partitions(
