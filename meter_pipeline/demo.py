@@ -60,6 +60,13 @@ def _read(root: Path, table: str) -> pl.DataFrame:
     return warehouse.scan_partitions(root, table, keys).collect()
 
 
+def _warehouse(root: Path) -> str:
+    """The warehouse's full name: an absolute folder, or the ``s3://`` address."""
+    if is_remote(root):
+        return storage_for(root).location("warehouse")
+    return str((Path(root) / "warehouse").resolve())
+
+
 def summary(root: Path) -> str:
     """The demo's summary: events, invoices and totals, uptime and credits."""
     audit = _read(root, "ingestion_audit")
@@ -102,7 +109,7 @@ def summary(root: Path) -> str:
         lines.append("")
     lines += credit_lines(_read(root, "sla_credits"), _read(root, "sla_credit_ledger"))
     lines += [
-        f"Tables: {(root / 'warehouse').resolve()}/<table>/<partition>/part-0.parquet",
+        f"Tables: {_warehouse(root)}/<table>/<partition>/part-0.parquet",
         "Query them with SQL (DuckDB, every table a view by its name), e.g.:",
         f"  meter-pipeline query --root {root} "
         '"select billing_period, customer_id, currency, total from invoices order by all"',
