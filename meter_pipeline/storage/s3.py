@@ -191,9 +191,7 @@ class S3Storage(Storage):
         is a :class:`StorageConfigError` naming what failed and the fix."""
         try:
             next(iter(obstore.list(self.store, chunk_size=1)), None)
-        except BaseError as exc:
-            raise StorageConfigError(self.explain(exc)) from None
-        except OSError as exc:
+        except (BaseError, OSError) as exc:
             raise StorageConfigError(self.explain(exc)) from None
 
     def explain(self, exc: BaseException) -> str:
@@ -283,14 +281,14 @@ class S3Storage(Storage):
     def read_bytes(self, rel: str) -> bytes:
         try:
             return bytes(obstore.get(self.store, rel).bytes())
-        except NotFoundError:
+        except (FileNotFoundError, NotFoundError):  # obstore raises either for a 404
             raise FileNotFoundError(self.location(rel)) from None
 
     @contextmanager
     def open_read(self, rel: str) -> Iterator[BinaryIO]:
         try:
             reader = obstore.open_reader(self.store, rel)
-        except NotFoundError:
+        except (FileNotFoundError, NotFoundError):  # obstore raises either for a 404
             raise FileNotFoundError(self.location(rel)) from None
         try:
             yield _Seekable(reader)  # type: ignore[misc]  # a seekable binary reader

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from meter_pipeline.finance.query import run_query, tables
+from meter_pipeline.io import warehouse
 from meter_pipeline.storage import PartitionBusy, storage_for
 from meter_pipeline.storage.s3 import S3Config, S3Storage
 from tests.helpers.month_root import END, START, table_bytes, write_month_root
@@ -219,3 +220,14 @@ def test_the_demo_checks_the_store_first_and_uploads_a_root_it_writes(server, aw
     listed = [m["path"] for b in obstore.list(server.store(BUCKET, "uploaded")) for m in b]
     assert sorted(listed) == files
     assert storage.read_bytes(files[0]) == (local / files[0]).read_bytes()
+
+
+def test_a_missing_object_is_file_not_found_naming_it(server, aws_env):
+    storage = storage_for(f"s3://{BUCKET}/missing")
+    rel = "warehouse/t/landing_date=2026-09-01/part-0.parquet"
+    for read in (storage.read_bytes, lambda r: storage.open_read(r).__enter__()):
+        with pytest.raises(FileNotFoundError) as found:
+            read(rel)
+        assert str(found.value) == f"s3://{BUCKET}/missing/{rel}"
+    assert warehouse.read_stored(f"s3://{BUCKET}/missing", "clean_events", "2026-09-01") is None
+    assert warehouse.read_metadata(f"s3://{BUCKET}/missing", "clean_events", "2026-09-01") is None
