@@ -3,25 +3,38 @@ docs/rules.md#3-validation-quarantined_events).
 
 Most lines of a real feed are flat JSON objects with the known field names, plain string values
 (no escapes), plain decimal numbers and a flat string-to-string ``dimensions`` object. Such a
-line is recognised with a strict regular expression over the whole line and taken apart into
-exact texts with Polars string expressions, in Rust, many lines at a time. A line is accepted
-here only when every rule of docs/rules.md is checked and passes; any line that is unusual (escapes,
-nulls, booleans, exponents, unknown fields, repeated keys …) or breaks any rule goes to the exact
-per-line path in :mod:`meter_pipeline.ingestion.validate`, which gives the reason and detail.
-So the fast path can only make things faster, never different.
+line is recognised with a strict regular expression over the whole line (Polars, Rust regex);
+the recognised lines are then read in bulk by pyarrow's JSON reader (C++) into typed columns —
+the value straight into ``decimal128(38, 9)`` from its decimal text, never through a float — and
+every rule of docs/rules.md is checked on those columns. A line is accepted here only when every
+rule is checked and passes; any line that is unusual (escapes, nulls, booleans, exponents,
+unknown or repeated fields …) or breaks any rule goes to the exact per-line path in
+:mod:`meter_pipeline.ingestion.validate`, which gives the reason and detail. So the fast path can
+only make things faster, never different.
 
-Its grammar is :mod:`meter_pipeline.grammar`'s, anchored for Polars, and narrowed where noted:
-a value must be a plain decimal (no exponent, at most 20 integer digits and 9 fraction digits)
-and epoch milliseconds a plain integer of at most 15 digits; anything else goes per line.
+Its grammar is :mod:`meter_pipeline.grammar`'s, anchored for Polars, and narrowed where noted: a
+value must be a plain decimal (no exponent, at most 20 integer digits and 9 fraction digits) and
+epoch milliseconds a plain integer of at most 15 digits; anything else goes per line. The shape
+check is what makes pyarrow's reading exact: pyarrow's decimal reader alone would also accept
+``"+2.5"``, ``".5"``, ``"2."``, ``"00.5"`` or ``"1E3"``, which the rules reject, and a number's text
+cannot be had back from its column — so the form is checked on the line itself, before pyarrow
+reads it.
+
+pyarrow refuses a whole block for one line it cannot read (a repeated key, a field of another
+type): the block is then read again without the line its error names (or in halves when it names
+none), at most :data:`MAX_REREADS` times per call; whatever is left after that goes per line.
 """
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
+import pyarrow as pa
+import pyarrow.json as pa_json
 
 from data_contracts.base import DIMENSIONS, TIMESTAMP
 from meter_pipeline.grammar import (
-    JSON_NUMBER_PATTERN,
     MAX_LEN,
     MAX_MS_DIGITS,
     MAX_OFFSET_HOURS,
@@ -34,28 +47,72 @@ from meter_pipeline.grammar import (
 from meter_pipeline.ingestion.validate import ALIASES, ValidationContext
 from meter_pipeline.money import QUANTITY, VALUE_LIMIT
 
-# The shape of a plain line: a flat object of known fields, strings without escapes, numbers,
-# and a flat string-to-string dimensions object.
-_WS = "[ \t\r]*"
+# The shape of a plain line: a flat object of known fields, each with the JSON type the bulk
+# reader gives it (strings without escapes or control characters, plain decimal values, plain
+# integer or string timestamps), and a flat string-to-string dimensions object. Whitespace is
+# blanks and tabs only: pyarrow would take a carriage return inside a line for a line end.
+_WS = "[ \t]*"
 _STR = r'"[^"\\\x00-\x1f]*"'
-_NUM = JSON_NUMBER_PATTERN
+#: A value: a JSON number narrowed to no exponent, at most 20 integer digits (so |value| < 10^20
+#: holds without a comparison) and 1–9 fraction digits (exact in Decimal(38, 9): nothing to
+#: round); as a number or inside a string.
+_DECIMAL = f"{json_integer(VALUE_LIMIT.adjusted())}(?:{json_fraction(QUANTITY.scale)})?"
+#: Epoch milliseconds: a JSON integer narrowed to no sign and at most 15 digits (every instant in
+#: range has at most that many; ×1000 stays inside int64).
+_MILLIS = json_integer(MAX_MS_DIGITS, signed=False)
+#: The longest number token the shape admits (sign, 20 digits, point, 9 digits): a smaller
+#: ``limits.max_number_chars`` sends every line per line.
+LONGEST_NUMBER = 1 + VALUE_LIMIT.adjusted() + 1 + QUANTITY.scale
 _PAIR = f"{_STR}{_WS}:{_WS}{_STR}"
 _OBJ = rf"\{{{_WS}(?:{_PAIR}(?:{_WS},{_WS}{_PAIR})*)?{_WS}\}}"
-_NAMES = sorted({*ALIASES, *ALIASES.values(), "dimensions"}, key=len, reverse=True)
-_KEY = "(?:" + "|".join(_NAMES) + ")"
-_ITEM = f'"{_KEY}"{_WS}:{_WS}(?:{_STR}|{_NUM}|{_OBJ})'
+
+
+def _names(canonical: str) -> list[str]:
+    return [canonical, *(alias for alias, name in ALIASES.items() if name == canonical)]
+
+
+_ID_FIELDS = ("event_id", "customer_id", "meter")
+_IDS = [name for field in _ID_FIELDS for name in _names(field)]
+_STAMPS, _VALUES = _names("timestamp"), _names("value")
+
+
+def _key(names: list[str]) -> str:
+    return '"(?:' + "|".join(names) + f')"{_WS}:{_WS}'
+
+
+_ITEM = (
+    f"(?:{_key(_IDS)}{_STR}|{_key(_STAMPS)}(?:{_STR}|{_MILLIS})"
+    f'|{_key(_VALUES)}(?:{_DECIMAL}|"{_DECIMAL}")|{_key(["dimensions"])}{_OBJ})'
+)
 LINE = f"^{_WS}\\{{{_WS}{_ITEM}(?:{_WS},{_WS}{_ITEM})*{_WS}\\}}{_WS}$"
+#: A line whose timestamp is a string (else it is epoch milliseconds, or absent); a dimension
+#: named like a timestamp field can mislead it, and pyarrow then refuses the line.
+_STRING_STAMP = f'{_key(_STAMPS)}"'
 
 #: A timestamp string's text: the grammar's RFC 3339 form, its eleven groups extracted at once.
 _RFC3339 = f"^{RFC3339_PATTERN}$"
-#: A value: the grammar's JSON number narrowed to no exponent, at most 20 integer digits (so
-#: |value| < 10^20 holds without a comparison) and 1–9 fraction digits (exact in Decimal(38, 9):
-#: nothing to round).
-_PLAIN_DECIMAL = f"^{json_integer(VALUE_LIMIT.adjusted())}(?:{json_fraction(QUANTITY.scale)})?$"
-#: Epoch milliseconds: the grammar's JSON integer narrowed to no sign and at most 15 digits
-#: (every instant in range has at most that many; ×1000 stays inside int64).
-_INTEGER = f"^{json_integer(MAX_MS_DIGITS, signed=False)}$"
 FIELDS = ("event_id", "customer_id", "meter", "timestamp", "value", "dimensions")
+#: pyarrow's reads of one call that may fail before the rest goes per line.
+MAX_REREADS = 16
+#: Distinct dimension keys in one read beyond which the read is halved (the keys become struct
+#: fields, and each costs a pass over the rows).
+MAX_DIMENSION_KEYS = 64
+_ERROR_ROW = re.compile(r"\bin row (\d+)\b")
+
+
+def _schema(stamp: pa.DataType) -> pa.Schema:
+    return pa.schema(
+        [(name, pa.string()) for name in _IDS]
+        + [(name, stamp) for name in _STAMPS]
+        + [(name, pa.decimal128(QUANTITY.precision, QUANTITY.scale)) for name in _VALUES]
+    )
+
+
+_STRING_STAMPED, _MILLIS_STAMPED = _schema(pa.string()), _schema(pa.int64())
+
+
+class _Unread(Exception):
+    """A read whose rows cannot be used as they are (row count, too many dimension keys)."""
 
 
 def _days_from_civil(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
@@ -102,55 +159,142 @@ def _rfc3339_us(g: pl.Expr) -> pl.Expr:
     return pl.when(ok & us.is_between(0, MAX_US, closed="left")).then(us)
 
 
-def _unquote(text: pl.Expr) -> pl.Expr:
-    return text.str.slice(1, text.str.len_chars() - 2)
+def _read(lines: pl.DataFrame, schema: pa.Schema) -> pl.DataFrame:
+    """pyarrow's read of the lines (one block, so an error names its row in the block), as
+    line_number and the typed columns of ``schema``, and ``dimensions`` (a struct of the keys
+    seen) when a line has one."""
+    data = lines.get_column("text").str.join("\n").item().encode()
+    table = pa_json.read_json(
+        pa.BufferReader(data),
+        read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False
+        ),
+    )
+    if table.num_rows != lines.height:
+        raise _Unread(f"{table.num_rows} rows read from {lines.height} lines")
+    if "dimensions" in table.column_names:
+        kind = table.schema.field("dimensions").type
+        if not pa.types.is_struct(kind) or kind.num_fields > MAX_DIMENSION_KEYS:
+            raise _Unread(f"dimensions read as {kind}")
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.with_columns(lines.get_column("line_number"))
 
 
-def _fields(lines: pl.DataFrame) -> pl.DataFrame:
-    """The lines whose whole text is a flat event object with no repeated field (under either
-    name), one column per field holding the value's JSON text (null when absent)."""
-    shaped = lines.filter(pl.col("text").str.contains(LINE)).with_columns(
-        pl.col("text").str.extract_all(_ITEM).alias("item")
-    )
-    halves = pl.col("item").str.splitn(":", 2)  # a field name never holds ':'
-    items = (
-        shaped.select("line_number", "item")
-        .explode("item")
-        .select(
-            "line_number",
-            halves.struct.field("field_0").str.strip_chars(' \t"').replace(ALIASES).alias("field"),
-            halves.struct.field("field_1").str.strip_chars_start(" \t").alias("json"),
-        )
-    )
-    wide = items.pivot(on="field", index="line_number", values="json", aggregate_function="first")
-    missing = [
-        pl.lit(None, dtype=pl.String).alias(name) for name in FIELDS if name not in wide.columns
+def _bulk(lines: pl.DataFrame, schema: pa.Schema) -> list[pl.DataFrame]:
+    """:func:`_read` of the lines, in parts; a line pyarrow refuses is left out (it goes per
+    line), and after :data:`MAX_REREADS` refusals so is every line not read yet."""
+    pending, read, rereads = [lines], [], 0
+    while pending:
+        part = pending.pop()
+        if part.height == 0:
+            continue
+        try:
+            read.append(_read(part, schema))
+        except (pa.ArrowInvalid, _Unread) as error:
+            if rereads == MAX_REREADS:
+                continue
+            rereads += 1
+            named = _ERROR_ROW.search(str(error)) if isinstance(error, pa.ArrowInvalid) else None
+            row = int(named.group(1)) if named else part.height
+            if row < part.height:
+                pending += [part.slice(row + 1), part.slice(0, row)]
+            elif part.height > 1:
+                half = part.height // 2
+                pending += [part.slice(half), part.slice(0, half)]
+    return read
+
+
+def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
+    """The plainly valid events of one read (see :func:`fast_events`)."""
+    meters = ctx.meters
+    needs_value = [m.name for m in meters.values() if m.needs_value]
+    negative_ok = [m.name for m in meters.values() if m.allow_negative]
+    given = {field: _names(field) for field in (*_ID_FIELDS, "timestamp", "value")}
+    columns = [pl.coalesce(names).alias(field) for field, names in given.items()]
+    # The dimensions: the struct's fields as columns _d0 … (a key can be any text).
+    struct = read.schema.get("dimensions")
+    keys = sorted(f.name for f in struct.fields) if isinstance(struct, pl.Struct) else []
+    column_of = {key: f"_d{n}" for n, key in enumerate(keys)}
+    if keys:
+        dims = read.get_column("dimensions")
+        read = read.with_columns(dims.struct.field(key).alias(column_of[key]) for key in keys)
+
+    def present(key: str) -> pl.Expr:
+        name = column_of.get(key)
+        return pl.lit(False) if name is None else pl.col(name).is_not_null() & (pl.col(name) != "")
+
+    meter, value = pl.col("meter"), pl.col("value")
+    required = [
+        (meter != m.name) | pl.all_horizontal(present(d) for d in m.all_required_dimensions)
+        for m in meters.values()
+        if m.all_required_dimensions
     ]
-    given = pl.sum_horizontal(*[pl.col(n).is_not_null() for n in FIELDS])
+    dims_fit = [
+        pl.col(name).is_null() | ((len(key) <= MAX_LEN) & (pl.col(name).str.len_chars() <= MAX_LEN))
+        for key, name in column_of.items()
+    ]
+    stamp = pl.col("timestamp")
+    if read.schema["timestamp"] == pl.String:
+        groups = [stamp.str.extract_groups(_RFC3339).alias("_ts")]  # extracted once
+        event_us = _rfc3339_us(pl.col("_ts"))
+    else:
+        groups, event_us = [], stamp * 1000
+    needs = meter.is_in(needs_value)
+    events = (
+        read.filter(  # a field given under both names goes per line
+            *[
+                pl.sum_horizontal(pl.col(n).is_not_null() for n in names) <= 1
+                for names in given.values()
+            ]
+        )
+        .select("line_number", *column_of.values(), *columns)
+        .filter(
+            *[pl.col(n).str.len_chars().is_between(1, MAX_LEN) for n in _ID_FIELDS],
+            meter.is_in(list(meters)),
+            ~needs | value.is_not_null(),
+            ~needs | (value >= 0) | meter.is_in(negative_ok),
+            *required,
+            *dims_fit,
+        )
+        .with_columns(*groups)
+        .with_columns(event_us.alias("event_us"))
+        .filter(
+            pl.col("event_us").is_between(
+                max(ctx.oldest_us, 0), min(ctx.future_us, MAX_US), closed="left"
+            )
+        )
+        .select(
+            "line_number",
+            *_ID_FIELDS,
+            pl.col("event_us").cast(TIMESTAMP).alias("event_time"),
+            pl.when(needs).then(value).cast(QUANTITY).alias("value"),
+            *column_of.values(),
+        )
+    )
     return (
-        wide.with_columns(missing)
-        .select("line_number", *FIELDS)
-        .join(shaped.select("line_number", pl.col("item").list.len().alias("_n")), on="line_number")
-        .filter(given == pl.col("_n"))  # a field given twice (or under both names) is not
-        .drop("_n")
-        .sort("line_number")
+        events.drop(*column_of.values())
+        .join(_dimensions(events, column_of), on="line_number", how="left", maintain_order="left")
+        .with_columns(pl.col("dimensions").fill_null(pl.lit([], dtype=DIMENSIONS)))
     )
 
 
-def _dimensions(events: pl.DataFrame) -> pl.DataFrame:
-    """(line_number, key, value) of every dimension of the lines, from flat string objects."""
+def _dimensions(events: pl.DataFrame, column_of: dict[str, str]) -> pl.DataFrame:
+    """(line_number, dimensions): the sorted (key, value) list of the dimensions a line has."""
+    schema = {"line_number": pl.Int64, "dimensions": DIMENSIONS}
+    if not column_of:
+        return pl.DataFrame(schema=schema)
+    key_of = {name: key for key, name in column_of.items()}
     return (
-        events.select("line_number", pl.col("dimensions").str.extract_all(_PAIR).alias("p"))
-        .explode("p")
-        .drop_nulls("p")
-        .select(
-            "line_number",
-            pl.col("p")
-            .str.extract_groups(f'^"([^"]*)"{_WS}:{_WS}"([^"]*)"$')
-            .struct.rename_fields(["key", "value"])
-            .alias("kv"),
-        )
-        .unnest("kv")
+        events.select("line_number", *key_of)
+        .unpivot(index="line_number", on=list(key_of), variable_name="key")
+        .drop_nulls("value")
+        .with_columns(pl.col("key").replace_strict(key_of, return_dtype=pl.String))
+        .sort("line_number", "key")
+        .group_by("line_number", maintain_order=True)
+        .agg(pl.struct("key", "value").alias("dimensions"))
+        .cast(schema)
     )
 
 
@@ -158,88 +302,25 @@ def fast_events(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
     """The lines (``line_number``, ``text``) that are plainly valid events, parsed.
 
     Returns line_number, event_id, customer_id, meter, event_time, value, dimensions for exactly
-    those lines; every other line must take the per-line path.
+    those lines, in line order; every other line must take the per-line path.
     """
-    meters = ctx.meters
-    value_meters = [m.name for m in meters.values() if m.needs_value]
-    negative_ok = [m.name for m in meters.values() if m.allow_negative]
-    ids = ("event_id", "customer_id", "meter")
-    stamp, value = pl.col("timestamp"), pl.col("value")
-    as_millis = pl.when(stamp.str.contains(_INTEGER)).then(
-        stamp.cast(pl.Int64, strict=False) * 1000
+    empty = pl.DataFrame(
+        schema={
+            "line_number": pl.Int64,
+            **{name: pl.String for name in _ID_FIELDS},
+            "event_time": TIMESTAMP,
+            "value": QUANTITY,
+            "dimensions": DIMENSIONS,
+        }
     )
-    event_us = (
-        pl.when(stamp.str.starts_with('"')).then(_rfc3339_us(pl.col("_ts"))).otherwise(as_millis)
-    )
-    value_text = pl.when(value.str.starts_with('"')).then(_unquote(value)).otherwise(value)
-    needs = pl.col("meter").is_in(value_meters)
-    events = (
-        _fields(lines)
-        .filter(
-            *[pl.col(n).str.starts_with('"') for n in (*ids, "timestamp") if n != "timestamp"],
-            pl.col("timestamp").is_not_null(),
-        )
-        .with_columns(*[_unquote(pl.col(n)).alias(n) for n in ids])
-        .filter(
-            *[pl.col(n).str.len_chars().is_between(1, MAX_LEN) for n in ids],
-            pl.col("meter").is_in(list(meters)),
-            pl.col("dimensions").is_null() | pl.col("dimensions").str.starts_with("{"),
-        )
-        .with_columns(_unquote(stamp).str.extract_groups(_RFC3339).alias("_ts"))
-        .with_columns(event_us.alias("event_us"), value_text.alias("value_text"))
-        .filter(
-            pl.col("event_us").is_between(
-                max(ctx.oldest_us, 0), min(ctx.future_us, MAX_US), closed="left"
-            ),
-            stamp.str.starts_with('"') | (stamp.str.len_chars() <= ctx.max_number_chars),
-            ~needs | (pl.col("value_text").str.len_chars() <= ctx.max_number_chars),
-            ~needs
-            | (
-                pl.col("value_text").str.contains(_PLAIN_DECIMAL).fill_null(False)
-                & (
-                    ~pl.col("value_text").str.starts_with("-")
-                    | pl.col("meter").is_in(negative_ok)
-                    | ~pl.col("value_text").str.contains("[1-9]")
-                )
-            ),
-        )
-    )
-    dims = _dimensions(events)
-    required = pl.DataFrame(
-        [(m.name, d) for m in meters.values() for d in m.all_required_dimensions],
-        schema={"meter": pl.String, "key": pl.String},
-        orient="row",
-    )
-    bad = pl.concat(
-        [
-            dims.group_by("line_number")
-            .agg(pl.col("key").n_unique() == pl.len())
-            .filter(~pl.col("key"))
-            .select("line_number"),  # a repeated dimension key is malformed
-            dims.filter(
-                (pl.col("key").str.len_chars() > MAX_LEN)
-                | (pl.col("value").str.len_chars() > MAX_LEN)
-            ).select("line_number"),
-            events.select("line_number", "meter")
-            .join(required, on="meter")
-            .join(dims.filter(pl.col("value") != ""), on=["line_number", "key"], how="anti")
-            .select("line_number"),
-        ]
-    )
-    events = events.join(bad, on="line_number", how="anti")
-    sorted_dims = (
-        dims.join(events.select("line_number"), on="line_number", how="semi")
-        .sort("line_number", "key")
-        .group_by("line_number", maintain_order=True)
-        .agg(pl.struct("key", "value").alias("dimensions"))
-    )
-    return (
-        events.select(
-            "line_number",
-            *ids,
-            pl.col("event_us").cast(TIMESTAMP).alias("event_time"),
-            pl.when(needs).then(pl.col("value_text")).cast(QUANTITY).alias("value"),
-        )
-        .join(sorted_dims, on="line_number", how="left", maintain_order="left")
-        .with_columns(pl.col("dimensions").cast(DIMENSIONS).fill_null(pl.lit([], dtype=DIMENSIONS)))
-    )
+    if ctx.max_number_chars < LONGEST_NUMBER:
+        return empty  # the shape cannot tell a token's length: every line goes per line
+    text = pl.col("text")
+    shaped = lines.select("line_number", "text").filter(text.str.contains(LINE))
+    by_stamp = shaped.with_columns(text.str.contains(_STRING_STAMP).alias("_string"))
+    reads = [
+        read
+        for string, schema in ((True, _STRING_STAMPED), (False, _MILLIS_STAMPED))
+        for read in _bulk(by_stamp.filter(pl.col("_string") == string).drop("_string"), schema)
+    ]
+    return pl.concat([empty, *(_events(read, ctx) for read in reads)]).sort("line_number")

@@ -90,6 +90,12 @@ values = st.sampled_from(
         "{}",
         '"NaN"',
         "01",
+        '"+2.5"',  # forms pyarrow's decimal reader accepts and the rules do not
+        '".5"',
+        '"2."',
+        '"00.5"',
+        '"1E3"',
+        '"-0.0"',
     ]
 )
 dims = st.dictionaries(
@@ -251,3 +257,114 @@ def test_files_batched_and_sliced_give_what_each_file_alone_gives(monkeypatch, f
     slow = parse_day(day, CTX, DAY)
     assert_frame_equal(batched.valid, slow.valid)
     assert_frame_equal(batched.quarantined, slow.quarantined)
+
+
+def _plain(i: int, **fields: object) -> str:
+    line = {
+        "event_id": f"e{i}",
+        "customer_id": "c",
+        "meter": "tokens",
+        "timestamp": "2026-09-10T12:00:00Z",
+        "value": "1.5",
+        "dimensions": {"model": "m"},
+    }
+    line.update(fields)
+    return json.dumps({k: v for k, v in line.items() if v is not None})
+
+
+@pytest.mark.parametrize("value", ["+2.5", ".5", "2.", "00.5", "1E3", "2.5e0", "1.1234567891"])
+def test_lenient_decimal_forms_are_never_read_in_bulk(monkeypatch, value):
+    """pyarrow's decimal reader would read these; the line's own text decides, so they go per
+    line and get the per-line path's reason."""
+    text = [_plain(i) for i in range(20)] + [_plain(20, value=value)]
+    taken = fast_events(jsonl_lines("\n".join(text).encode()), CTX)
+    assert taken["line_number"].to_list() == list(range(1, 21))
+    _, (fast, slow) = parse_both(text, monkeypatch)
+    assert_frame_equal(fast.quarantined, slow.quarantined)
+    assert_frame_equal(fast.valid, slow.valid)
+
+
+def test_epoch_milliseconds_aliases_and_offsets_are_read_in_bulk(monkeypatch):
+    text = [
+        _plain(0, timestamp=1789041600000),
+        _plain(1, timestamp="2026-09-10T14:00:00.123456789+02:00"),
+        '{"uniqueId":"e2","customerId":"c","meterApiName":"tokens",'
+        '"meterTimeInMillis":1789041600001,"meterValue":2,"dimensions":{"model":"m"}}',
+        '{"uniqueId":"e3","customerId":"c","meterApiName":"tokens",'
+        '"meterTimeInMillis":"2026-09-10T12:00:00.1234567Z","meterValue":"2.000000001",'
+        '"dimensions":{"model":"m"}}',
+    ]
+    taken = fast_events(jsonl_lines("\n".join(text).encode()), CTX)
+    assert taken["line_number"].to_list() == [1, 2, 3, 4]
+    assert taken["event_time"].dt.epoch("us").to_list() == [
+        1789041600000000,
+        1789041600123456,
+        1789041600001000,
+        1789041600123456,
+    ]
+    assert [str(v) for v in taken["value"]] == [
+        "1.500000000",
+        "1.500000000",
+        "2.000000000",
+        "2.000000001",
+    ]
+    _, (fast, slow) = parse_both(text, monkeypatch)
+    assert_frame_equal(fast.valid, slow.valid)
+
+
+def test_lines_pyarrow_refuses_go_per_line_and_the_rest_stays_in_bulk(monkeypatch):
+    """A repeated key, a dimension named like the timestamp that misleads the split by
+    timestamp type, a carriage return inside a line: each is refused by pyarrow (or by the
+    shape) and read per line; every other line is still read in bulk."""
+    odd = {
+        5: '{"event_id":"d1","event_id":"d2","customer_id":"c","meter":"api_calls",'
+        '"timestamp":"2026-09-10T12:00:00Z"}',
+        9: '{"event_id":"t","customer_id":"c","meter":"api_calls","timestamp":1789041600000,'
+        '"dimensions":{"timestamp":"x"}}',
+        14: '{"event_id":"r","customer_id":"c",\r"meter":"api_calls",'
+        '"timestamp":"2026-09-10T12:00:00Z"}',
+        17: '{"event_id":"k","customer_id":"c","meter":"tokens","timestamp":"2026-09-10T12:00:00Z",'
+        '"value":1,"dimensions":{"model":"a","model":"b"}}',
+    }
+    text = [odd.get(i, _plain(i)) for i in range(1, 41)]
+    taken = fast_events(jsonl_lines("\n".join(text).encode()), CTX)
+    assert taken["line_number"].to_list() == [n for n in range(1, 41) if n not in odd]
+    _, (fast, slow) = parse_both(text, monkeypatch)
+    assert_frame_equal(fast.quarantined, slow.quarantined)
+    assert_frame_equal(fast.valid, slow.valid)
+    assert "t" in fast.valid["event_id"].to_list()  # valid, through the per-line path
+
+
+def test_a_feed_that_keeps_failing_degrades_to_the_per_line_path(monkeypatch):
+    """Past MAX_REREADS refusals the rest of a call goes per line: no loop, same rows."""
+    import meter_pipeline.ingestion.fast_path as fp
+
+    dup = (
+        '{"event_id":"d%d","event_id":"x","customer_id":"c","meter":"api_calls",'
+        '"timestamp":"2026-09-10T12:00:00Z"}'
+    )
+    text = [dup % i if i % 3 == 0 else _plain(i) for i in range(300)]
+    calls = []
+    read = fp._read
+    monkeypatch.setattr(fp, "_read", lambda *a: calls.append(1) or read(*a))
+    taken = fast_events(jsonl_lines("\n".join(text).encode()), CTX)
+    assert len(calls) <= 2 * (fp.MAX_REREADS + 1)
+    assert 0 < taken.height < 200
+    _, (fast, slow) = parse_both(text, monkeypatch)
+    assert_frame_equal(fast.quarantined, slow.quarantined)
+    assert_frame_equal(fast.valid, slow.valid)
+
+
+def test_many_distinct_dimension_keys_are_read_in_smaller_parts(monkeypatch):
+    import meter_pipeline.ingestion.fast_path as fp
+
+    text = [_plain(i, dimensions={"model": "m", f"k{i:03d}": "v"}) for i in range(200)]
+    taken = fast_events(jsonl_lines("\n".join(text).encode()), CTX)
+    assert taken.height == 200
+    assert taken["dimensions"][7].to_list() == [
+        {"key": "k007", "value": "v"},
+        {"key": "model", "value": "m"},
+    ]
+    assert fp.MAX_DIMENSION_KEYS < 200
+    _, (fast, slow) = parse_both(text, monkeypatch)
+    assert_frame_equal(fast.valid, slow.valid)
