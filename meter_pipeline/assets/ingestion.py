@@ -14,6 +14,7 @@ from meter_pipeline.config.reference import Reference
 from meter_pipeline.ingestion.audit import audit_counts
 from meter_pipeline.ingestion.day import TABLES as INGESTION_TABLES
 from meter_pipeline.ingestion.day import ingest_day
+from meter_pipeline.ingestion.event_index import WindowCache
 from meter_pipeline.io import warehouse
 from meter_pipeline.operator_errors import explain_exception
 from meter_pipeline.partitions import daily_partitions
@@ -41,8 +42,9 @@ def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     reference = data_root.reference()
     run = PartitionRun(context, data_root.path(), INGESTION_TABLES)
     day_checks = checks.PartitionChecks(context)
+    window = WindowCache()  # a ranged run reads the id window once, not once per day
     for key in run.each():
-        ingest_one_day(context, run, reference, key, day_checks)
+        ingest_one_day(context, run, reference, key, day_checks, window)
     yield from run.results()
     yield from day_checks.results()
 
@@ -53,11 +55,14 @@ def ingest_one_day(
     reference: Reference,
     key: str,
     day_checks: checks.PartitionChecks,
+    window: WindowCache | None = None,
 ) -> None:
     """Ingest one landing day and record its metadata and conservation check; a day that fails
     is recorded as failed and never stops the other days of the range."""
     try:
-        day = ingest_day(run.root, dt.date.fromisoformat(key), reference.meters, reference.rules)
+        day = ingest_day(
+            run.root, dt.date.fromisoformat(key), reference.meters, reference.rules, window
+        )
     except Exception as exc:
         error = explain_exception(exc)
         context.log.error(f"landing day {key} failed (it has no audit until re-run): {error}")

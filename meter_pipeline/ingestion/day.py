@@ -51,17 +51,29 @@ class DayWritten:
         return frame
 
 
-def ingest_day(root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules) -> DayWritten:
+def ingest_day(
+    root: Path,
+    day: dt.date,
+    meters: MetersConfig,
+    rules: BillingRules,
+    window: event_index.WindowCache | None = None,
+) -> DayWritten:
     """Read, validate and deduplicate one landing day and write its five tables (and its event
     index) to the warehouse. The day's orchestration: the vectorised parse of a batch runs on
     :func:`~meter_pipeline.workers.worker_map`'s threads, and today's index is written while the
-    window's is read."""
+    window's is read. A ranged run passes one ``window`` for all its days (the window's id
+    hashes stay in memory from day to day); the day then adds its own index to it."""
     with worker_map() as map_:
-        return _ingest_day(root, day, meters, rules, map_)
+        return _ingest_day(root, day, meters, rules, map_, window)
 
 
 def _ingest_day(
-    root: Path, day: dt.date, meters: MetersConfig, rules: BillingRules, map_: Map
+    root: Path,
+    day: dt.date,
+    meters: MetersConfig,
+    rules: BillingRules,
+    map_: Map,
+    window: event_index.WindowCache | None = None,
 ) -> DayWritten:
     key = day.isoformat()
     # No audit while the day is being written: a failure or kill half-way leaves the day
@@ -75,7 +87,7 @@ def _ingest_day(
     raw_contract = CONTRACTS["raw_events"]
     written.note("raw_events", empty_frame(raw_contract))  # a day with no file has no raw row
     with warehouse.PartitionWriter(
-        root, "raw_events", key, empty=empty_frame(raw_contract)
+        root, "raw_events", key, empty=empty_frame(raw_contract), plain=["raw_record"]
     ) as raw_out:
         for info, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_):
             raw_out.write(written.note("raw_events", conform(parsed.raw, raw_contract)))
@@ -87,14 +99,16 @@ def _ingest_day(
     del valids
     quarantined = pl.concat([empty_frame(CONTRACTS["quarantined_events"]), *quarantines])
     stamp = event_index.stamp_of(meters, files)  # the SHA-256 of what was read
+    index = day_index(valid)
     with ThreadPoolExecutor(max_workers=1) as pool:  # today's index is written meanwhile
-        index_written = pool.submit(
-            event_index.write_day_index, root, day, day_index(valid), stamp, stats
-        )
-        history = event_index.load_history(root, day, meters, valid, map_)  # days before today
+        index_written = pool.submit(event_index.write_day_index, root, day, index, stamp, stats)
+        history = event_index.load_history(root, day, meters, valid, map_, window)  # days before
         clean, duplicates = dedupe_events(valid, history, day)
         del valid, history
         index_written.result()
+    if window is not None:
+        window.keep(day, index)
+    del index
     clean = add_billing_period(
         clean.with_columns(pl.lit(day, dtype=pl.Date).alias("landing_date")),
         day,

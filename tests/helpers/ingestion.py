@@ -27,6 +27,7 @@ from data_contracts.ingestion import QuarantinedEvents, RawEvents
 from meter_pipeline.config.meters import load_meters
 from meter_pipeline.config.pricing import BillingRules
 from meter_pipeline.ingestion.day import ingest_day
+from meter_pipeline.ingestion.event_index import WindowCache
 from meter_pipeline.ingestion.parse import VALID_SCHEMA, parse_files
 from meter_pipeline.io import warehouse
 
@@ -174,9 +175,10 @@ class DataRoot:
     def meters(self):
         return load_meters(self.path)
 
-    def ingest(self, day: dt.date = DAY) -> DayTables:
-        """Ingest the day and read its five tables back from the warehouse's Parquet files."""
-        ingest_day(self.path, day, self.meters(), self.rules)
+    def ingest(self, day: dt.date = DAY, window: WindowCache | None = None) -> DayTables:
+        """Ingest the day (with a ranged run's ``window``, when given) and read its five tables
+        back from the warehouse's Parquet files."""
+        ingest_day(self.path, day, self.meters(), self.rules, window)
         return read_day(self.path, day)
 
 

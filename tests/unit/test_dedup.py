@@ -12,8 +12,10 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pytest
+from polars.testing import assert_frame_equal
 
 from meter_pipeline.config.pricing import BillingRules
+from meter_pipeline.ingestion.event_index import WindowCache
 from tests.helpers.ingestion import (
     DAY,
     OMIT,
@@ -25,6 +27,8 @@ from tests.helpers.ingestion import (
     duplicate_rows,
     epoch_ms,
     event,
+    frames,
+    read_day,
     reasons,
     utc,
 )
@@ -164,6 +168,43 @@ def test_a_copy_out_of_the_first_window_is_a_duplicate_of_a_later_copy(tmp_path,
         ("e1", src, 2, day(30), True),
     ]
     assert clean_rows(results[60]) == []
+
+
+def test_a_ranged_run_keeping_the_window_in_memory_gives_the_tables_of_day_by_day_runs(tmp_path):
+    """One WindowCache over days 0…61 in order (a ranged run): the window's edges, a conflict,
+    a copy after the first copy left the window and days with nothing landed give exactly the
+    tables of separate day runs; the cache holds only the window's days."""
+    alone, ranged = DataRoot.create(tmp_path / "alone"), DataRoot.create(tmp_path / "ranged")
+    for root in (alone, ranged):
+        first = [event(i, timestamp=at(day(0))) for i in ("w40", "w41", "e1")]
+        root.write_jsonl("a.jsonl", first, day(0))
+        root.write_jsonl(
+            "a.jsonl",
+            [event("e1", timestamp=at(day(0)), value="9"), event("e2", timestamp=at(day(29)))],
+            day(30),
+        )
+        root.write_jsonl("a.jsonl", [event("w40", timestamp=at(day(39)))], day(40))
+        root.write_jsonl("a.jsonl", [event("w41", timestamp=at(day(40)))], day(41))
+        root.write_jsonl(
+            "a.jsonl",
+            [event("e1", timestamp=at(day(59))), event("e2", timestamp=at(day(60)))],
+            day(61),
+        )
+    window = WindowCache()
+    for n in (0, 1, 30, 39, 40, 41, 61):  # in order, as a ranged run takes them
+        expected = frames(alone.ingest(day(n)))
+        got = frames(ranged.ingest(day(n), window))
+        for name, frame in expected.items():
+            assert_frame_equal(got[name], frame, check_exact=True)
+        assert set(window.days) <= {day(n - k) for k in range(41)}
+    src = {n: ranged.rel("a.jsonl", day(n)) for n in (30, 40, 61)}
+    assert duplicate_rows(read_day(ranged.path, day(30))) == [("e1", src[30], 1, day(0), True)]
+    assert duplicate_rows(read_day(ranged.path, day(40))) == [("w40", src[40], 1, day(0), True)]
+    assert duplicate_rows(read_day(ranged.path, day(41))) == []
+    assert duplicate_rows(read_day(ranged.path, day(61))) == [
+        ("e1", src[61], 1, day(30), True),  # day 0's copy has left the window: day 30's is first
+        ("e2", src[61], 2, day(30), True),
+    ]
 
 
 def test_a_copy_first_seen_again_after_the_window_is_clean(tmp_path):
