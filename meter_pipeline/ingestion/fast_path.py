@@ -89,7 +89,7 @@ LINE = f"^{_WS}\\{{{_WS}{_ITEM}(?:{_WS},{_WS}{_ITEM})*{_WS}\\}}{_WS}$"
 #: named like a timestamp field can mislead it, and pyarrow then refuses the line.
 _STRING_STAMP = f'{_key(_STAMPS)}"'
 
-#: A timestamp string's text: the grammar's RFC 3339 form, its eleven groups extracted at once.
+#: A timestamp string's text: the grammar's RFC 3339 form.
 _RFC3339 = f"^{RFC3339_PATTERN}$"
 FIELDS = ("event_id", "customer_id", "meter", "timestamp", "value", "dimensions")
 #: pyarrow's reads of one call that may fail before the rest goes per line.
@@ -100,15 +100,27 @@ MAX_DIMENSION_KEYS = 64
 _ERROR_ROW = re.compile(r"\bin row (\d+)\b")
 
 
-def _schema(stamp: pa.DataType) -> pa.Schema:
+def _schema(stamp: pa.DataType, aliased: bool) -> pa.Schema:
+    def named(names: list[str]) -> list[str]:
+        return names if aliased else [name for name in names if name not in ALIASES]
+
     return pa.schema(
-        [(name, pa.string()) for name in _IDS]
-        + [(name, stamp) for name in _STAMPS]
-        + [(name, pa.decimal128(QUANTITY.precision, QUANTITY.scale)) for name in _VALUES]
+        [(name, pa.string()) for name in named(_IDS)]
+        + [(name, stamp) for name in named(_STAMPS)]
+        + [(name, pa.decimal128(QUANTITY.precision, QUANTITY.scale)) for name in named(_VALUES)]
     )
 
 
-_STRING_STAMPED, _MILLIS_STAMPED = _schema(pa.string()), _schema(pa.int64())
+#: The reader's schema by (timestamp is a string, the line may use an alias name): alias
+#: columns cost the reader time, so lines without any alias are read without them.
+_SCHEMAS = {
+    (string, aliased): _schema(pa.string() if string else pa.int64(), aliased)
+    for string in (True, False)
+    for aliased in (True, False)
+}
+#: A line that may use an alias name (any mention of one: the reader refuses a column it was
+#: not given, so a false mention only costs time).
+_ALIASED = "|".join(ALIASES)
 
 
 class _Unread(Exception):
@@ -126,15 +138,44 @@ def _days_from_civil(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
     return era * 146097 + doe - 719468
 
 
-def _rfc3339_us(g: pl.Expr) -> pl.Expr:
-    """UTC microseconds from the groups of :data:`_RFC3339` (a struct column, extracted once:
-    see :data:`meter_pipeline.grammar.RFC3339_PATTERN` for their numbers); null when the text is
-    not a valid instant in range."""
-    y, mo, d, h, mi, s = (g.struct.field(str(i)).cast(pl.Int64) for i in range(1, 7))
-    micro = g.struct.field("7").fill_null("").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64)
-    oh = g.struct.field("10").cast(pl.Int64).fill_null(0)
-    om = g.struct.field("11").cast(pl.Int64).fill_null(0)
-    sign = pl.when(g.struct.field("9") == "-").then(-1).otherwise(1)
+def _rfc3339_parts(stamp: pl.Expr) -> list[pl.Expr]:
+    """The parts of a timestamp's text as integer columns ``_y`` … ``_om`` (and ``_shaped``),
+    for :func:`_rfc3339_us`; each is read once.
+
+    The text must have :data:`_RFC3339`'s shape (one regex test); its parts are then at fixed
+    places, read by slicing (ASCII only, so bytes are characters): the date and time are the
+    first 19 characters, the zone is the final ``Z`` or the last six (``±HH:MM``), and the
+    fraction digits lie between (beyond microseconds truncated, as the grammar says)."""
+
+    def number(part: pl.Expr) -> pl.Expr:
+        return part.cast(pl.Int64, strict=False)  # used only where the shape holds
+
+    def at(start: int, length: int) -> pl.Expr:
+        return number(stamp.str.slice(start, length))
+
+    zulu = stamp.str.ends_with("Z")
+    digits = stamp.str.len_bytes().cast(pl.Int64) - pl.when(zulu).then(21).otherwise(26)
+    fraction = stamp.str.slice(20, pl.max_horizontal(digits, 0))
+    return [
+        stamp.str.contains(_RFC3339).alias("_shaped"),
+        *(at(start, n).alias(name) for name, start, n in _PLACES),
+        number(fraction.str.pad_end(6, "0").str.slice(0, 6)).alias("_micro"),
+        pl.when(zulu).then(0).otherwise(at(-5, 2)).alias("_oh"),
+        pl.when(zulu).then(0).otherwise(at(-2, 2)).alias("_om"),
+        pl.when(~zulu & (stamp.str.slice(-6, 1) == "-")).then(-1).otherwise(1).alias("_sign"),
+    ]
+
+
+#: Where :data:`_RFC3339`'s date and time parts are: (column, first character, length).
+_PLACES = (("_y", 0, 4), ("_mo", 5, 2), ("_d", 8, 2), ("_h", 11, 2), ("_mi", 14, 2), ("_s", 17, 2))
+
+
+def _rfc3339_us() -> pl.Expr:
+    """UTC microseconds from the columns of :func:`_rfc3339_parts`; null when the text is not a
+    valid instant in range."""
+    y, mo, d, h, mi, s, micro, oh, om, sign = (
+        pl.col(f"_{name}") for name in ("y", "mo", "d", "h", "mi", "s", "micro", "oh", "om", "sign")
+    )
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     dim = (
         pl.when(mo == 2)
@@ -144,7 +185,8 @@ def _rfc3339_us(g: pl.Expr) -> pl.Expr:
         .otherwise(31)
     )
     ok = (
-        (y >= 1)
+        pl.col("_shaped")
+        & (y >= 1)
         & mo.is_between(1, 12)
         & (d >= 1)
         & (d <= dim)
@@ -173,6 +215,9 @@ def _read(lines: pl.DataFrame, schema: pa.Schema) -> pl.DataFrame:
     )
     if table.num_rows != lines.height:
         raise _Unread(f"{table.num_rows} rows read from {lines.height} lines")
+    unexpected = set(table.column_names) - {*schema.names, "dimensions"}
+    if unexpected:  # cannot be (the shape admits known names only, and aliases are looked for)
+        raise _Unread(f"fields {sorted(unexpected)} read")
     if "dimensions" in table.column_names:
         kind = table.schema.field("dimensions").type
         if not pa.types.is_struct(kind) or kind.num_fields > MAX_DIMENSION_KEYS:
@@ -211,7 +256,10 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
     meters = ctx.meters
     needs_value = [m.name for m in meters.values() if m.needs_value]
     negative_ok = [m.name for m in meters.values() if m.allow_negative]
-    given = {field: _names(field) for field in (*_ID_FIELDS, "timestamp", "value")}
+    given = {
+        field: [name for name in _names(field) if name in read.columns]
+        for field in (*_ID_FIELDS, "timestamp", "value")
+    }
     columns = [pl.coalesce(names).alias(field) for field, names in given.items()]
     # The dimensions: the struct's fields as columns _d0 … (a key can be any text).
     struct = read.schema.get("dimensions")
@@ -237,10 +285,9 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
     ]
     stamp = pl.col("timestamp")
     if read.schema["timestamp"] == pl.String:
-        groups = [stamp.str.extract_groups(_RFC3339).alias("_ts")]  # extracted once
-        event_us = _rfc3339_us(pl.col("_ts"))
+        parts, event_us = _rfc3339_parts(stamp), _rfc3339_us()
     else:
-        groups, event_us = [], stamp * 1000
+        parts, event_us = [], stamp * 1000
     needs = meter.is_in(needs_value)
     events = (
         read.filter(  # a field given under both names goes per line
@@ -258,7 +305,7 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
             *required,
             *dims_fit,
         )
-        .with_columns(*groups)
+        .with_columns(*parts)
         .with_columns(event_us.alias("event_us"))
         .filter(
             pl.col("event_us").is_between(
@@ -317,10 +364,13 @@ def fast_events(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
         return empty  # the shape cannot tell a token's length: every line goes per line
     text = pl.col("text")
     shaped = lines.select("line_number", "text").filter(text.str.contains(LINE))
-    by_stamp = shaped.with_columns(text.str.contains(_STRING_STAMP).alias("_string"))
+    groups = shaped.with_columns(
+        text.str.contains(_STRING_STAMP).alias("_string"),
+        text.str.contains(_ALIASED).alias("_alias"),
+    ).partition_by("_string", "_alias", as_dict=True, include_key=False, maintain_order=True)
     reads = [
         read
-        for string, schema in ((True, _STRING_STAMPED), (False, _MILLIS_STAMPED))
-        for read in _bulk(by_stamp.filter(pl.col("_string") == string).drop("_string"), schema)
+        for (string, aliased), part in groups.items()
+        for read in _bulk(part, _SCHEMAS[string, aliased])
     ]
     return pl.concat([empty, *(_events(read, ctx) for read in reads)]).sort("line_number")
