@@ -86,15 +86,25 @@ def _ingest_day(
     files, valids, quarantines = [], [], []
     raw_contract = CONTRACTS["raw_events"]
     written.note("raw_events", empty_frame(raw_contract))  # a day with no file has no raw row
-    with warehouse.PartitionWriter(
-        root, "raw_events", key, empty=empty_frame(raw_contract), plain=["raw_record"]
-    ) as raw_out:
+    raw_empty = empty_frame(raw_contract)
+    with (
+        warehouse.PartitionWriter(
+            root, "raw_events", key, empty=raw_empty, plain=["raw_record"]
+        ) as raw_out,
+        ThreadPoolExecutor(max_workers=1) as raw_writer,  # a file's raw rows, while the next parses
+    ):
+        pending = None
         for info, parsed in parse_files(iter_event_files(listing), ctx, day, unknown, map_):
-            raw_out.write(written.note("raw_events", conform(parsed.raw, raw_contract)))
+            raw = written.note("raw_events", conform(parsed.raw, raw_contract))
+            if pending is not None:
+                pending.result()  # in file order, one file's raw rows waiting at most
+            pending = raw_writer.submit(raw_out.write, raw)
             files.append(info)
             valids.append(parsed.valid)
             quarantines.append(parsed.quarantined)
-            del parsed
+            del parsed, raw
+        if pending is not None:
+            pending.result()
     valid = pl.concat([pl.DataFrame(schema=VALID_SCHEMA), *valids])
     del valids
     quarantined = pl.concat([empty_frame(CONTRACTS["quarantined_events"]), *quarantines])

@@ -127,13 +127,14 @@ class WindowCache:
             if past not in self.days:
                 ensure_day_index(root, past, config, map_)
                 found = warehouse.scan_partitions(
-                    root, TABLE, [past.isoformat()], schema=_HASHES, column=COLUMN
+                    root, TABLE, [past.isoformat()], schema=_INDEX, column=COLUMN
                 )
                 self.keep(past, found.select("id_hash").collect())
         frames = [self.days[d] for d in days]
         return pl.concat([pl.DataFrame(schema=_HASHES), *frames], rechunk=False)
 
 
+_INDEX = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})
 _HASHES = pl.Schema({COLUMN: pl.Date, "id_hash": INDEX_SCHEMA["id_hash"]})
 
 
@@ -153,20 +154,19 @@ def load_history(
     With a ``cache`` (a ranged run), the first pass is over the hashes it holds and the second
     reads only the days with a hit."""
     days = window_days(day, config.dedup_window_days)
-    schema = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})
     if cache is not None and ids is not None:
         keys = ids.select(id_hash()).unique()
         hits = cache.hashes(root, days, config, map_).join(keys, on="id_hash", how="semi")
         hit_days = sorted(set(hits.get_column(COLUMN).to_list()))
         found = warehouse.scan_partitions(
-            root, TABLE, [d.isoformat() for d in hit_days], schema=schema, column=COLUMN
+            root, TABLE, [d.isoformat() for d in hit_days], schema=_INDEX, column=COLUMN
         )
         wanted = hits.get_column("id_hash").unique().implode()
         return found.filter(pl.col("id_hash").is_in(wanted)).collect(engine="streaming")
     for past in days:
         ensure_day_index(root, past, config, map_)
     history = warehouse.scan_partitions(
-        root, TABLE, [d.isoformat() for d in days], schema=schema, column=COLUMN
+        root, TABLE, [d.isoformat() for d in days], schema=_INDEX, column=COLUMN
     )
     if ids is not None:
         keys = ids.lazy().select(id_hash()).unique()
