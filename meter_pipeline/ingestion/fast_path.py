@@ -91,7 +91,6 @@ _STRING_STAMP = f'{_key(_STAMPS)}"'
 
 #: A timestamp string's text: the grammar's RFC 3339 form.
 _RFC3339 = f"^{RFC3339_PATTERN}$"
-FIELDS = ("event_id", "customer_id", "meter", "timestamp", "value", "dimensions")
 #: pyarrow's reads of one call that may fail before the rest goes per line.
 MAX_REREADS = 16
 #: Distinct dimension keys in one read beyond which the read is halved (the keys become struct
@@ -124,7 +123,8 @@ _ALIASED = "|".join(ALIASES)
 
 
 class _Unread(Exception):
-    """A read whose rows cannot be used as they are (row count, too many dimension keys)."""
+    """A read whose rows cannot be used as they are (rows miscounted, a field not asked for,
+    dimensions not a struct or with too many keys): read again in halves."""
 
 
 def _days_from_civil(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
