@@ -107,31 +107,48 @@ class WindowCache:
     back at it) and its id hashes are kept in memory (12 bytes an id: ~150 MB for a window of
     12M ids), so a day's first pass over the window reads no file. A day ingested by the run
     adds its own index; a day that leaves the window is dropped. A run thus sees each landing
-    day as it was when the run first looked at it."""
+    day as it was when the run first looked at it.
 
-    def __init__(self) -> None:
+    Memory is bounded: past ``limit_bytes`` (:data:`WINDOW_CACHE_BYTES`) the cache lets go of
+    everything and the run reads the window from the index day by day, as a single day does."""
+
+    def __init__(self, limit_bytes: int | None = None) -> None:
         self.days: dict[dt.date, pl.DataFrame] = {}
+        self.limit = WINDOW_CACHE_BYTES if limit_bytes is None else limit_bytes
+        self.full = False
 
     def keep(self, day: dt.date, index: pl.DataFrame) -> None:
         """Hold ``day``'s index (its id_hash column) as the window's copy of that day."""
-        self.days[day] = index.select(pl.lit(day, dtype=pl.Date).alias(COLUMN), "id_hash")
+        if not self.full:
+            self.days[day] = index.select(pl.lit(day, dtype=pl.Date).alias(COLUMN), "id_hash")
+            if sum(f.estimated_size() for f in self.days.values()) > self.limit:
+                self.full, self.days = True, {}
 
     def hashes(
         self, root: Path, days: list[dt.date], config: MetersConfig, map_: Map
-    ) -> pl.DataFrame:
+    ) -> pl.DataFrame | None:
         """(landing_date, id_hash) of the days, from memory; a day not held yet is checked (and
-        rebuilt when stale) and read once. Days not asked for any more are dropped."""
+        rebuilt when stale) and read once. Days not asked for any more are dropped. None once
+        the window does not fit the limit."""
         for gone in set(self.days) - set(days):
             del self.days[gone]
         for past in days:
+            if self.full:
+                return None
             if past not in self.days:
                 ensure_day_index(root, past, config, map_)
                 found = warehouse.scan_partitions(
                     root, TABLE, [past.isoformat()], schema=_INDEX, column=COLUMN
                 )
                 self.keep(past, found.select("id_hash").collect())
+        if self.full:
+            return None
         frames = [self.days[d] for d in days]
         return pl.concat([pl.DataFrame(schema=_HASHES), *frames], rechunk=False)
+
+
+#: The most memory a ranged run's window of id hashes may take (1.5 GiB: 40 days of ~3.3M ids).
+WINDOW_CACHE_BYTES = 3 * 2**29
 
 
 _INDEX = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})
@@ -154,9 +171,10 @@ def load_history(
     With a ``cache`` (a ranged run), the first pass is over the hashes it holds and the second
     reads only the days with a hit."""
     days = window_days(day, config.dedup_window_days)
-    if cache is not None and ids is not None:
+    held = None if cache is None or ids is None else cache.hashes(root, days, config, map_)
+    if held is not None and ids is not None:
         keys = ids.select(id_hash()).unique()
-        hits = cache.hashes(root, days, config, map_).join(keys, on="id_hash", how="semi")
+        hits = held.join(keys, on="id_hash", how="semi")
         hit_days = sorted(set(hits.get_column(COLUMN).to_list()))
         found = warehouse.scan_partitions(
             root, TABLE, [d.isoformat() for d in hit_days], schema=_INDEX, column=COLUMN

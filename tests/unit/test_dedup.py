@@ -175,7 +175,8 @@ def test_a_ranged_run_keeping_the_window_in_memory_gives_the_tables_of_day_by_da
     a copy after the first copy left the window and days with nothing landed give exactly the
     tables of separate day runs; the cache holds only the window's days."""
     alone, ranged = DataRoot.create(tmp_path / "alone"), DataRoot.create(tmp_path / "ranged")
-    for root in (alone, ranged):
+    small = DataRoot.create(tmp_path / "small")  # a window past the cache's memory limit
+    for root in (alone, ranged, small):
         first = [event(i, timestamp=at(day(0))) for i in ("w40", "w41", "e1")]
         root.write_jsonl("a.jsonl", first, day(0))
         root.write_jsonl(
@@ -191,7 +192,8 @@ def test_a_ranged_run_keeping_the_window_in_memory_gives_the_tables_of_day_by_da
             day(61),
         )
     ranged.ingest(day(0))  # ingested by an earlier run: the ranged run reads its index
-    window = WindowCache()
+    small.ingest(day(0))
+    window, tiny = WindowCache(), WindowCache(limit_bytes=16)
     for n in (0, 1, 30, 39, 40, 41, 61):  # in order, as a ranged run takes them
         if n == 0:
             assert_frame_equal(
@@ -200,10 +202,12 @@ def test_a_ranged_run_keeping_the_window_in_memory_gives_the_tables_of_day_by_da
             )
             continue
         expected = frames(alone.ingest(day(n)))
-        got = frames(ranged.ingest(day(n), window))
-        for name, frame in expected.items():
-            assert_frame_equal(got[name], frame, check_exact=True)
+        for root, cache in ((ranged, window), (small, tiny)):
+            got = frames(root.ingest(day(n), cache))
+            for name, frame in expected.items():
+                assert_frame_equal(got[name], frame, check_exact=True)
         assert set(window.days) <= {day(n - k) for k in range(41)}
+        assert not window.full and tiny.full and tiny.days == {}
     src = {n: ranged.rel("a.jsonl", day(n)) for n in (30, 40, 61)}
     assert duplicate_rows(read_day(ranged.path, day(30))) == [("e1", src[30], 1, day(0), True)]
     assert duplicate_rows(read_day(ranged.path, day(40))) == [("w40", src[40], 1, day(0), True)]
