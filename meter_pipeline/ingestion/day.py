@@ -85,8 +85,8 @@ def _ingest_day(
     written, unknown = DayWritten(), Counter()
     files, valids, quarantines = [], [], []
     raw_contract = CONTRACTS["raw_events"]
-    written.note("raw_events", empty_frame(raw_contract))  # a day with no file has no raw row
     raw_empty = empty_frame(raw_contract)
+    written.note("raw_events", raw_empty)  # a day with no file has no raw row
     with (
         warehouse.PartitionWriter(
             root, "raw_events", key, empty=raw_empty, plain=["raw_record"]

@@ -130,19 +130,19 @@ class WindowCache:
         """(landing_date, id_hash) of the days, from memory; a day not held yet is checked (and
         rebuilt when stale) and read once. Days not asked for any more are dropped. None once
         the window does not fit the limit."""
+        if self.full:
+            return None
         for gone in set(self.days) - set(days):
             del self.days[gone]
         for past in days:
-            if self.full:
-                return None
             if past not in self.days:
                 ensure_day_index(root, past, config, map_)
                 found = warehouse.scan_partitions(
                     root, TABLE, [past.isoformat()], schema=_INDEX, column=COLUMN
                 )
                 self.keep(past, found.select("id_hash").collect())
-        if self.full:
-            return None
+                if self.full:
+                    return None
         frames = [self.days[d] for d in days]
         return pl.concat([pl.DataFrame(schema=_HASHES), *frames], rechunk=False)
 
