@@ -19,7 +19,7 @@ import dagster as dg
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 from meter_pipeline.assets.alerts import usage_alerts
-from meter_pipeline.assets.billing import invoice_period, usage_of_period
+from meter_pipeline.assets.billing import invoice_period
 from meter_pipeline.assets.corrections import ingest_corrections
 from meter_pipeline.assets.ingestion import daily_usage, ingest_landing_day
 from meter_pipeline.assets.landing import EXTERNAL_ASSETS
@@ -42,7 +42,6 @@ ASSETS = (
     ingest_corrections,
     usage_alerts,
     monitor_landing_day,
-    usage_of_period,
     uptime,
     invoice_period,
     close_manifest,

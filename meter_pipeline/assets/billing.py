@@ -1,7 +1,8 @@
 """Monthly billing assets (docs/rules.md#6-billing-periods-and-late-events, docs/rules.md#7-pricing,
-docs/rules.md#8-uptime-and-sla-credits): period usage and unbilled usage; invoice lines, invoices,
-SLA credits and the credit ledger. Months run in order: each reads the ledger of the month before,
-and a ranged run carries it from one month to the next."""
+docs/rules.md#8-uptime-and-sla-credits): one multi-asset closes a month — period usage and
+unbilled usage, invoice lines, invoices, SLA credits and the credit ledger — from one read of each
+landing day the month bills. Months run in order: each reads the ledger of the month before, and a
+ranged run carries it from one month to the next."""
 
 import tempfile
 from pathlib import Path
@@ -17,7 +18,6 @@ from meter_pipeline.assets.common import SINGLE_RUN, PartitionRun, table_asset_s
 from meter_pipeline.billing.close import ClosedMonth, close_month
 from meter_pipeline.billing.effective import effective_events
 from meter_pipeline.billing.lineage import spool_schema
-from meter_pipeline.billing.period_usage import period_usage_tables
 from meter_pipeline.calendar import period_landing_days, previous_period
 from meter_pipeline.config.reference import Reference
 from meter_pipeline.io import warehouse
@@ -34,8 +34,11 @@ PREVIOUS_LEDGER = dg.AssetDep(
         start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
     ),
 )
-#: In the order they are yielded: the ledger first, since every output depends on the previous
-#: month's ledger (Dagster wants a multi-asset's outputs in topological order).
+#: Folded from the same read of the month's events as the invoice lines; they depend on the
+#: events only, not on uptime or the ledger.
+USAGE_TABLES = ("period_usage", "unbilled_usage")
+#: In the order they are yielded: the ledger first, since every output after it depends on the
+#: previous month's ledger (Dagster wants a multi-asset's outputs in topological order).
 INVOICE_TABLES = ("sla_credit_ledger", "sla_credits", "invoice_lines", "invoices", "period_trace")
 #: Written a landing day at a time from the close's spool
 #: (docs/audit.md#where-a-usage-line-comes-from-invoice_line_events).
@@ -48,59 +51,25 @@ CURRENCY_SUMS = {
 }
 
 
-def period_days(
-    root: Path, reference: Reference, period: str, ids: bool = False
-) -> list[pl.LazyFrame]:
+def period_days(root: Path, reference: Reference, period: str) -> list[pl.LazyFrame]:
     """Clean events of the landing days a period reads (see period_landing_days), one lazy
-    frame per day: the month close holds one day's events at a time. ``ids``: keep event_id
-    (the close's lineage needs it; period usage does not)."""
+    frame per day: the month close holds one day's events at a time."""
     days = period_landing_days(period, reference.grace_days, reference.meters.future_tolerance_us)
     # The corrections landed while the period is open: its events are billed as corrected.
     corrections = warehouse.scan_partitions(root, "event_corrections", days).collect()
-    scans = [
+    return [
         effective_events(warehouse.scan_partitions(root, "clean_events", [day]), corrections)
         for day in days
     ]
-    return scans if ids else [scan.drop("event_id") for scan in scans]
 
 
-@dg.multi_asset(
-    specs=[
-        table_asset_spec(name, GROUP, deps=("clean_events", "event_corrections", "reference_files"))
-        for name in ("period_usage", "unbilled_usage")
-    ],
-    partitions_def=monthly_partitions,
-    backfill_policy=SINGLE_RUN,
-    check_specs=[checks.UNBILLED_REPORTED],
-    name="usage_of_period",
-    description="Aggregate the events each billing month bills (late ones included) per "
-    "customer and meter, and report usage that no subscription bills.",
-)
-def usage_of_period(context: dg.AssetExecutionContext, data_root: DataRoot):
-    ref = data_root.reference()
-    run = PartitionRun(context, data_root.path(), ["period_usage", "unbilled_usage"])
-    month_checks = checks.PartitionChecks(context)
-    yield from refuse_incomplete(run, ref)  # no partial month: see assets/close_gate.py
-    with worker_map() as map_:
-        for period in run.each():
-            usage_of_one_period(run, ref, period, month_checks, map_)
-    yield from run.results()
-    yield from month_checks.results()
-
-
-def usage_of_one_period(
-    run: PartitionRun, ref: Reference, period: str, month_checks: checks.PartitionChecks, map_: Map
+def usage_metadata(
+    run: PartitionRun,
+    period: str,
+    tables: dict[str, pl.DataFrame],
+    month_checks: checks.PartitionChecks,
 ) -> None:
-    """Write one month's period_usage and unbilled_usage, with that month's metadata and check."""
-    usage, unbilled = period_usage_tables(
-        period_days(run.root, ref, period),
-        period,
-        ref.grace_days,
-        ref.subscriptions,
-        ref.meters,
-        map_,
-    )
-    tables = run.write(period, {"period_usage": usage, "unbilled_usage": unbilled})
+    """One month's period_usage and unbilled_usage metadata, and its unbilled-usage check."""
     by_reason = dict(sorted(events_by_reason(tables["unbilled_usage"]).items()))
     late = int(tables["period_usage"]["late_event_count"].sum())
     run.add(
@@ -118,32 +87,42 @@ def events_by_reason(unbilled: pl.DataFrame) -> dict[str, int]:
 
 @dg.multi_asset(
     specs=[
-        table_asset_spec(
-            name,
-            GROUP,
-            deps=(
-                "clean_events",
-                "event_corrections",
-                "uptime",
-                PREVIOUS_LEDGER,
-                "reference_files",
-            ),
-        )
-        for name in (*INVOICE_TABLES, LINEAGE_TABLE)
+        *(
+            table_asset_spec(
+                name, GROUP, deps=("clean_events", "event_corrections", "reference_files")
+            )
+            for name in USAGE_TABLES
+        ),
+        *(
+            table_asset_spec(
+                name,
+                GROUP,
+                deps=(
+                    "clean_events",
+                    "event_corrections",
+                    "uptime",
+                    PREVIOUS_LEDGER,
+                    "reference_files",
+                ),
+            )
+            for name in (*INVOICE_TABLES, LINEAGE_TABLE)
+        ),
     ],
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
-    check_specs=checks.CLOSE_CHECKS,
+    check_specs=[checks.UNBILLED_REPORTED, *checks.CLOSE_CHECKS],
     name="invoice_period",
-    description="Price each subscription's usage and platform fees into invoice lines with the "
+    description="Aggregate the events each billing month bills (late ones included) per "
+    "customer and meter, and report usage that no subscription bills; price each "
+    "subscription's usage and platform fees into invoice lines with the "
     "minimum-commitment true-up; compute the month's SLA credits; apply earlier "
     "credits as negative lines (never below zero, the rest carried or forfeited); "
     "total one invoice per customer and month; list the events behind each usage line and "
-    "trace where every event of the month went.",
+    "trace where every event of the month went. Each landing day of the month is read once.",
 )
 def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     ref = data_root.reference()
-    names = (*INVOICE_TABLES, LINEAGE_TABLE)
+    names = (*USAGE_TABLES, *INVOICE_TABLES, LINEAGE_TABLE)
     run = PartitionRun(context, data_root.path(), names, preview_rows=10)
     previous = read_partition(run.root, "sla_credit_ledger", previous_period(run.keys[0]))
     month_checks = checks.PartitionChecks(context)
@@ -169,7 +148,7 @@ def close_one_period(
     its credit ledger (the next month's ``previous``)."""
     closed = close_month(
         period,
-        period_days(run.root, ref, period, ids=True),
+        period_days(run.root, ref, period),
         read_partition(run.root, "uptime", period),
         previous,
         ref,
@@ -180,6 +159,7 @@ def close_one_period(
     checks.landing_days_complete(month_checks, period, None)
     write_lineage(run, period, closed)
     tables = run.write(period, closed.tables())
+    usage_metadata(run, period, tables, month_checks)
     checks.close_checks(month_checks, period, closed, previous)
     claims = unmatched_claims(period, tables["sla_credits"], ref.sla.claims if ref.sla else ())
     checks.claims_matched(month_checks, period, claims)

@@ -1,10 +1,11 @@
 """The month close (docs/rules.md#7-pricing, docs/rules.md#8-uptime-and-sla-credits) as one pure
 function over frames and the reference.
 
-A period's invoice tables come from its clean events (one frame per landing day it reads), its
-uptime and the credit ledger of the month before, in this order: invoice lines before credits →
-SLA credits earned (and pending ones resolved) → the credit ledger and the credit lines it applies
-→ the lines with credits → one invoice per customer.
+A period's tables come from its clean events (one frame per landing day it reads), its uptime and
+the credit ledger of the month before, in this order: ``period_usage``, ``unbilled_usage`` and the
+invoice lines before credits, all folded from one read of each day → SLA credits earned (and
+pending ones resolved) → the credit ledger and the credit lines it applies → the lines with
+credits → one invoice per customer.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from meter_pipeline.billing.lineage import (
     spool_rows,
     with_digests,
 )
-from meter_pipeline.billing.period_usage import Frame, split_period_events
+from meter_pipeline.billing.period_usage import (
+    Frame,
+    finish_period_usage,
+    finish_unbilled_usage,
+    period_usage_fold,
+    split_period_events,
+    unbilled_fold,
+)
 from meter_pipeline.billing.trace import TraceCounts, count_chunk, count_ignored, trace_frame
 from meter_pipeline.config.reference import Reference
 from meter_pipeline.sla.credits import sla_credits
@@ -38,6 +46,8 @@ class ClosedMonth:
     """The tables a month close writes, in the order Dagster gets them; the lineage
     (``invoice_line_events``) comes a chunk at a time from :meth:`lineage`."""
 
+    period_usage: pl.DataFrame
+    unbilled_usage: pl.DataFrame
     sla_credit_ledger: pl.DataFrame
     sla_credits: pl.DataFrame
     invoice_lines: pl.DataFrame
@@ -47,6 +57,8 @@ class ClosedMonth:
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
+            "period_usage": self.period_usage,
+            "unbilled_usage": self.unbilled_usage,
             "sla_credit_ledger": self.sla_credit_ledger,
             "sla_credits": self.sla_credits,
             "invoice_lines": self.invoice_lines,
@@ -100,16 +112,30 @@ def close_month(
     spool = MemorySpool() if spool is None else spool
     split = [split_period_events(day, period, pricing.grace_days) for day in days]
     counts = TraceCounts()
+    usage, unbilled = period_usage_fold(reference.meters), unbilled_fold(reference.meters)
     for _, ignored in split:
-        counts += count_ignored(ignored)
+        ignored = ignored.collect()  # few: late events under late_events: ignore
+        counts += count_ignored(ignored.lazy())
+        unbilled.merge(unbilled.partial(ignored.with_columns(_reason("late_ignored"))))
 
     def observe(assigned: pl.LazyFrame, charged: pl.LazyFrame) -> tuple:
-        return spool_rows(charged).collect(), count_chunk(assigned, charged)
+        """Per day, from the one read of its billed events: the lineage rows, the trace counts,
+        and the day's partial period_usage and (events no subscription covers) unbilled_usage."""
+        uncovered = assigned.filter(pl.col("plan_id").is_null())
+        return (
+            spool_rows(charged).collect(),
+            count_chunk(assigned, charged),
+            usage.partial(assigned),
+            unbilled.partial(uncovered.with_columns(_reason("no_subscription"))),
+        )
 
     def collect(seen: tuple) -> None:
         nonlocal counts
-        spool.add(seen[0])
-        counts += seen[1]
+        rows, chunk_counts, usage_part, unbilled_part = seen
+        spool.add(rows)
+        counts += chunk_counts
+        usage.merge(usage_part)
+        unbilled.merge(unbilled_part)
 
     lines = build_invoice_lines(
         period,
@@ -142,4 +168,17 @@ def close_month(
     lines = append_adjustments(lines, adjustment_lines(period, earned or [], LINE_SCHEMA))
     lines = with_digests(lines, spool)
     invoices = summarize_invoices(lines)
-    return ClosedMonth(ledger, credits, lines, invoices, trace_frame(period, counts), spool)
+    return ClosedMonth(
+        finish_period_usage(usage, period),
+        finish_unbilled_usage(unbilled, period),
+        ledger,
+        credits,
+        lines,
+        invoices,
+        trace_frame(period, counts),
+        spool,
+    )
+
+
+def _reason(reason: str) -> pl.Expr:
+    return pl.lit(reason).alias("reason")

@@ -4,8 +4,9 @@ their checks.
 The entry points for the monthly assets:
 
 - :func:`~meter_pipeline.billing.period_usage.split_period_events` — billed vs late-ignored.
-- :func:`~meter_pipeline.billing.period_usage.period_usage_tables` → both, one landing day
-  at a time (what the monthly asset uses).
+- :func:`~meter_pipeline.billing.close.close_month` → the month's tables, one landing day
+  at a time (what the monthly asset uses; period and unbilled usage are folded from the same
+  read of each day as the invoice lines).
 - :func:`build_invoice_lines` → lines without credits (what the SLA ledger needs to size them).
 - :func:`append_credit_lines` → adds the ``sla_credit`` lines the SLA side computed.
 - :func:`summarize_invoices` → ``invoices``.

@@ -22,11 +22,10 @@ import polars as pl
 
 from data_contracts import polars_schema
 from data_contracts.ingestion import CleanEvents
-from meter_pipeline.billing.usage_fold import Frame, Partial, UsageFold
+from meter_pipeline.billing.usage_fold import Frame, UsageFold
 from meter_pipeline.calendar import landing_period
 from meter_pipeline.config.customers import Subscription
 from meter_pipeline.config.meters import MetersConfig
-from meter_pipeline.workers import Map
 
 SUBSCRIPTION_SCHEMA = pl.Schema(
     {
@@ -145,29 +144,6 @@ def assign_subscriptions(events: Frame, subscriptions: Iterable[Subscription]) -
     ).drop("_event_date")
 
 
-def uncovered_events(events: Frame, subscriptions: Iterable[Subscription]) -> pl.LazyFrame:
-    """The events no subscription covers (a semi-join on the few uncovered customer-days)."""
-    events = _lazy(events).with_columns(_EVENT_DATE)
-    missing = (
-        _coverage(events, subscriptions)
-        .filter(pl.col("plan_id").is_null())
-        .select("customer_id", "_event_date")
-    )
-    return events.join(missing, on=["customer_id", "_event_date"], how="semi").drop("_event_date")
-
-
-def unbilled_events(
-    billed: Frame, late_ignored: Frame, subscriptions: Iterable[Subscription]
-) -> pl.LazyFrame:
-    """The events of ``billed`` that no subscription covers (reason ``no_subscription``) and the
-    ``late_ignored`` events (reason ``late_ignored``)."""
-    uncovered = uncovered_events(billed, subscriptions).with_columns(
-        pl.lit("no_subscription").alias("reason")
-    )
-    ignored = _lazy(late_ignored).with_columns(pl.lit("late_ignored").alias("reason"))
-    return pl.concat([uncovered, ignored.select(uncovered.collect_schema().names())])
-
-
 def unbilled_fold(meters: MetersConfig) -> UsageFold:
     return UsageFold(meters.meters, UNBILLED_KEYS)
 
@@ -176,30 +152,3 @@ def finish_unbilled_usage(fold: UsageFold, period: str) -> pl.DataFrame:
     return (
         fold.result().with_columns(pl.lit(period).alias("billing_period")).select(UNBILLED_COLUMNS)
     )
-
-
-def period_usage_tables(
-    days: Iterable[Frame],
-    period: str,
-    grace_days: int,
-    subscriptions: Iterable[Subscription],
-    meters: MetersConfig,
-    map_: Map = map,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(period_usage, unbilled_usage)`` of ``period`` from the clean events of the landing days
-    it reads, one day at a time (``map_`` may reduce several days at once): memory holds a
-    day's events and the groups, not the month."""
-    subscriptions = list(subscriptions)
-    usage, unbilled = period_usage_fold(meters), unbilled_fold(meters)
-
-    def reduce(day: Frame) -> tuple[Partial, Partial]:
-        billed, ignored = split_period_events(day.lazy().collect(), period, grace_days)
-        return (
-            usage.partial(billed),
-            unbilled.partial(unbilled_events(billed, ignored, subscriptions)),
-        )
-
-    for usage_part, unbilled_part in map_(reduce, chunks(days)):
-        usage.merge(usage_part)
-        unbilled.merge(unbilled_part)
-    return finish_period_usage(usage, period), finish_unbilled_usage(unbilled, period)

@@ -51,7 +51,7 @@ LINKED_DAILY = ("clean_events", "event_corrections", "ingestion_audit", "_event_
 #: The assets an as-of close runs, by step (the Definitions' own; no usage_alerts: no webhook).
 DAILY = ("ingest_landing_day", "daily_usage", "ingest_corrections")
 MONITORING = ("monitor_landing_day",)
-MONTHLY = ("usage_of_period", "uptime", "invoice_period", "close_manifest")
+MONTHLY = ("uptime", "invoice_period", "close_manifest")
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 

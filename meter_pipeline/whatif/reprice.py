@@ -85,7 +85,7 @@ def lineage_events(root: Path, reference: Reference, period: str) -> list[pl.Laz
             on=["event_id", "landing_date"],
             how="semi",
         )
-        for day, events in zip(days, period_days(root, reference, period, ids=True), strict=True)
+        for day, events in zip(days, period_days(root, reference, period), strict=True)
     ]
 
 

@@ -17,11 +17,11 @@ from data_contracts.ingestion import CleanEvents
 from meter_pipeline.billing.invoice_lines import build_invoice_lines
 from meter_pipeline.billing.invoices import append_credit_lines, summarize_invoices
 from meter_pipeline.billing.period_usage import (
+    assign_subscriptions,
     chunks,
     finish_period_usage,
     finish_unbilled_usage,
     period_usage_fold,
-    unbilled_events,
     unbilled_fold,
 )
 from meter_pipeline.config.charges import Charge, Tier
@@ -156,9 +156,12 @@ def build_period_usage(events, meters, period: str) -> pl.DataFrame:
 
 
 def build_unbilled_usage(billed, late_ignored, subscriptions, meters, period: str) -> pl.DataFrame:
-    """``unbilled_usage`` of billed and late-ignored events given whole."""
+    """``unbilled_usage`` of billed and late-ignored events given whole: the billed events no
+    subscription covers (``no_subscription``) and the late-ignored ones (``late_ignored``)."""
+    uncovered = assign_subscriptions(billed, subscriptions).filter(pl.col("plan_id").is_null())
     fold = unbilled_fold(meters)
-    fold.add(unbilled_events(billed, late_ignored, subscriptions))
+    fold.add(uncovered.with_columns(pl.lit("no_subscription").alias("reason")))
+    fold.add(late_ignored.lazy().with_columns(pl.lit("late_ignored").alias("reason")))
     return finish_unbilled_usage(fold, period)
 
 

@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meter_pipeline.billing import usage_fold as usage
+from meter_pipeline.billing.close import close_month
 from meter_pipeline.billing.invoice_lines import build_invoice_lines
-from meter_pipeline.billing.period_usage import (
-    period_usage_tables,
-    split_period_events,
-)
+from meter_pipeline.billing.period_usage import split_period_events
 from meter_pipeline.billing.usage_fold import UsageFold, aggregate_usage
+from meter_pipeline.config.pricing import BillingRules
+from meter_pipeline.config.reference import Reference
 from tests.helpers.billing import (
     METERS,
     build_period_usage,
@@ -163,10 +163,12 @@ def test_period_tables_and_invoice_lines_do_not_depend_on_chunking(month):
         ),
         plan("q", charge("peak", "storage_gb", "per_unit", unit_price="0.25"), minimum="50"),
     )
-    usage, unbilled = period_usage_tables(chunks, NOV, 3, subs, METERS)
+    # The close folds period_usage and unbilled_usage from its one read of each landing day.
+    ref = Reference(METERS, BillingRules(3, "next_open_period"), config, tuple(subs))
+    closed = close_month(NOV, chunks, pl.DataFrame(), pl.DataFrame(), ref)
     billed, ignored = split_period_events(frame, NOV, 3)
-    assert usage.equals(build_period_usage(billed, METERS, NOV))
-    assert unbilled.equals(build_unbilled_usage(billed, ignored, subs, METERS, NOV))
+    assert closed.period_usage.equals(build_period_usage(billed, METERS, NOV))
+    assert closed.unbilled_usage.equals(build_unbilled_usage(billed, ignored, subs, METERS, NOV))
     lines = build_invoice_lines(NOV, chunks, config, subs, METERS)
     assert lines.equals(build_invoice_lines(NOV, frame, config, subs, METERS))
 
@@ -177,7 +179,9 @@ def test_a_fold_without_any_chunk_refuses_to_answer():
 
 
 def test_a_period_without_any_landing_day_has_empty_tables():
-    usage, unbilled = period_usage_tables([], NOV, 3, [], METERS)
+    ref = Reference(METERS, BillingRules(3, "next_open_period"), pricing(plan("p")), ())
+    closed = close_month(NOV, [], pl.DataFrame(), pl.DataFrame(), ref)
+    usage, unbilled = closed.period_usage, closed.unbilled_usage
     assert usage.is_empty() and unbilled.is_empty()
     assert usage.columns[:3] == ["billing_period", "customer_id", "meter"]
     assert build_invoice_lines(NOV, [], pricing(plan("p")), [], METERS).is_empty()
