@@ -109,12 +109,13 @@ def _ingest_day(
     del valids
     quarantined = pl.concat([empty_frame(CONTRACTS["quarantined_events"]), *quarantines])
     stamp = event_index.stamp_of(meters, files)  # the SHA-256 of what was read
-    index = day_index(valid)
+    first = valid.get_column("event_id").is_first_distinct()  # for the index and dedup
+    index = day_index(valid, first)
     with ThreadPoolExecutor(max_workers=1) as pool:  # today's index is written meanwhile
         index_written = pool.submit(event_index.write_day_index, root, day, index, stamp, stats)
         history = event_index.load_history(root, day, meters, valid, map_, window)  # days before
-        clean, duplicates = dedupe_events(valid, history, day)
-        del valid, history
+        clean, duplicates = dedupe_events(valid, history, day, first)
+        del valid, history, first
         index_written.result()
     if window is not None:
         window.keep(day, index)

@@ -9,19 +9,27 @@ import polars as pl
 
 
 def dedupe_events(
-    valid: pl.DataFrame, history: pl.DataFrame, landing_date: dt.date
+    valid: pl.DataFrame,
+    history: pl.DataFrame,
+    landing_date: dt.date,
+    first_today: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a day's valid events (in arrival order) into (clean, duplicates).
 
     ``history`` holds the index rows (landing_date, event_id, payload_hash) of the previous
-    ``dedup_window_days`` landing days: each day's first valid occurrence of each id. An event is a
+    ``dedup_window_days`` landing days: each day's first valid occurrence of each id (or only
+    those that may be the day's ids: it is probed, never hashed whole). An event is a
     duplicate when its id is in the history or came earlier today; it is compared with the
     earliest occurrence in the window ("the first"), and ``conflict`` is true when its payload
     differs. The clean frame keeps the first copy of each id not seen in the history.
+    ``first_today``: ``event_id.is_first_distinct()`` of ``valid``, when the caller has it.
     """
     ids = valid.get_column("event_id")
+    in_history = ids.is_in(history.get_column("event_id").implode())
     first_seen = (
-        history.join(valid.select("event_id").unique(), on="event_id", how="semi")
+        history.join(
+            valid.filter(in_history).select("event_id").unique(), on="event_id", how="semi"
+        )
         .sort("landing_date", maintain_order=True)
         .group_by("event_id", maintain_order=True)
         .agg(
@@ -29,8 +37,8 @@ def dedupe_events(
             pl.col("payload_hash").first().alias("_hist_hash"),
         )
     )
-    first_today = ids.is_first_distinct()
-    duplicate = ~first_today | ids.is_in(first_seen.get_column("event_id").implode())
+    first_today = ids.is_first_distinct() if first_today is None else first_today
+    duplicate = ~first_today | in_history
     clean = valid.filter(~duplicate)  # the day's rows are never joined, only masked
     # The few duplicate rows: compare each with the first copy in the window, or today's.
     repeated = valid.filter(duplicate).select(

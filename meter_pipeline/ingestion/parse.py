@@ -279,11 +279,12 @@ def id_hash() -> pl.Expr:
     return pl.col("event_id").nchash.xxhash64().alias("id_hash")
 
 
-def day_index(valid: pl.DataFrame) -> pl.DataFrame:
+def day_index(valid: pl.DataFrame, first: pl.Series | None = None) -> pl.DataFrame:
     """The compact index of a day: each valid event_id's first occurrence, its id hash and
-    payload hash."""
+    payload hash (``first``: ``event_id.is_first_distinct()`` of ``valid``, when known)."""
+    first = valid.get_column("event_id").is_first_distinct() if first is None else first
     return (
-        valid.filter(pl.col("event_id").is_first_distinct())
+        valid.filter(first)
         .select("event_id", id_hash(), "payload_hash")
         .select(list(INDEX_SCHEMA))
     )
