@@ -284,7 +284,5 @@ def day_index(valid: pl.DataFrame, first: pl.Series | None = None) -> pl.DataFra
     payload hash (``first``: ``event_id.is_first_distinct()`` of ``valid``, when known)."""
     first = valid.get_column("event_id").is_first_distinct() if first is None else first
     return (
-        valid.filter(first)
-        .select("event_id", id_hash(), "payload_hash")
-        .select(list(INDEX_SCHEMA))
+        valid.filter(first).select("event_id", id_hash(), "payload_hash").select(list(INDEX_SCHEMA))
     )
