@@ -13,11 +13,11 @@ from meter_pipeline.money import QUANTITY, VALUE_LIMIT
 #: Dimension pairs a line may have to be scanned (more go to the other path).
 MAX_PAIRS = 64
 INT_DIGITS, FRACTION_DIGITS, MS_DIGITS = VALUE_LIMIT.adjusted(), QUANTITY.scale, MAX_MS_DIGITS
-#: The field names in column order: event_id, customer_id, meter, timestamp, value, dimensions.
-N0, N1, N2, N3, N4, N5 = (
-    np.frombuffer(name.encode(), dtype=np.uint8).copy()
-    for name in ("event_id", "customer_id", "meter", "timestamp", "value", "dimensions")
-)
+#: The field names in column order (event_id, customer_id, meter, timestamp, value, dimensions),
+#: one after another; name f is NAMES[NAME_AT[f] : NAME_AT[f + 1]].
+_FIELD_NAMES = ("event_id", "customer_id", "meter", "timestamp", "value", "dimensions")
+NAMES = np.frombuffer("".join(_FIELD_NAMES).encode(), dtype=np.uint8).copy()
+NAME_AT = np.cumsum([0, *(len(name) for name in _FIELD_NAMES)]).astype(np.int64)
 DIMENSIONS, TIMESTAMP, VALUE = 5, 3, 4
 STRING, NUMBER = 1, 2
 
@@ -45,30 +45,16 @@ def _string_end(b, i, end):
 
 
 @nb.njit(inline="always", cache=True)
-def _same(b, s, e, name):
-    if e - s != name.shape[0]:
-        return False
-    for k in range(name.shape[0]):
-        if b[s + k] != name[k]:
-            return False
-    return True
-
-
-@nb.njit(inline="always", cache=True)
 def _field_of(b, s, e):
     """The field whose name is b[s:e], or -1 (an alias or an unknown name)."""
-    if _same(b, s, e, N0):
-        return 0
-    if _same(b, s, e, N1):
-        return 1
-    if _same(b, s, e, N2):
-        return 2
-    if _same(b, s, e, N3):
-        return 3
-    if _same(b, s, e, N4):
-        return 4
-    if _same(b, s, e, N5):
-        return 5
+    for f in range(NAME_AT.shape[0] - 1):
+        start = NAME_AT[f]
+        if e - s == NAME_AT[f + 1] - start:
+            k = 0
+            while k < e - s and b[s + k] == NAMES[start + k]:
+                k += 1
+            if k == e - s:
+                return f
     return -1
 
 
