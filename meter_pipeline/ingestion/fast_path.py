@@ -2,8 +2,11 @@
 docs/rules.md#3-validation-quarantined_events).
 
 Most lines of a real feed are flat JSON objects with the known field names, plain string values
-(no escapes), plain decimal numbers and a flat string-to-string ``dimensions`` object. Such a
-line is recognised with a strict regular expression over the whole line (Polars, Rust regex);
+(no escapes), plain decimal numbers and a flat string-to-string ``dimensions`` object. The
+plainest of them are read by a compiled pass first (:mod:`meter_pipeline.ingestion.line_scan`);
+what it leaves, when there are enough such lines (:data:`BULK_MIN_LINES`), is the second tier
+described here. Such a line is recognised with a strict regular expression over the whole line
+(Polars, Rust regex);
 the recognised lines are then read in bulk by pyarrow's JSON reader (C++) into typed columns —
 the value straight into ``decimal128(38, 9)`` from its decimal text, never through a float — and
 every rule of docs/rules.md is checked on those columns. A line is accepted here only when every
