@@ -66,6 +66,8 @@ def candidate_events(root: Path, ids: set[str], first: dt.date, last: dt.date) -
     billing_period."""
     days = [d.isoformat() for d in days_between(first, last)]
     scan = warehouse.scan_partitions(root, "clean_events", days)
+    if not ids:  # no correction names an event: nothing to read
+        scan = scan.head(0)
     return (
         scan.filter(pl.col("event_id").is_in(sorted(ids)))
         .select("event_id", "landing_date", "meter", "billing_period")
@@ -107,7 +109,8 @@ def correct_day(
     for d in replay:
         expired = d - dt.timedelta(days=meters.dedup_window_days)
         state.seen_ids = {k: v for k, v in state.seen_ids.items() if v[0] >= expired}
-        outcome = judge_day(rows[d], d, targets_on(events, d, window), state, meters)
+        targets = targets_on(events, d, window) if rows[d] else {}  # a day without rows: none
+        outcome = judge_day(rows[d], d, targets, state, meters)
     accepted, quarantined, duplicates = outcome
     return day_tables(day, accepted, quarantined, duplicates, grace_days, len(rows[day]))
 
