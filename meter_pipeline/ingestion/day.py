@@ -113,7 +113,7 @@ def _ingest_day(
     index = day_index(valid, first)
     with ThreadPoolExecutor(max_workers=1) as pool:  # today's index is written meanwhile
         index_written = pool.submit(event_index.write_day_index, root, day, index, stamp, stats)
-        history = event_index.load_history(root, day, meters, valid, map_, window)  # days before
+        history = event_index.load_history(root, day, meters, index, map_, window)  # days before
         clean, duplicates = dedupe_events(valid, history, day, first)
         del valid, history, first
         index_written.result()

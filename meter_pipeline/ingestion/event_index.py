@@ -20,6 +20,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from meter_pipeline.calendar import window_days
@@ -32,8 +33,9 @@ from meter_pipeline.io.records import LandingFile
 from meter_pipeline.workers import Map
 
 TABLE = "_event_index"
-#: Bump when what the index holds changes (e.g. the payload digest), so old indexes are rebuilt.
-INDEX_FORMAT = 4
+#: Bump when what the index holds changes (e.g. the payload digest, or 5: rows in id_hash order),
+#: so old indexes are rebuilt.
+INDEX_FORMAT = 5
 COLUMN = "landing_date"
 STAMP, STATS = "meter_pipeline.stamp", "meter_pipeline.stats"
 
@@ -61,7 +63,9 @@ def write_day_index(
     root: Path, day: dt.date, index: pl.DataFrame, stamp: str, stats: str | None = None
 ) -> None:
     metadata = {STAMP: stamp} if stats is None else {STAMP: stamp, STATS: stats}
-    warehouse.write_partition(root, TABLE, day.isoformat(), index, column=COLUMN, metadata=metadata)
+    warehouse.write_partition(
+        root, TABLE, day.isoformat(), index, column=COLUMN, metadata=metadata, compression="lz4"
+    )
 
 
 def current_stamp(
@@ -104,30 +108,30 @@ def ensure_day_index(root: Path, day: dt.date, config: MetersConfig, map_: Map =
 class WindowCache:
     """The id window of a ranged run, carried from one landing day to the next: each window
     day's index is checked against its landing files once per run (not once per day that looks
-    back at it) and its id hashes are kept in memory (12 bytes an id: ~150 MB for a window of
-    12M ids), so a day's first pass over the window reads no file. A day ingested by the run
-    adds its own index; a day that leaves the window is dropped. A run thus sees each landing
-    day as it was when the run first looked at it.
+    back at it) and its id hashes are kept in memory, in the index's ascending order (8 bytes an
+    id: ~100 MB for a window of 12M ids), so a day's first pass over the window reads no file. A
+    day ingested by the run adds its own index; a day that leaves the window is dropped. A run
+    thus sees each landing day as it was when the run first looked at it.
 
     Memory is bounded: past ``limit_bytes`` (:data:`WINDOW_CACHE_BYTES`) the cache lets go of
     everything and the run reads the window from the index day by day, as a single day does."""
 
     def __init__(self, limit_bytes: int | None = None) -> None:
-        self.days: dict[dt.date, pl.DataFrame] = {}
+        self.days: dict[dt.date, np.ndarray] = {}
         self.limit = WINDOW_CACHE_BYTES if limit_bytes is None else limit_bytes
         self.full = False
 
     def keep(self, day: dt.date, index: pl.DataFrame) -> None:
         """Hold ``day``'s index (its id_hash column) as the window's copy of that day."""
         if not self.full:
-            self.days[day] = index.select(pl.lit(day, dtype=pl.Date).alias(COLUMN), "id_hash")
-            if sum(f.estimated_size() for f in self.days.values()) > self.limit:
+            self.days[day] = _hash_array(index)
+            if sum(hashes.nbytes for hashes in self.days.values()) > self.limit:
                 self.full, self.days = True, {}
 
     def hashes(
         self, root: Path, days: list[dt.date], config: MetersConfig, map_: Map
-    ) -> pl.DataFrame | None:
-        """(landing_date, id_hash) of the days, from memory; a day not held yet is checked (and
+    ) -> list[tuple[dt.date, np.ndarray]] | None:
+        """(day, id hashes) of the days, from memory; a day not held yet is checked (and
         rebuilt when stale) and read once. Days not asked for any more are dropped. None once
         the window does not fit the limit."""
         if self.full:
@@ -137,14 +141,10 @@ class WindowCache:
         for past in days:
             if past not in self.days:
                 ensure_day_index(root, past, config, map_)
-                found = warehouse.scan_partitions(
-                    root, TABLE, [past.isoformat()], schema=_INDEX, column=COLUMN
-                )
-                self.keep(past, found.select("id_hash").collect())
+                self.keep(past, _read_hashes(root, past))
                 if self.full:
                     return None
-        frames = [self.days[d] for d in days]
-        return pl.concat([pl.DataFrame(schema=_HASHES), *frames], rechunk=False)
+        return [(d, self.days[d]) for d in days]
 
 
 #: The most memory a ranged run's window of id hashes may take (1.5 GiB: 40 days of ~3.3M ids).
@@ -152,7 +152,38 @@ WINDOW_CACHE_BYTES = 3 * 2**29
 
 
 _INDEX = pl.Schema({COLUMN: pl.Date, **INDEX_SCHEMA})
-_HASHES = pl.Schema({COLUMN: pl.Date, "id_hash": INDEX_SCHEMA["id_hash"]})
+
+
+def _hash_array(index: pl.DataFrame) -> np.ndarray:
+    return index.get_column("id_hash").to_numpy()
+
+
+def _read_hashes(root: Path, day: dt.date) -> pl.DataFrame:
+    """The id_hash column of day's index, as written (ascending)."""
+    found = warehouse.scan_partitions(root, TABLE, [day.isoformat()], schema=_INDEX, column=COLUMN)
+    return found.select("id_hash").collect()
+
+
+def window_hits(hashes: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The entries of a day's id hashes (ascending, as :func:`day_index` writes them) that are
+    among ``keys`` (ascending, distinct): one merge of the two, compiled. Hashes that are not
+    ascending (an index this version did not write) are looked up by :func:`numpy.isin`."""
+    from meter_pipeline.ingestion.merge_kernels import sorted_hits
+
+    hit = np.zeros(hashes.shape[0], dtype=np.bool_)
+    if not sorted_hits(hashes, keys, hit):
+        return hashes[np.isin(hashes, keys)]
+    return hashes[hit]
+
+
+def _distinct_hashes(ids: pl.DataFrame) -> np.ndarray:
+    """The distinct id hashes of ``ids``, ascending: its ``id_hash`` column (a day's index has
+    them in that order already), or the hashes of its ``event_id`` column."""
+    hashes = ids.get_column("id_hash") if "id_hash" in ids.columns else ids.select(id_hash())
+    keys = hashes.to_series().to_numpy() if isinstance(hashes, pl.DataFrame) else hashes.to_numpy()
+    if keys.shape[0] > 1 and not bool((keys[1:] >= keys[:-1]).all()):
+        keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.shape[0] else keys
 
 
 def load_history(
@@ -164,35 +195,38 @@ def load_history(
     cache: WindowCache | None = None,
 ) -> pl.DataFrame:
     """Index rows (landing_date, event_id, id_hash, payload_hash) of the window of days before
-    ``day``; with ``ids`` (a frame with an ``event_id`` column), only the rows whose id hash is
-    one of theirs are read into memory: a first pass over the hash column alone finds them (a
-    64-bit key, so the lookup table stays small), a second reads those rows whole. A hash
-    collision only brings an extra row, which the exact id comparison of dedup leaves out.
-    With a ``cache`` (a ranged run), the first pass is over the hashes it holds and the second
-    reads only the days with a hit."""
+    ``day``; with ``ids`` (a frame with an ``event_id`` column, or the day's index with its
+    ``id_hash`` column), only the rows whose id hash is one of theirs are read into memory: a
+    first pass over each day's hash column alone finds them (a merge of the day's ascending
+    hashes with the ids' distinct hashes, days two at a time with ``map_``), a second reads
+    those rows whole, from the days with a hit only. A hash collision only brings an extra row,
+    which the exact id comparison of dedup leaves out. With a ``cache`` (a ranged run), the
+    first pass is over the hashes it holds."""
     days = window_days(day, config.dedup_window_days)
-    held = None if cache is None or ids is None else cache.hashes(root, days, config, map_)
-    if held is not None and ids is not None:
-        keys = ids.select(id_hash()).unique()
-        hits = held.join(keys, on="id_hash", how="semi")
-        hit_days = sorted(set(hits.get_column(COLUMN).to_list()))
-        found = warehouse.scan_partitions(
-            root, TABLE, [d.isoformat() for d in hit_days], schema=_INDEX, column=COLUMN
+    if ids is None:
+        for past in days:
+            ensure_day_index(root, past, config, map_)
+        history = warehouse.scan_partitions(
+            root, TABLE, [d.isoformat() for d in days], schema=_INDEX, column=COLUMN
         )
-        wanted = hits.get_column("id_hash").unique().implode()
-        return found.filter(pl.col("id_hash").is_in(wanted)).collect(engine="streaming")
-    for past in days:
-        ensure_day_index(root, past, config, map_)
-    history = warehouse.scan_partitions(
-        root, TABLE, [d.isoformat() for d in days], schema=_INDEX, column=COLUMN
-    )
-    if ids is not None:
-        keys = ids.lazy().select(id_hash()).unique()
-        hits = (
-            history.select("id_hash")
-            .join(keys, on="id_hash", how="semi")
-            .unique()
-            .collect(engine="streaming")
-        )  # first pass: the hash column alone
-        history = history.filter(pl.col("id_hash").is_in(hits.get_column("id_hash").implode()))
-    return history.collect(engine="streaming")
+        return history.collect(engine="streaming")
+    keys = _distinct_hashes(ids)
+    held = None if cache is None else cache.hashes(root, days, config, map_)
+    if held is None:
+        for past in days:  # first (not inside map_: a rebuild uses map_ itself)
+            ensure_day_index(root, past, config, map_)
+
+        def day_hits(past: dt.date) -> np.ndarray:
+            return window_hits(_hash_array(_read_hashes(root, past)), keys)
+
+        hits = list(zip(days, map_(day_hits, days), strict=True))
+    else:
+        hits = list(
+            zip(days, map_(lambda held_day: window_hits(held_day[1], keys), held), strict=True)
+        )
+    hit_days = [past.isoformat() for past, found in hits if found.shape[0]]
+    if not hit_days:
+        return pl.DataFrame(schema=_INDEX)
+    wanted = pl.Series("id_hash", np.unique(np.concatenate([found for _, found in hits])))
+    found = warehouse.scan_partitions(root, TABLE, hit_days, schema=_INDEX, column=COLUMN)
+    return found.filter(pl.col("id_hash").is_in(wanted.implode())).collect(engine="streaming")

@@ -281,8 +281,13 @@ def id_hash() -> pl.Expr:
 
 def day_index(valid: pl.DataFrame, first: pl.Series | None = None) -> pl.DataFrame:
     """The compact index of a day: each valid event_id's first occurrence, its id hash and
-    payload hash (``first``: ``event_id.is_first_distinct()`` of ``valid``, when known)."""
+    payload hash (``first``: ``event_id.is_first_distinct()`` of ``valid``, when known), in
+    ascending id_hash order (arrival order among equal hashes), so the window is searched by a
+    merge (:func:`meter_pipeline.ingestion.event_index.window_hits`)."""
     first = valid.get_column("event_id").is_first_distinct() if first is None else first
     return (
-        valid.filter(first).select("event_id", id_hash(), "payload_hash").select(list(INDEX_SCHEMA))
+        valid.filter(first)
+        .select("event_id", id_hash(), "payload_hash")
+        .select(list(INDEX_SCHEMA))
+        .sort("id_hash", maintain_order=True)
     )

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -161,16 +162,19 @@ def write_partition(
     *,
     column: str | None = None,
     metadata: dict[str, str] | None = None,
+    compression: Literal["zstd", "lz4"] = "zstd",
 ) -> str:
     """Replace one partition atomically with ``frame``; the partition column is dropped.
-    Returns the partition file's full name."""
+    Returns the partition file's full name. ``compression``: zstd (the tables), or lz4 for an
+    internal table read far more often than written (the event index: ascending hashes are slow
+    to unpack from zstd, measured in bench/README.md)."""
     column = column or PARTITION_COLUMN[table]
     storage, rel = storage_for(root), partition_rel(table, key, column)
     if column in frame.columns:
         frame = frame.drop(column)
     where = storage.location(rel)
     with _naming(where), storage.replace(rel) as tmp:
-        frame.write_parquet(tmp, compression="zstd", metadata=metadata)
+        frame.write_parquet(tmp, compression=compression, metadata=metadata)
     return where
 
 

@@ -10,12 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
+import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from meter_pipeline.config.pricing import BillingRules
-from meter_pipeline.ingestion.event_index import WindowCache
+from meter_pipeline.ingestion import event_index
+from meter_pipeline.ingestion.event_index import WindowCache, window_hits
+from meter_pipeline.ingestion.parse import id_hash
+from meter_pipeline.io import warehouse
 from tests.helpers.ingestion import (
     DAY,
     OMIT,
@@ -752,8 +759,6 @@ def test_billing_period_and_late_flag(tmp_path, timestamp, landing, grace, polic
 def test_an_ingested_days_index_is_reused_and_rebuilt_only_when_its_landing_folder_changes(
     tmp_path, monkeypatch
 ):
-    from meter_pipeline.ingestion import event_index
-
     root = DataRoot.create(tmp_path)
     root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0)))], day=day(0))
     root.ingest(day(0))
@@ -784,9 +789,7 @@ def test_an_ingested_days_index_is_reused_and_rebuilt_only_when_its_landing_fold
 def test_id_hash_collisions_in_the_window_never_make_a_duplicate(tmp_path, monkeypatch):
     """The window is searched by a 64-bit hash of event_id; with every id colliding, the exact
     id comparison still decides."""
-    import polars as pl
-
-    from meter_pipeline.ingestion import event_index, parse
+    from meter_pipeline.ingestion import parse
 
     def colliding():
         return pl.lit(7, dtype=pl.UInt64).alias("id_hash")
@@ -813,3 +816,48 @@ def test_id_hash_collisions_in_the_window_never_make_a_duplicate(tmp_path, monke
     b = root.rel("b.jsonl", day(1))
     assert [r["event_id"] for r in clean_rows(tables)] == ["e3", "e4"]
     assert duplicate_rows(tables) == [("e2", b, 2, day(0), False)]
+
+
+def test_a_days_index_is_written_in_id_hash_order(tmp_path):
+    """The window is searched by a merge: every index, as ingested or rebuilt, is in ascending
+    id_hash order; rows with the same hash stay in arrival order."""
+    root = DataRoot.create(tmp_path)
+    ids = [f"e{n}" for n in range(200)]
+    root.write_jsonl("a.jsonl", [event(i, timestamp=at(day(0))) for i in ids], day=day(0))
+    root.ingest(day(0))
+    path = warehouse.partition_dir(tmp_path, event_index.TABLE, day(0).isoformat(), "landing_date")
+    index = pl.read_parquet(path / warehouse.PART_FILE)
+    hashes = index.get_column("id_hash").to_list()
+    assert hashes == sorted(hashes) and sorted(index.get_column("event_id")) == sorted(ids)
+    expected = pl.Series(ids).to_frame("event_id").select(id_hash())
+    assert sorted(hashes) == sorted(expected.get_column("id_hash").to_list())
+
+
+@pytest.mark.parametrize(
+    ("hashes", "keys", "expected"),
+    [
+        ([], [], []),
+        ([1, 2, 3], [], []),
+        ([], [1, 2], []),
+        ([1, 3, 5, 7], [0, 3, 4, 7, 9], [3, 7]),
+        ([2, 2, 2, 4], [2], [2, 2, 2]),  # a hash written twice (two ids colliding): both rows
+        ([0, 2**64 - 1], [2**64 - 1], [2**64 - 1]),  # the ends of the range, unsigned
+        ([5, 1, 3], [1, 3], [1, 3]),  # not ascending: looked up without the merge, still exact
+    ],
+)
+def test_window_hits_by_hand(hashes, keys, expected):
+    found = window_hits(np.array(hashes, dtype=np.uint64), np.array(keys, dtype=np.uint64))
+    assert found.dtype == np.uint64 and sorted(found.tolist()) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 40), max_size=60),
+    st.sets(st.integers(0, 40), max_size=30),
+    st.booleans(),
+)
+def test_window_hits_agree_with_a_set_lookup(hashes, keys, ascending):
+    """The merge gives exactly the entries a set lookup gives, ascending or not."""
+    day = sorted(hashes) if ascending else hashes
+    found = window_hits(np.array(day, dtype=np.uint64), np.array(sorted(keys), dtype=np.uint64))
+    assert sorted(found.tolist()) == sorted(h for h in day if h in keys)
