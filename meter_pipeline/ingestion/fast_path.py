@@ -32,11 +32,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from data_contracts.base import DIMENSIONS, TIMESTAMP
+from meter_pipeline.config.meters import Meter
 from meter_pipeline.grammar import (
     MAX_LEN,
     MAX_MS_DIGITS,
@@ -265,9 +268,13 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
         for field in (*_ID_FIELDS, "timestamp", "value")
     }
     columns = [pl.coalesce(names).alias(field) for field, names in given.items()]
-    # The dimensions: the struct's fields as columns _d0 … (a key can be any text).
+    # The dimensions: the struct's fields as columns _d0 … (a key can be any text); or, from
+    # the compiled pass, the final list already, its rules checked here at once (_dims_ok).
     struct = read.schema.get("dimensions")
+    listed = isinstance(struct, pl.List)
     keys = sorted(f.name for f in struct.fields) if isinstance(struct, pl.Struct) else []
+    if listed:
+        read = read.with_columns(pl.Series("_dims_ok", _listed_dimensions_ok(read, meters)))
     column_of = {key: f"_d{n}" for n, key in enumerate(keys)}
     if keys:
         dims = read.get_column("dimensions")
@@ -277,11 +284,12 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
         name = column_of.get(key)
         return pl.lit(False) if name is None else pl.col(name).is_not_null() & (pl.col(name) != "")
 
+    listed_columns = ["dimensions", "_dims_ok"] if listed else []
     meter, value = pl.col("meter"), pl.col("value")
     required = [
         (meter != m.name) | pl.all_horizontal(present(d) for d in m.all_required_dimensions)
         for m in meters.values()
-        if m.all_required_dimensions
+        if m.all_required_dimensions and not listed  # (a list is checked in _dims_ok)
     ]
     dims_fit = [
         pl.col(name).is_null() | ((len(key) <= MAX_LEN) & (pl.col(name).str.len_chars() <= MAX_LEN))
@@ -302,7 +310,7 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
                 for names in given.values()
             ]
         )
-        .select("line_number", *column_of.values(), *columns)
+        .select("line_number", *column_of.values(), *columns, *listed_columns)
         .filter(
             *[pl.col(n).str.len_chars().is_between(1, MAX_LEN) for n in _ID_FIELDS],
             meter.is_in(list(meters)),
@@ -310,6 +318,7 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
             ~needs | (value >= 0) | meter.is_in(negative_ok),
             *required,
             *dims_fit,
+            *([pl.col("_dims_ok")] if listed else []),
         )
         .with_columns(*parts)
         .with_columns(event_us.alias("event_us"))
@@ -324,13 +333,58 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
             pl.col("event_us").cast(TIMESTAMP).alias("event_time"),
             pl.when(needs).then(value).cast(QUANTITY).alias("value"),
             *column_of.values(),
+            *listed_columns[:1],
         )
     )
+    if listed:
+        return events
     return (
         events.drop(*column_of.values())
         .join(_dimensions(events, column_of), on="line_number", how="left", maintain_order="left")
         .with_columns(pl.col("dimensions").fill_null(pl.lit([], dtype=DIMENSIONS)))
     )
+
+
+def _listed_dimensions_ok(read: pl.DataFrame, meters: dict[str, Meter]) -> np.ndarray:
+    """Per row of a read whose ``dimensions`` is the list of (key, value) pairs (distinct keys):
+    every key and value is at most MAX_LEN characters, and every dimension the row's meter
+    requires is there with a value that is not empty. Counted over the pairs at once."""
+    rows = read.height
+    pairs = read.get_column("dimensions").to_arrow().cast(_PAIRS)
+    if isinstance(pairs, pa.ChunkedArray):
+        pairs = pairs.combine_chunks()
+    row_of = pc.list_parent_indices(pairs).to_numpy()
+    flat = pairs.flatten()
+    keys, values = flat.field("key"), flat.field("value")
+    value_chars = pc.utf8_length(values).to_numpy()
+    too_long = (pc.utf8_length(keys).to_numpy() > MAX_LEN) | (value_chars > MAX_LEN)
+    ok = np.bincount(row_of[too_long], minlength=rows) == 0
+    required = {m.name: m.all_required_dimensions for m in meters.values()}
+    required = {name: wanted for name, wanted in required.items() if wanted}
+    if not required:
+        return ok
+    names = sorted({key for wanted in required.values() for key in wanted})
+    meter_names = list(required)
+    wants = np.zeros((len(meter_names), len(names)), dtype=np.bool_)
+    for m, wanted in enumerate(required.values()):
+        wants[m, [names.index(key) for key in wanted]] = True
+    meter_of = _codes(read.get_column("meter").to_arrow(), meter_names)
+    key_of = _codes(keys, names)
+    pair_meter = meter_of[row_of]
+    counted = (pair_meter >= 0) & (key_of >= 0) & (value_chars > 0)
+    counted[counted] = wants[pair_meter[counted], key_of[counted]]
+    have = np.bincount(row_of[counted], minlength=rows)
+    need = np.where(meter_of >= 0, wants.sum(axis=1)[np.maximum(meter_of, 0)], 0)
+    return ok & (have == need)
+
+
+_PAIRS = pa.large_list(pa.struct([("key", pa.large_string()), ("value", pa.large_string())]))
+
+
+def _codes(strings: pa.Array | pa.ChunkedArray, names: list[str]) -> np.ndarray:
+    """The position of each string among ``names``, -1 when it is none of them."""
+    found = pc.index_in(strings, value_set=pa.array(names, pa.large_string()))
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64)
 
 
 def _dimensions(events: pl.DataFrame, column_of: dict[str, str]) -> pl.DataFrame:
@@ -370,7 +424,7 @@ def fast_events(lines: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
         return empty  # the shape cannot tell a token's length: every line goes per line
     # The plainest lines are read by the compiled pass; enough of the others go through the
     # shape regex and pyarrow's reader; the rest per line.
-    scanned, rest = scan_lines(lines.select("line_number", "text"), MAX_DIMENSION_KEYS)
+    scanned, rest = scan_lines(lines.select("line_number", "text"))
     reads = scanned + (_shaped_reads(rest) if rest.height >= BULK_MIN_LINES else [])
     return pl.concat([empty, *(_events(read, ctx) for read in reads)]).sort("line_number")
 

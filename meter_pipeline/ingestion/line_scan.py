@@ -68,31 +68,20 @@ def _dimensions(
     pair_start: np.ndarray,
     pair_count: np.ndarray,
     pairs: np.ndarray,
-    max_keys: int,
-) -> pa.StructArray | None:
-    """The rows' dimensions as a struct with a field per key seen (null where a row lacks it),
-    as pyarrow's JSON reader gives them; None when there is none, or more than ``max_keys``
-    keys (the rows then go to the other path)."""
+) -> pa.LargeListArray:
+    """The rows' dimensions as the list of (key, value) pairs ordered by key (the final form;
+    empty where a row has none)."""
+    _kernels().sort_pairs(buf, rows, pair_start, pair_count, pairs)
     counts = pair_count[rows]
-    total = int(counts.sum())
-    if total == 0:
-        return None
-    row_of = np.repeat(np.arange(rows.shape[0]), counts)
-    first_of_row = np.cumsum(counts) - counts
-    index = np.repeat(pair_start[rows], counts) + (
-        np.arange(total) - np.repeat(first_of_row, counts)
-    )
+    offsets = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    total = int(offsets[-1])
+    index = np.repeat(pair_start[rows] - offsets[:-1], counts) + np.arange(total)
     chosen = pairs[index]
     keys = _strings(buf, chosen[:, 0], chosen[:, 1])
     values = _strings(buf, chosen[:, 2], chosen[:, 3])
-    names = pc.unique(keys)
-    if len(names) > max_keys:
-        return None
-    key_of = pc.index_in(keys, names).to_numpy()
-    position = np.full((len(names), rows.shape[0]), -1, dtype=np.int64)
-    position[key_of, row_of] = np.arange(total)
-    children = [values.take(pa.array(p, mask=p < 0)) for p in position]
-    return pa.StructArray.from_arrays(children, names=names.to_pylist())
+    structs = pa.StructArray.from_arrays([keys, values], names=["key", "value"])
+    return pa.LargeListArray.from_arrays(pa.array(offsets), structs)
 
 
 def _line_bytes(text: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -107,10 +96,11 @@ def _line_bytes(text: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return buf, bounds[:-1], bounds[1:]
 
 
-def scan_lines(lines: pl.DataFrame, max_keys: int) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+def scan_lines(lines: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     """The lines (line_number, text) this pass reads, as frames of the columns the fast path's
     rule checks take (line_number, the FIELDS — the timestamp as the instant it names — and
-    ``dimensions`` when a line has any), and the lines it leaves."""
+    ``dimensions``, already the sorted list of (key, value) pairs the tables hold), and the
+    lines it leaves."""
     kernels = _kernels()
     n = lines.height
     buf, starts, ends = _line_bytes(lines.get_column("text"))
@@ -122,26 +112,22 @@ def scan_lines(lines: pl.DataFrame, max_keys: int) -> tuple[list[pl.DataFrame], 
     pairs = np.empty((buf.shape[0] // 6 + 1, 4), dtype=np.int64)  # a pair takes ≥ 6 bytes
     read, _ = kernels.scan(buf, starts, ends, spans, kinds, instants, pair_start, pair_count, pairs)
     rows = np.flatnonzero(read)
-    frames, left = [], ~read
-    dimensions = _dimensions(buf, rows, pair_start, pair_count, pairs, max_keys)
-    if rows.shape[0] and (dimensions is not None or not pair_count[rows].any()):
-        columns = {
-            name: _strings(buf, spans[rows, f, 0], spans[rows, f, 1])
-            for f, name in enumerate(FIELDS[:3])
-        }
-        columns["timestamp"] = pa.array(instants[rows], pa.timestamp("us", "UTC"))
-        has_value = kinds[rows, 4] != 0
-        given = rows[has_value]
-        text_values = _strings(buf, spans[given, 4, 0], spans[given, 4, 1])
-        columns["value"] = _optional(has_value, pc.cast(text_values, _DECIMAL))
-        if dimensions is not None:
-            columns["dimensions"] = dimensions
-        frame = pl.from_arrow(pa.table(columns))
-        assert isinstance(frame, pl.DataFrame)
-        frames.append(frame.with_columns(lines.get_column("line_number").gather(rows)))
-    else:
-        left[rows] = True
-    return frames, lines.filter(pl.Series(left))
+    if not rows.shape[0]:
+        return [], lines
+    columns = {
+        name: _strings(buf, spans[rows, f, 0], spans[rows, f, 1])
+        for f, name in enumerate(FIELDS[:3])
+    }
+    columns["timestamp"] = pa.array(instants[rows], pa.timestamp("us", "UTC"))
+    has_value = kinds[rows, 4] != 0
+    given = rows[has_value]
+    text_values = _strings(buf, spans[given, 4, 0], spans[given, 4, 1])
+    columns["value"] = _optional(has_value, pc.cast(text_values, _DECIMAL))
+    columns["dimensions"] = _dimensions(buf, rows, pair_start, pair_count, pairs)
+    frame = pl.from_arrow(pa.table(columns))
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(lines.get_column("line_number").gather(rows))
+    return [frame], lines.filter(pl.Series(~read))
 
 
 def warm() -> None:
@@ -149,4 +135,4 @@ def warm() -> None:
     $NUMBA_CACHE_DIR): for images whose package folder is read-only at run time
     (docs/deploy.md)."""
     line = b'{"event_id":"e","customer_id":"c","meter":"m","timestamp":0,"dimensions":{"k":"v"}}'
-    scan_lines(pl.DataFrame({"line_number": [1], "text": [line.decode()]}), 1)
+    scan_lines(pl.DataFrame({"line_number": [1], "text": [line.decode()]}))

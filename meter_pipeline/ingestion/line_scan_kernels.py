@@ -341,3 +341,27 @@ def gather(b, first, last, offsets, out):
             out[at] = b[p]
             at += 1
         offsets[k + 1] = at
+
+
+@nb.njit(inline="always", cache=True)
+def _key_before(b, pairs, p, q):
+    """Pair p's key sorts before pair q's (bytes compared in order; a prefix first)."""
+    ps, pe, qs, qe = pairs[p, 0], pairs[p, 1], pairs[q, 0], pairs[q, 1]
+    for k in range(min(pe - ps, qe - qs)):
+        if b[ps + k] != b[qs + k]:
+            return b[ps + k] < b[qs + k]
+    return pe - ps < qe - qs
+
+
+@nb.njit(nogil=True, cache=True)
+def sort_pairs(b, rows, pair_start, pair_count, pairs):
+    """Order each row's dimension pairs by key, in place (insertion sort: a row has few; its keys
+    are distinct, so the order is total)."""
+    for r in rows:
+        first, last = pair_start[r], pair_start[r] + pair_count[r]
+        for p in range(first + 1, last):
+            q = p
+            while q > first and _key_before(b, pairs, q, q - 1):
+                for c in range(4):
+                    pairs[q, c], pairs[q - 1, c] = pairs[q - 1, c], pairs[q, c]
+                q -= 1

@@ -40,7 +40,7 @@ def tier(request, monkeypatch):
     """Which tier reads the lines first: the compiled pass, or (without it) the second tier."""
     monkeypatch.setattr(fast_path_module, "BULK_MIN_LINES", 0)
     if request.param == "pyarrow":
-        monkeypatch.setattr(fast_path_module, "scan_lines", lambda lines, keys: ([], lines))
+        monkeypatch.setattr(fast_path_module, "scan_lines", lambda lines: ([], lines))
     return request.param
 
 
@@ -218,6 +218,45 @@ def test_the_fast_path_takes_plain_lines_and_leaves_odd_ones(monkeypatch):
     assert_frame_equal(fast.valid, slow.valid)
     assert fast.valid["event_id"].to_list()[-2:] == ["xA", "y"]
     assert fast.unknown_fields == {}  # a null field is not counted
+
+
+@pytest.mark.parametrize(
+    ("meter", "dimensions", "taken"),
+    [
+        ("tokens", {"model": "m"}, True),
+        ("tokens", {"region": "eu"}, False),  # the required dimension is missing
+        ("tokens", {"model": ""}, False),  # … or empty
+        ("tokens", {"model": "m", "user_id": ""}, True),  # another empty one does not matter
+        ("users", {"user_id": "u", "model": ""}, True),  # the unique dimension is required
+        ("users", {"model": "m"}, False),
+        ("api_calls", {}, True),
+        ("api_calls", {"k": "é" * 256}, True),  # 256 characters (512 bytes): at the limit
+        ("api_calls", {"k": "é" * 257}, False),  # 257 characters
+        ("api_calls", {"é" * 257: "v"}, False),  # a key too long
+        ("tokens", {"é" * 256: "v", "model": "x"}, True),
+    ],
+)
+def test_dimension_rules_on_the_fast_path(meter, dimensions, taken, monkeypatch):
+    """Required dimensions (present and not empty) and the length limit in characters, on
+    plain lines of each tier; what is not taken goes per line, with the same outcome."""
+    line = {
+        "event_id": "e",
+        "customer_id": "c",
+        "meter": meter,
+        "timestamp": "2026-09-10T12:00:00Z",
+        "value": "1",
+        "dimensions": dimensions,
+    }
+    lines = [json.dumps({**line, "event_id": f"e{n}"}, ensure_ascii=False) for n in range(3)]
+    got = fast_events(jsonl_lines("\n".join(lines).encode()), CTX)
+    assert got["line_number"].to_list() == ([1, 2, 3] if taken else [])
+    if taken:
+        assert got["dimensions"][0].to_list() == [
+            {"key": k, "value": v} for k, v in sorted(dimensions.items())
+        ]
+    _, (fast, slow) = parse_both(lines, monkeypatch)
+    assert_frame_equal(fast.valid, slow.valid)
+    assert_frame_equal(fast.quarantined, slow.quarantined)
 
 
 def test_huge_epoch_milliseconds_never_wrap_around(monkeypatch):

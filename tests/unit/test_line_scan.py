@@ -25,9 +25,9 @@ DECIMAL = re.compile(
 MILLIS = re.compile(json_integer(MAX_MS_DIGITS, signed=False), re.ASCII)
 
 
-def scan(texts: list[str], max_keys: int = 64) -> tuple[pl.DataFrame, list[int]]:
+def scan(texts: list[str]) -> tuple[pl.DataFrame, list[int]]:
     """(the rows read, the line numbers left) of these lines."""
-    frames, rest = scan_lines(jsonl_lines("\n".join(texts).encode()), max_keys)
+    frames, rest = scan_lines(jsonl_lines("\n".join(texts).encode()))
     empty = pl.DataFrame(
         schema={
             "line_number": pl.Int64,
@@ -70,8 +70,11 @@ def test_a_plain_line_is_read_whole_by_hand():
     # 12:34:56.789123 at +02:00 is 10:34:56.789123Z (the last three digits truncated)
     assert rows[0]["timestamp"] == dt.datetime(2026, 9, 10, 10, 34, 56, 789123, tzinfo=dt.UTC)
     assert rows[1]["timestamp"] == dt.datetime(2026, 9, 10, 12, 0, tzinfo=dt.UTC)
-    assert rows[0]["dimensions"] == {"region": "eü", "model": "gpt"}
-    assert rows[1]["dimensions"] == {"region": None, "model": None}
+    assert rows[0]["dimensions"] == [
+        {"key": "model", "value": "gpt"},
+        {"key": "region", "value": "eü"},
+    ]
+    assert rows[1]["dimensions"] == []
 
 
 @pytest.mark.parametrize(
@@ -124,11 +127,40 @@ def test_odd_lines_are_left_to_the_other_paths(text):
     assert read["line_number"].to_list() == [1] and left == [2]
 
 
-def test_more_dimension_keys_than_allowed_leave_the_lines():
-    texts = [line(extra=f',"dimensions":{{"k{i}":"v"}}') for i in range(5)]
-    read, left = scan(texts, max_keys=4)
-    assert read.height == 0 and left == [1, 2, 3, 4, 5]
-    assert scan(texts, max_keys=5)[0].height == 5
+def test_dimensions_come_as_pairs_ordered_by_key_and_at_most_64_a_line():
+    """A line's dimensions are the list of (key, value) pairs in the byte order of the keys (a
+    prefix first, UTF-8 bytes compared); a line with more than 64 pairs is left."""
+    keys = ["b", "a", "ab", "a b", "é", "z", "", "A"]
+    pairs = ",".join(f'"{k}":"v{n}"' for n, k in enumerate(keys))
+    many = ",".join(f'"k{n}":"v"' for n in range(65))
+    read, left = scan(
+        [line(extra=f',"dimensions":{{{pairs}}}'), line(extra=f',"dimensions":{{{many}}}')]
+    )
+    assert left == [2]
+    ordered = sorted(((k, f"v{n}") for n, k in enumerate(keys)), key=lambda kv: kv[0].encode())
+    assert ordered[:3] == [("", "v6"), ("A", "v7"), ("a", "v1")]  # by hand
+    assert [(d["key"], d["value"]) for d in read["dimensions"][0]] == ordered
+    read, left = scan([line(extra=f',"dimensions":{{{many[: many.rindex(",")]}}}')])
+    assert left == [] and read["dimensions"].list.len().to_list() == [64]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(st.text("ab\u00e9z", max_size=3), st.text("xy", max_size=2), max_size=6),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_dimension_pairs_are_each_lines_pairs_sorted(dims):
+    texts = [
+        line(extra=',"dimensions":{' + ",".join(f'"{k}":"{v}"' for k, v in d.items()) + "}")
+        for d in dims
+    ]
+    read, left = scan(texts)
+    assert left == []
+    got = [[(p["key"], p["value"]) for p in row] for row in read.sort("line_number")["dimensions"]]
+    assert got == [sorted(d.items(), key=lambda kv: kv[0].encode()) for d in dims]
 
 
 digit = st.sampled_from("0123456789")
