@@ -13,12 +13,13 @@ from meter_pipeline.billing.usage_fold import daily_usage_of
 from meter_pipeline.config.reference import Reference
 from meter_pipeline.ingestion.audit import audit_counts
 from meter_pipeline.ingestion.day import TABLES as INGESTION_TABLES
-from meter_pipeline.ingestion.day import ingest_day
+from meter_pipeline.ingestion.day import DayReads, finish_day
 from meter_pipeline.ingestion.event_index import WindowCache
 from meter_pipeline.io import warehouse
 from meter_pipeline.operator_errors import explain_exception
 from meter_pipeline.partitions import daily_partitions
 from meter_pipeline.resources import DataRoot
+from meter_pipeline.workers import Map, worker_map
 
 GROUP = "ingestion"
 COUNTS = ("rows_read", "rows_quarantined", "rows_duplicate", "rows_accepted", "rows_conflicting")
@@ -43,8 +44,10 @@ def ingest_landing_day(context: dg.AssetExecutionContext, data_root: DataRoot):
     run = PartitionRun(context, data_root.path(), INGESTION_TABLES)
     day_checks = checks.PartitionChecks(context)
     window = WindowCache()  # a ranged run reads the id window once, not once per day
-    for key in run.each():
-        ingest_one_day(context, run, reference, key, day_checks, window)
+    days = [dt.date.fromisoformat(key) for key in run.keys]
+    with worker_map() as map_, DayReads(run.root, days, reference.meters, map_) as reads:
+        for key in run.each():  # the next day is read while this one finishes
+            ingest_one_day(context, run, reference, key, day_checks, window, reads, map_)
     yield from run.results()
     yield from day_checks.results()
 
@@ -55,14 +58,15 @@ def ingest_one_day(
     reference: Reference,
     key: str,
     day_checks: checks.PartitionChecks,
-    window: WindowCache | None = None,
+    window: WindowCache,
+    reads: DayReads,
+    map_: Map,
 ) -> None:
     """Ingest one landing day and record its metadata and conservation check; a day that fails
     is recorded as failed and never stops the other days of the range."""
     try:
-        day = ingest_day(
-            run.root, dt.date.fromisoformat(key), reference.meters, reference.rules, window
-        )
+        read = reads.read(dt.date.fromisoformat(key))
+        day = finish_day(run.root, read, reference.meters, reference.rules, map_, window)
     except Exception as exc:
         error = explain_exception(exc)
         context.log.error(f"landing day {key} failed (it has no audit until re-run): {error}")

@@ -10,8 +10,9 @@ deduplication. Every table of the day is replaced atomically, like every warehou
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from meter_pipeline.ingestion.parse import VALID_SCHEMA, day_index, parse_files
 from meter_pipeline.ingestion.validate import context_for
 from meter_pipeline.io import warehouse
 from meter_pipeline.io.landing import event_folder, iter_event_files, list_landing
+from meter_pipeline.io.records import LandingFile
 from meter_pipeline.workers import Map, worker_map
 
 TABLES = ("raw_events", "quarantined_events", "clean_events", "duplicate_events", "ingestion_audit")
@@ -59,22 +61,39 @@ def ingest_day(
     window: event_index.WindowCache | None = None,
 ) -> DayWritten:
     """Read, validate and deduplicate one landing day and write its five tables (and its event
-    index) to the warehouse. The day's orchestration: the vectorised parse of a batch runs on
-    :func:`~meter_pipeline.workers.worker_map`'s threads, and today's index is written while the
-    window's is read. A ranged run passes one ``window`` for all its days (the window's id
-    hashes stay in memory from day to day); the day then adds its own index to it."""
+    index) to the warehouse: :func:`read_day`, then :func:`finish_day`. The vectorised parse of
+    a batch runs on :func:`~meter_pipeline.workers.worker_map`'s threads, and today's index is
+    written while the window's is read. A ranged run passes one ``window`` for all its days (the
+    window's id hashes stay in memory from day to day) and reads the next day while it finishes
+    one (:class:`DayReads`)."""
     with worker_map() as map_:
-        return _ingest_day(root, day, meters, rules, map_, window)
+        return finish_day(root, read_day(root, day, meters, map_), meters, rules, map_, window)
 
 
-def _ingest_day(
-    root: Path,
-    day: dt.date,
-    meters: MetersConfig,
-    rules: BillingRules,
-    map_: Map,
-    window: event_index.WindowCache | None = None,
-) -> DayWritten:
+@dataclass
+class DayRead:
+    """A landing day read and validated, its raw rows written (:func:`read_day`): what
+    :func:`finish_day` needs to deduplicate it and write the rest."""
+
+    day: dt.date
+    written: DayWritten
+    files: list[LandingFile]
+    skipped: list[str]
+    reasons: list[str]
+    unknown: Counter
+    stats: str
+    valid: pl.DataFrame
+    quarantined: pl.DataFrame
+
+    @property
+    def landing_bytes(self) -> int:
+        """The bytes of the day's landing files as listed (before decompression)."""
+        return sum(max(0, row[1]) for row in json.loads(self.stats))
+
+
+def read_day(root: Path, day: dt.date, meters: MetersConfig, map_: Map) -> DayRead:
+    """The first half of a landing day: list, read and validate its files, writing their raw
+    rows; keep the valid events (without their raw text) and the quarantined rows."""
     key = day.isoformat()
     # No audit while the day is being written: a failure or kill half-way leaves the day
     # incomplete (no month closes over it) until it is re-run; the audit is written last.
@@ -106,13 +125,31 @@ def _ingest_day(
         if pending is not None:
             pending.result()
     valid = pl.concat([pl.DataFrame(schema=VALID_SCHEMA), *valids])
-    del valids
     quarantined = pl.concat([empty_frame(CONTRACTS["quarantined_events"]), *quarantines])
-    stamp = event_index.stamp_of(meters, files)  # the SHA-256 of what was read
+    return DayRead(
+        day, written, files, listing.skipped, listing.reasons, unknown, stats, valid, quarantined
+    )
+
+
+def finish_day(
+    root: Path,
+    read: DayRead,
+    meters: MetersConfig,
+    rules: BillingRules,
+    map_: Map,
+    window: event_index.WindowCache | None = None,
+) -> DayWritten:
+    """The second half of a landing day: its event index, deduplication against the window,
+    and the quarantined, clean, duplicate and audit tables (the audit last)."""
+    day, key, written = read.day, read.day.isoformat(), read.written
+    valid, read.valid = read.valid, pl.DataFrame(schema=VALID_SCHEMA)  # held here only
+    stamp = event_index.stamp_of(meters, read.files)  # the SHA-256 of what was read
     first = valid.get_column("event_id").is_first_distinct()  # for the index and dedup
     index = day_index(valid, first)
     with ThreadPoolExecutor(max_workers=1) as pool:  # today's index is written meanwhile
-        index_written = pool.submit(event_index.write_day_index, root, day, index, stamp, stats)
+        index_written = pool.submit(
+            event_index.write_day_index, root, day, index, stamp, read.stats
+        )
         history = event_index.load_history(root, day, meters, index, map_, window)  # days before
         clean, duplicates = dedupe_events(valid, history, day, first)
         del valid, history, first
@@ -128,17 +165,17 @@ def _ingest_day(
     )
     audit = build_audit(
         day,
-        files,
-        listing.skipped,
-        unknown,
-        quarantined,
+        read.files,
+        read.skipped,
+        read.unknown,
+        read.quarantined,
         duplicates.height,
         int(duplicates.get_column("conflict").sum()),
         clean.height,
-        listing.reasons,
+        read.reasons,
     )
     for name, frame in (
-        ("quarantined_events", quarantined),
+        ("quarantined_events", read.quarantined),
         ("clean_events", clean),
         ("duplicate_events", duplicates),
         ("ingestion_audit", audit),
@@ -147,3 +184,45 @@ def _ingest_day(
         warehouse.write_partition(root, name, key, written.note(name, frame))
     written.audit = frame  # the conformed audit row, written last
     return written
+
+
+#: A ranged run reads the next landing day while it finishes one when the finishing day's landing
+#: files hold at most this many bytes (so two days are in memory at once only when both are
+#: small; a run of big days goes one day at a time, as before).
+PREFETCH_BYTES = 256 * 2**20
+
+
+class DayReads:
+    """:func:`read_day` for the days of a ranged run, in order: while a day is finished, the
+    next one is read in a background thread (when the day being finished is at most
+    :data:`PREFETCH_BYTES` of landing files). Reading and finishing use different parts of the
+    machine (files, the line scan; the window, the writes), so the two overlap. A day whose
+    read fails raises from :meth:`read`, for that day only."""
+
+    def __init__(self, root: Path, days: list[dt.date], meters: MetersConfig, map_: Map) -> None:
+        self.root, self.days, self.meters, self.map_ = root, days, meters, map_
+        self.ahead: tuple[dt.date, Future[DayRead]] | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1)
+
+    def __enter__(self) -> DayReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ahead = None
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def read(self, day: dt.date) -> DayRead:
+        """Day's read (the one made ahead, or made now), and the next day's started."""
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None and ahead[0] == day:
+            read = ahead[1].result()
+        else:
+            if ahead is not None:
+                wait([ahead[1]])  # a read not asked for (yet): two reads never overlap
+            read = read_day(self.root, day, self.meters, self.map_)
+        position = self.days.index(day) if day in self.days else len(self.days)
+        if position + 1 < len(self.days) and read.landing_bytes <= PREFETCH_BYTES:
+            upcoming = self.days[position + 1]
+            future = self.pool.submit(read_day, self.root, upcoming, self.meters, self.map_)
+            self.ahead = (upcoming, future)
+        return read

@@ -225,6 +225,63 @@ def test_a_ranged_run_keeping_the_window_in_memory_gives_the_tables_of_day_by_da
     ]
 
 
+@pytest.mark.parametrize("prefetch_bytes", [0, 2**30])
+def test_a_ranged_run_reading_the_next_day_ahead_gives_the_tables_of_day_by_day_runs(
+    tmp_path, monkeypatch, prefetch_bytes
+):
+    """DayReads, as the ingestion asset uses it: the next day is read (its raw rows written)
+    while one is finished; the tables are those of separate day runs, a day whose read fails
+    fails alone, and with a 0-byte allowance nothing is read ahead."""
+    from meter_pipeline.ingestion import day as day_module
+    from meter_pipeline.workers import worker_map
+
+    monkeypatch.setattr(day_module, "PREFETCH_BYTES", prefetch_bytes)
+    alone, ranged = DataRoot.create(tmp_path / "alone"), DataRoot.create(tmp_path / "ranged")
+    for root in (alone, ranged):
+        root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0)))], day(0))
+        root.write_jsonl(
+            "a.jsonl",
+            [event("e1", timestamp=at(day(0)), value="9"), event("e2", timestamp=at(day(1)))],
+            day(1),
+        )
+        root.write_jsonl("a.jsonl", [event("e3", timestamp=at(day(2)))], day(2))
+        root.write_jsonl("a.jsonl", [event("e2", timestamp=at(day(3))), "{"], day(3))
+    days = [day(n) for n in range(5)]
+    real, asked = day_module.read_day, []
+
+    def read_day_failing_on_day_2(root, when, meters, map_):
+        asked.append(when)
+        if when == day(2):
+            raise OSError("disk gone")
+        return real(root, when, meters, map_)
+
+    monkeypatch.setattr(day_module, "read_day", read_day_failing_on_day_2)
+    meters, window, ahead = ranged.meters(), WindowCache(), []
+    with worker_map() as map_, day_module.DayReads(ranged.path, days, meters, map_) as reads:
+        for when in days:
+            if when == day(2):
+                with pytest.raises(OSError, match="disk gone"):
+                    reads.read(when)
+                continue
+            read = reads.read(when)
+            ahead.append(reads.ahead[0] if reads.ahead else None)  # read while this finishes
+            day_module.finish_day(ranged.path, read, meters, ranged.rules, map_, window)
+    assert asked == days  # each day read once, in order
+    # after a failed read nothing is known of the day's size: the next is read when asked
+    assert ahead == ([day(1), day(2), day(4), None] if prefetch_bytes else [None] * 4)
+    monkeypatch.setattr(day_module, "read_day", real)
+    alone.ingest(day(0))
+    alone.ingest(day(1))
+    for n in (0, 1, 3, 4):
+        expected = frames(alone.ingest(day(n)))
+        for name, frame in frames(read_day(ranged.path, day(n))).items():
+            assert_frame_equal(frame, expected[name], check_exact=True)
+    assert duplicate_rows(read_day(ranged.path, day(3))) == [
+        ("e2", ranged.rel("a.jsonl", day(3)), 1, day(1), True)  # another time: a conflict
+    ]
+    assert not warehouse.partition_exists(ranged.path, "ingestion_audit", day(2).isoformat())
+
+
 def test_a_copy_first_seen_again_after_the_window_is_clean(tmp_path):
     root = DataRoot.create(tmp_path)
     root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0)))], day(0))
