@@ -10,7 +10,6 @@ deduplication. Every table of the day is replaced atomically, like every warehou
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -86,9 +85,9 @@ class DayRead:
     quarantined: pl.DataFrame
 
     @property
-    def landing_bytes(self) -> int:
-        """The bytes of the day's landing files as listed (before decompression)."""
-        return sum(max(0, row[1]) for row in json.loads(self.stats))
+    def rows(self) -> int:
+        """The rows held for the second half: valid events and quarantined rows."""
+        return self.valid.height + self.quarantined.height
 
 
 def read_day(root: Path, day: dt.date, meters: MetersConfig, map_: Map) -> DayRead:
@@ -186,16 +185,16 @@ def finish_day(
     return written
 
 
-#: A ranged run reads the next landing day while it finishes one when the finishing day's landing
-#: files hold at most this many bytes (so two days are in memory at once only when both are
-#: small; a run of big days goes one day at a time, as before).
-PREFETCH_BYTES = 256 * 2**20
+#: A ranged run reads the next landing day while it finishes one when the finishing day holds at
+#: most this many rows (so two days are in memory at once only when the first is small; a run of
+#: big days goes one day at a time, as before).
+PREFETCH_ROWS = 1_500_000
 
 
 class DayReads:
     """:func:`read_day` for the days of a ranged run, in order: while a day is finished, the
-    next one is read in a background thread (when the day being finished is at most
-    :data:`PREFETCH_BYTES` of landing files). Reading and finishing use different parts of the
+    next one is read in a background thread (when the day being finished holds at most
+    :data:`PREFETCH_ROWS` rows). Reading and finishing use different parts of the
     machine (files, the line scan; the window, the writes), so the two overlap. A day whose
     read fails raises from :meth:`read`, for that day only."""
 
@@ -221,7 +220,7 @@ class DayReads:
                 wait([ahead[1]])  # a read not asked for (yet): two reads never overlap
             read = read_day(self.root, day, self.meters, self.map_)
         position = self.days.index(day) if day in self.days else len(self.days)
-        if position + 1 < len(self.days) and read.landing_bytes <= PREFETCH_BYTES:
+        if position + 1 < len(self.days) and read.rows <= PREFETCH_ROWS:
             upcoming = self.days[position + 1]
             future = self.pool.submit(read_day, self.root, upcoming, self.meters, self.map_)
             self.ahead = (upcoming, future)

@@ -4,8 +4,8 @@
 names, each once, string values without escapes or control characters, plain decimal values,
 RFC 3339 strings or plain epoch-millisecond integers as timestamps, and a flat string-to-string
 ``dimensions`` object with distinct keys — in one compiled pass per line (numba, machine code
-with the GIL released, so two slices run at once), and hands back the typed columns pyarrow's
-JSON reader gave the fast path before. Its grammar is a strict subset of
+with the GIL released, so two slices run at once), and hands back typed columns for the fast
+path's rule checks, the dimensions already as the table's key-sorted list of pairs. Its grammar is a strict subset of
 :data:`meter_pipeline.ingestion.fast_path.LINE` (it admits fewer names and no repeated key, and
 nothing else more), so every line it reads would have been read the same way by that path; every
 line it leaves goes to that path, and from there per line as before. The rules are then checked on

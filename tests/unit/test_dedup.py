@@ -225,17 +225,17 @@ def test_a_ranged_run_keeping_the_window_in_memory_gives_the_tables_of_day_by_da
     ]
 
 
-@pytest.mark.parametrize("prefetch_bytes", [0, 2**30])
+@pytest.mark.parametrize("prefetch_rows", [0, 10**9])
 def test_a_ranged_run_reading_the_next_day_ahead_gives_the_tables_of_day_by_day_runs(
-    tmp_path, monkeypatch, prefetch_bytes
+    tmp_path, monkeypatch, prefetch_rows
 ):
     """DayReads, as the ingestion asset uses it: the next day is read (its raw rows written)
     while one is finished; the tables are those of separate day runs, a day whose read fails
-    fails alone, and with a 0-byte allowance nothing is read ahead."""
+    fails alone, and with a 0-row allowance nothing is read ahead."""
     from meter_pipeline.ingestion import day as day_module
     from meter_pipeline.workers import worker_map
 
-    monkeypatch.setattr(day_module, "PREFETCH_BYTES", prefetch_bytes)
+    monkeypatch.setattr(day_module, "PREFETCH_ROWS", prefetch_rows)
     alone, ranged = DataRoot.create(tmp_path / "alone"), DataRoot.create(tmp_path / "ranged")
     for root in (alone, ranged):
         root.write_jsonl("a.jsonl", [event("e1", timestamp=at(day(0)))], day(0))
@@ -268,7 +268,7 @@ def test_a_ranged_run_reading_the_next_day_ahead_gives_the_tables_of_day_by_day_
             day_module.finish_day(ranged.path, read, meters, ranged.rules, map_, window)
     assert asked == days  # each day read once, in order
     # after a failed read nothing is known of the day's size: the next is read when asked
-    assert ahead == ([day(1), day(2), day(4), None] if prefetch_bytes else [None] * 4)
+    assert ahead == ([day(1), day(2), day(4), None] if prefetch_rows else [None] * 4)
     monkeypatch.setattr(day_module, "read_day", real)
     alone.ingest(day(0))
     alone.ingest(day(1))
