@@ -5,11 +5,11 @@ names, each once, string values without escapes or control characters, plain dec
 RFC 3339 strings or plain epoch-millisecond integers as timestamps, and a flat string-to-string
 ``dimensions`` object with distinct keys — in one compiled pass per line (numba, machine code
 with the GIL released, so two slices run at once), and hands back typed columns for the fast
-path's rule checks, the dimensions already as the table's key-sorted list of pairs. Its grammar is a strict subset of
-:data:`meter_pipeline.ingestion.fast_path.LINE` (it admits fewer names and no repeated key, and
-nothing else more), so every line it reads would have been read the same way by that path; every
-line it leaves goes to that path, and from there per line as before. The rules are then checked on
-the typed columns by the fast path, unchanged.
+path's rule checks, the dimensions already as the table's key-sorted list of pairs. Its grammar
+is a strict subset of :data:`meter_pipeline.ingestion.fast_path.LINE` (it admits fewer names and
+no repeated key, and nothing else more), so every line it reads would have been read the same way
+by that path; every line it leaves goes to that path, and from there per line as before. The
+rules are then checked on the typed columns by the fast path.
 
 Numbers keep their text: a value's digits are checked here against the grammar (no exponent, at
 most 20 integer digits and 9 fraction digits, no leading zero, no ``+``) and then read into
