@@ -269,12 +269,12 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
     }
     columns = [pl.coalesce(names).alias(field) for field, names in given.items()]
     # The dimensions: the struct's fields as columns _d0 … (a key can be any text); or, from
-    # the compiled pass, the final list already, its rules checked here at once (_dims_ok).
+    # the compiled pass, the final list already, whose rules are checked here at once.
     struct = read.schema.get("dimensions")
     listed = isinstance(struct, pl.List)
     keys = sorted(f.name for f in struct.fields) if isinstance(struct, pl.Struct) else []
     if listed:
-        read = read.with_columns(pl.Series("_dims_ok", _listed_dimensions_ok(read, meters)))
+        read = read.filter(pl.Series(_listed_dimensions_ok(read, meters)))
     column_of = {key: f"_d{n}" for n, key in enumerate(keys)}
     if keys:
         dims = read.get_column("dimensions")
@@ -284,12 +284,12 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
         name = column_of.get(key)
         return pl.lit(False) if name is None else pl.col(name).is_not_null() & (pl.col(name) != "")
 
-    listed_columns = ["dimensions", "_dims_ok"] if listed else []
+    listed_column = ["dimensions"] if listed else []
     meter, value = pl.col("meter"), pl.col("value")
     required = [
         (meter != m.name) | pl.all_horizontal(present(d) for d in m.all_required_dimensions)
         for m in meters.values()
-        if m.all_required_dimensions and not listed  # (a list is checked in _dims_ok)
+        if m.all_required_dimensions and not listed  # (a list's are checked above)
     ]
     dims_fit = [
         pl.col(name).is_null() | ((len(key) <= MAX_LEN) & (pl.col(name).str.len_chars() <= MAX_LEN))
@@ -310,7 +310,7 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
                 for names in given.values()
             ]
         )
-        .select("line_number", *column_of.values(), *columns, *listed_columns)
+        .select("line_number", *column_of.values(), *columns, *listed_column)
         .filter(
             *[pl.col(n).str.len_chars().is_between(1, MAX_LEN) for n in _ID_FIELDS],
             meter.is_in(list(meters)),
@@ -318,7 +318,6 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
             ~needs | (value >= 0) | meter.is_in(negative_ok),
             *required,
             *dims_fit,
-            *([pl.col("_dims_ok")] if listed else []),
         )
         .with_columns(*parts)
         .with_columns(event_us.alias("event_us"))
@@ -333,7 +332,7 @@ def _events(read: pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame:
             pl.col("event_us").cast(TIMESTAMP).alias("event_time"),
             pl.when(needs).then(value).cast(QUANTITY).alias("value"),
             *column_of.values(),
-            *listed_columns[:1],
+            *listed_column,
         )
     )
     if listed:

@@ -131,8 +131,12 @@ def scan_lines(lines: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
 
 
 def warm() -> None:
-    """Compile the kernels now (numba caches them on disk, next to the package or under
-    $NUMBA_CACHE_DIR): for images whose package folder is read-only at run time
-    (docs/deploy.md)."""
+    """Compile the kernels now — the line scan's and the id window's merge — (numba caches them
+    on disk, next to the package or under $NUMBA_CACHE_DIR): for images whose package folder is
+    read-only at run time (docs/deploy.md)."""
+    from meter_pipeline.ingestion.merge_kernels import sorted_hits
+
     line = b'{"event_id":"e","customer_id":"c","meter":"m","timestamp":0,"dimensions":{"k":"v"}}'
     scan_lines(pl.DataFrame({"line_number": [1], "text": [line.decode()]}))
+    hashes = np.arange(3, dtype=np.uint64)
+    sorted_hits(hashes, hashes[1:], np.zeros(3, dtype=np.bool_))
