@@ -21,7 +21,7 @@ from meter_pipeline.billing.lineage import spool_schema
 from meter_pipeline.calendar import period_landing_days, previous_period
 from meter_pipeline.config.reference import Reference
 from meter_pipeline.io import warehouse
-from meter_pipeline.io.spool import ParquetSpool
+from meter_pipeline.io.spool import ArrowSpool
 from meter_pipeline.partitions import monthly_partitions
 from meter_pipeline.resources import DataRoot
 from meter_pipeline.sla.claims import unmatched_claims
@@ -129,7 +129,7 @@ def invoice_period(context: dg.AssetExecutionContext, data_root: DataRoot):
     yield from refuse_incomplete(run, ref, month_checks)  # no partial month: close_gate.py
     with worker_map() as map_, tempfile.TemporaryDirectory(prefix="lineage-") as spool_dir:
         for period in run.each():
-            spool = ParquetSpool(Path(spool_dir) / f"{period}.parquet", spool_schema())
+            spool = ArrowSpool(Path(spool_dir) / f"{period}.arrow", spool_schema())
             previous = close_one_period(run, ref, period, previous, month_checks, map_, spool)
     yield from run.results()
     yield from month_checks.results()
@@ -142,7 +142,7 @@ def close_one_period(
     previous: pl.DataFrame,
     month_checks: checks.PartitionChecks,
     map_: Map,
-    spool: ParquetSpool,
+    spool: ArrowSpool,
 ) -> pl.DataFrame:
     """Close one month: write its tables and lineage, record its metadata and checks; returns
     its credit ledger (the next month's ``previous``)."""

@@ -14,6 +14,7 @@ from meter_pipeline.config.reference import Reference
 from meter_pipeline.io import manifest
 from meter_pipeline.partitions import monthly_partitions
 from meter_pipeline.resources import DataRoot
+from meter_pipeline.workers import worker_map
 
 
 def product_version() -> str:
@@ -21,15 +22,17 @@ def product_version() -> str:
 
 
 def close_manifest_bytes(root: Path, period: str, reference: Reference) -> bytes:
-    """The manifest of ``period`` as it would be written now (the verify command compares it)."""
+    """The manifest of ``period`` as it would be written now (the verify command compares it);
+    its files are hashed on :func:`~meter_pipeline.workers.worker_map`'s threads."""
     previous = previous_period(period)
-    return manifest.render_manifest(
-        period,
-        product_version(),
-        (previous, manifest.manifest_sha256(root, previous)),
-        manifest.input_entries(root, input_folders(period, reference)),
-        manifest.output_entries(root, output_folders(period)),
-    )
+    with worker_map() as map_:
+        return manifest.render_manifest(
+            period,
+            product_version(),
+            (previous, manifest.manifest_sha256(root, previous)),
+            manifest.input_entries(root, input_folders(period, reference), map_),
+            manifest.output_entries(root, output_folders(period), map_),
+        )
 
 
 @dg.asset(

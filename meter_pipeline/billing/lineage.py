@@ -6,7 +6,7 @@ the day, keyed by the line they feed (customer, subscription, charge). Line numb
 once every day is folded, so the lineage table and the per-line digests are made afterwards from
 the spool, a chunk (a day) or a bucket of lines at a time: memory stays bounded by a day, not by
 the month. The spool's storage is the caller's choice: :class:`MemorySpool` here (tests, small
-months), a Parquet file on disk in the wiring (``io/spool.py``).
+months), an Arrow IPC file on disk in the wiring (``io/spool.py``).
 
 - ``invoice_line_events`` lists, per usage line, every event of the set its aggregation ran over
   (max and latest too), with its value (null for count and unique_count meters); an event feeding

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from meter_pipeline.storage import Storage, storage_for
 from meter_pipeline.storage.base import FILE
+from meter_pipeline.workers import Map
 
 MANIFESTS = "_manifests"
 MANIFEST_FILE = "manifest.json"
@@ -40,28 +41,37 @@ def _files(storage: Storage, folder: str) -> list[str]:
     return [f"{folder}/{e.name}" for e in storage.list_folder(folder) or [] if e.kind == FILE]
 
 
-def input_entries(root: str | Path, folders: Iterable[str]) -> list[dict[str, Any]]:
+def input_entries(
+    root: str | Path, folders: Iterable[str], map_: Map = map
+) -> list[dict[str, Any]]:
     """Every file directly inside each folder (relative to the root; missing folders hold none),
-    sorted by path."""
+    sorted by path; files are hashed with ``map_`` (a thread pool's hashes two at a time:
+    hashlib releases the GIL)."""
     storage = storage_for(root)
     files = [rel for folder in folders for rel in _files(storage, folder)]
-    return sorted((file_entry(storage, rel) for rel in files), key=lambda e: e["path"].encode())
+    entries = map_(lambda rel: file_entry(storage, rel), files)
+    return sorted(entries, key=lambda e: e["path"].encode())
 
 
-def output_entries(root: str | Path, folders: Iterable[str]) -> list[dict[str, Any]]:
+def output_entries(
+    root: str | Path, folders: Iterable[str], map_: Map = map
+) -> list[dict[str, Any]]:
     """Every Parquet file of the given partition folders, with its row count, sorted by path.
     Hidden files (a writer's temporary file) are not outputs."""
     storage = storage_for(root)
-    entries = []
-    for folder in folders:
-        for rel in _files(storage, folder):
-            name = rel.rsplit("/", 1)[1]
-            if name.startswith(".") or not name.endswith(".parquet"):
-                continue
-            with storage.open_read(rel) as fh:
-                rows = pq.read_metadata(fh).num_rows
-            entries.append({**file_entry(storage, rel), "rows": rows})
-    return sorted(entries, key=lambda e: e["path"].encode())
+    files = [
+        rel
+        for folder in folders
+        for rel in _files(storage, folder)
+        if not (name := rel.rsplit("/", 1)[1]).startswith(".") and name.endswith(".parquet")
+    ]
+
+    def entry(rel: str) -> dict[str, Any]:
+        with storage.open_read(rel) as fh:
+            rows = pq.read_metadata(fh).num_rows
+        return {**file_entry(storage, rel), "rows": rows}
+
+    return sorted(map_(entry, files), key=lambda e: e["path"].encode())
 
 
 def render_manifest(
