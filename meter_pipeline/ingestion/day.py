@@ -10,6 +10,7 @@ deduplication. Every table of the day is replaced atomically, like every warehou
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -21,12 +22,13 @@ from data_contracts import CONTRACTS, conform, empty_frame
 from meter_pipeline.calendar import add_billing_period
 from meter_pipeline.config.meters import MetersConfig
 from meter_pipeline.config.pricing import BillingRules
-from meter_pipeline.ingestion import event_index
+from meter_pipeline.ingestion import event_index, line_scan
 from meter_pipeline.ingestion.audit import build_audit
 from meter_pipeline.ingestion.dedup import dedupe_events
 from meter_pipeline.ingestion.parse import VALID_SCHEMA, day_index, parse_files
 from meter_pipeline.ingestion.validate import context_for
 from meter_pipeline.io import warehouse
+from meter_pipeline.io.jsonl import read_jsonl
 from meter_pipeline.io.landing import event_folder, iter_event_files, list_landing
 from meter_pipeline.io.records import LandingFile
 from meter_pipeline.workers import Map, worker_map
@@ -98,7 +100,13 @@ def read_day(root: Path, day: dt.date, meters: MetersConfig, map_: Map) -> DayRe
     # incomplete (no month closes over it) until it is re-run; the audit is written last.
     warehouse.remove_partition(root, "ingestion_audit", key)
     listing = list_landing(root, event_folder(key), limits=meters.limits)
-    stats = event_index.landing_stats(listing)  # before reading: a later change is then seen
+    rows = event_index.stat_rows(listing)  # before reading: a later change is then seen
+    stats = json.dumps(rows)
+    if any(
+        reader is read_jsonl and size >= line_scan.PREPARE_BYTES
+        for (_, _, reader, _), (_, size, *_) in zip(listing.files, rows, strict=True)
+    ):
+        line_scan.prepare()  # the line scan's kernels load while the first file is read
     ctx = context_for(meters, day)
     written, unknown = DayWritten(), Counter()
     files, valids, quarantines = [], [], []

@@ -52,11 +52,16 @@ def stamp_of(config: MetersConfig, files: list[LandingFile]) -> str:
 
 def landing_stats(listing: LandingListing) -> str:
     """``[path, size, mtime, ctime, inode]`` per listed file (taken before the files are read)."""
+    return json.dumps(stat_rows(listing))
+
+
+def stat_rows(listing: LandingListing) -> list[list]:
+    """:func:`landing_stats` as rows (size -1: the file is gone)."""
     out = []
     for rel, storage, _, _ in listing.files:
         found = storage.stat(rel)
         out.append([rel, found.size, *found.version] if found else [rel, -1, -1, -1, -1])
-    return json.dumps(out)
+    return out
 
 
 def write_day_index(

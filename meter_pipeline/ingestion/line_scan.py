@@ -23,6 +23,8 @@ such an instant is left to the other path, which gives the reason.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -128,6 +130,33 @@ def scan_lines(lines: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(lines.get_column("line_number").gather(rows))
     return [frame], lines.filter(pl.Series(~read))
+
+
+#: A landing day with a JSONL file of at least this many bytes (~350 lines) loads the kernels
+#: ahead (:func:`prepare`).
+PREPARE_BYTES = 64 * 1024
+_prepare_lock = threading.Lock()
+_prepared: threading.Thread | None = None
+
+
+def prepare() -> threading.Thread:
+    """Load the compiled kernels in a background thread, once a process (numba's import and the
+    load of its cache take ~0.4 s; started when a day's listing is known, they overlap the read
+    of its first file instead of waiting for it). A kernel called meanwhile waits for the load
+    (numba compiles and loads under one lock); a load that fails is left to that call to raise."""
+    global _prepared
+    with _prepare_lock:
+        if _prepared is None:
+            _prepared = threading.Thread(target=_quiet_warm, name="line-scan-load", daemon=True)
+            _prepared.start()
+        return _prepared
+
+
+def _quiet_warm() -> None:
+    try:
+        warm()
+    except Exception:  # noqa: BLE001 - the first real call raises it, where it is handled
+        pass
 
 
 def warm() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 from decimal import Decimal
 
 import polars as pl
@@ -14,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meter_pipeline.grammar import MAX_MS_DIGITS, json_fraction, json_integer, parse_rfc3339_us
+from meter_pipeline.ingestion import line_scan
 from meter_pipeline.ingestion.line_scan import scan_lines
 from meter_pipeline.io.landing import jsonl_lines
 from meter_pipeline.money import QUANTITY, VALUE_LIMIT
@@ -245,4 +248,40 @@ def test_warming_the_kernels_reads_a_line():
     from meter_pipeline.ingestion.line_scan import warm
 
     warm()  # compiles (or loads from numba's cache) without error
+    assert scan([line()])[1] == []
+
+
+PREPARED = """
+import datetime as dt, sys
+from pathlib import Path
+from meter_pipeline.config.meters import load_meters
+from meter_pipeline.config.pricing import BillingRules
+from meter_pipeline.ingestion import line_scan
+from meter_pipeline.ingestion.day import ingest_day
+ingest_day(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), load_meters(sys.argv[1]),
+           BillingRules())
+print(line_scan._prepared is not None, "line_scan_kernels" in str(list(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(("lines", "loaded"), [(20, "False False"), (600, "True True")])
+def test_a_day_with_a_large_jsonl_file_loads_the_kernels_ahead(tmp_path, lines, loaded):
+    """The kernels' load starts when the listing shows a JSONL file of ≥ 64 KiB (it then runs
+    beside the read of the first file); a day of small files never loads numba."""
+    from tests.helpers.ingestion import DAY, DataRoot, event
+
+    root = DataRoot.create(tmp_path)
+    pad = "x" * 100
+    rows = [event(f"e{i}", customer_id=f"c{i}{pad}") for i in range(lines)]
+    size = root.write_jsonl("a.jsonl", rows).stat().st_size
+    assert (size >= line_scan.PREPARE_BYTES) == (lines == 600)
+    command = [sys.executable, "-c", PREPARED, str(tmp_path), DAY.isoformat()]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[0] == loaded
+
+
+def test_the_kernels_load_once_a_process():
+    first = line_scan.prepare()
+    assert line_scan.prepare() is first
+    first.join()
     assert scan([line()])[1] == []
