@@ -41,37 +41,47 @@ def _files(storage: Storage, folder: str) -> list[str]:
     return [f"{folder}/{e.name}" for e in storage.list_folder(folder) or [] if e.kind == FILE]
 
 
-def input_entries(
-    root: str | Path, folders: Iterable[str], map_: Map = map
-) -> list[dict[str, Any]]:
-    """Every file directly inside each folder (relative to the root; missing folders hold none),
-    sorted by path; files are hashed with ``map_`` (a thread pool's hashes two at a time:
-    hashlib releases the GIL)."""
+def input_paths(root: str | Path, folders: Iterable[str]) -> list[str]:
+    """Every file directly inside each folder (relative to the root; missing folders hold
+    none): the inputs a manifest lists."""
     storage = storage_for(root)
-    files = [rel for folder in folders for rel in _files(storage, folder)]
-    entries = map_(lambda rel: file_entry(storage, rel), files)
-    return sorted(entries, key=lambda e: e["path"].encode())
+    return [rel for folder in folders for rel in _files(storage, folder)]
 
 
-def output_entries(
-    root: str | Path, folders: Iterable[str], map_: Map = map
-) -> list[dict[str, Any]]:
-    """Every Parquet file of the given partition folders, with its row count, sorted by path.
-    Hidden files (a writer's temporary file) are not outputs."""
+def output_paths(root: str | Path, folders: Iterable[str]) -> list[str]:
+    """Every Parquet file of the given partition folders: the outputs a manifest lists. Hidden
+    files (a writer's temporary file) are not outputs."""
     storage = storage_for(root)
-    files = [
+    return [
         rel
         for folder in folders
         for rel in _files(storage, folder)
         if not (name := rel.rsplit("/", 1)[1]).startswith(".") and name.endswith(".parquet")
     ]
 
+
+def input_entries(
+    root: str | Path, folders: Iterable[str], map_: Map = map
+) -> list[dict[str, Any]]:
+    """:func:`input_paths` with their bytes and SHA-256, sorted by path; files are hashed with
+    ``map_`` (a thread pool's hashes two at a time: hashlib releases the GIL)."""
+    storage = storage_for(root)
+    entries = map_(lambda rel: file_entry(storage, rel), input_paths(root, folders))
+    return sorted(entries, key=lambda e: e["path"].encode())
+
+
+def output_entries(
+    root: str | Path, folders: Iterable[str], map_: Map = map
+) -> list[dict[str, Any]]:
+    """:func:`output_paths` with their bytes, SHA-256 and row count, sorted by path."""
+    storage = storage_for(root)
+
     def entry(rel: str) -> dict[str, Any]:
         with storage.open_read(rel) as fh:
             rows = pq.read_metadata(fh).num_rows
         return {**file_entry(storage, rel), "rows": rows}
 
-    return sorted(map_(entry, files), key=lambda e: e["path"].encode())
+    return sorted(map_(entry, output_paths(root, folders)), key=lambda e: e["path"].encode())
 
 
 def render_manifest(

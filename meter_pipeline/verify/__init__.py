@@ -31,6 +31,7 @@ from meter_pipeline.calendar import period_landing_days
 from meter_pipeline.config.reference import load_reference
 from meter_pipeline.verify import compare, files
 from meter_pipeline.verify.recompute import read_stored, recompute
+from meter_pipeline.workers import worker_map
 
 SECTIONS = ("files", "chain", "recompute", "conservation")
 
@@ -114,7 +115,8 @@ def verify(root: Path, period: str | None = None, scratch: Path | None = None) -
         report.problems["files"] += unreadable
         if doc is None:
             continue
-        checked, problems = files.check_files(root, key, doc)
+        with worker_map() as map_:
+            checked, problems = files.check_files(root, key, doc, map_)
         report.checked["files"] += checked
         report.problems["files"] += problems
         report.problems["files"] += files.check_unlisted(

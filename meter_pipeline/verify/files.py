@@ -12,6 +12,7 @@ from meter_pipeline.calendar import is_period, previous_period
 from meter_pipeline.io import manifest
 from meter_pipeline.io.manifest import MANIFESTS, manifest_rel
 from meter_pipeline.storage import storage_for
+from meter_pipeline.workers import Map
 
 
 def manifest_periods(root: Path) -> list[str]:
@@ -38,39 +39,43 @@ def _short(digest: str | None) -> str:
     return "none" if digest is None else digest[:16] + "…"
 
 
-def check_files(root: Path, period: str, doc: dict[str, Any]) -> tuple[int, list[str]]:
-    """Re-hash every input and output the manifest lists; (files checked, differences)."""
-    problems, checked = [], 0
+def check_files(
+    root: Path, period: str, doc: dict[str, Any], map_: Map = map
+) -> tuple[int, list[str]]:
+    """Re-hash every input and output the manifest lists (with ``map_``: a thread pool's hashes
+    two files at a time); (files checked, differences, in the manifest's order)."""
     storage = storage_for(root)
-    for kind in ("inputs", "outputs"):
-        for entry in doc.get(kind, []):
-            checked += 1
-            stat = storage.stat(entry["path"])
-            if stat is None:
-                problems.append(f"{period}: file missing: {entry['path']}")
-                continue
-            found = storage.sha256(entry["path"])
-            size = stat.size
-            if found != entry["sha256"] or size != entry["bytes"]:
-                problems.append(
-                    f"{period}: file changed: {entry['path']} (sha256 recorded "
-                    f"{_short(entry['sha256'])}, now {_short(found)}; bytes {entry['bytes']} → "
-                    f"{size})"
-                )
-    return checked, problems
+    entries = [entry for kind in ("inputs", "outputs") for entry in doc.get(kind, [])]
+
+    def problem(entry: dict[str, Any]) -> str | None:
+        stat = storage.stat(entry["path"])
+        if stat is None:
+            return f"{period}: file missing: {entry['path']}"
+        found = storage.sha256(entry["path"])
+        size = stat.size
+        if found != entry["sha256"] or size != entry["bytes"]:
+            return (
+                f"{period}: file changed: {entry['path']} (sha256 recorded "
+                f"{_short(entry['sha256'])}, now {_short(found)}; bytes {entry['bytes']} → "
+                f"{size})"
+            )
+        return None
+
+    problems = [found for found in map_(problem, entries) if found is not None]
+    return len(entries), problems
 
 
 def check_unlisted(
     root: Path, period: str, doc: dict[str, Any], input_folders: list[str], outputs: list[str]
 ) -> list[str]:
-    """Files in the period's input and output folders that its manifest does not list."""
+    """Files in the period's input and output folders that its manifest does not list (listed
+    only: nothing is hashed for this)."""
     listed = {e["path"] for kind in ("inputs", "outputs") for e in doc.get(kind, [])}
-    present = manifest.input_entries(root, input_folders) + manifest.output_entries(root, outputs)
-    return [
-        f"{period}: file not in the manifest: {e['path']}"
-        for e in present
-        if e["path"] not in listed
+    present = [
+        *sorted(manifest.input_paths(root, input_folders), key=str.encode),
+        *sorted(manifest.output_paths(root, outputs), key=str.encode),
     ]
+    return [f"{period}: file not in the manifest: {path}" for path in present if path not in listed]
 
 
 def check_chain(root: Path, period: str, doc: dict[str, Any]) -> list[str]:
