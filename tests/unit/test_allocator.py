@@ -22,8 +22,7 @@ def _run(code: str, **env: str) -> str:
 
 def test_conf_keeps_freed_pages_a_while_in_an_arena_per_core():
     assert allocator_conf(2) == (
-        "background_thread:true,dirty_decay_ms:3000,muzzy_decay_ms:0,oversize_threshold:0,"
-        "narenas:2"
+        "background_thread:true,dirty_decay_ms:3000,muzzy_decay_ms:0,oversize_threshold:0,narenas:2"
     )
     assert allocator_conf(0).endswith("narenas:1")
 
