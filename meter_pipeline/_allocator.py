@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import sys
 
+from meter_pipeline.workers import cores  # no Polars import there
+
 VARIABLE = "_RJEM_MALLOC_CONF"
 
 
@@ -35,17 +37,10 @@ def allocator_conf(cores: int) -> str:
     )
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux: jemalloc is Polars' allocator on Linux only anyway
-        return os.cpu_count() or 1
-
-
 def tune_polars_allocator() -> bool:
     """Set ``_RJEM_MALLOC_CONF`` unless it is set or Polars is loaded already (then it would not be
     read). Returns whether it set it."""
     if VARIABLE in os.environ or "polars" in sys.modules:
         return False
-    os.environ[VARIABLE] = allocator_conf(_cores())
+    os.environ[VARIABLE] = allocator_conf(cores())
     return True

@@ -73,7 +73,7 @@ class ArrowSpool:
         self._close()
         if not self.path.exists():
             return
-        with pa.memory_map(str(self.path)) as source:
+        with pa.OSFile(str(self.path)) as source:  # read into memory: frames outlive the file
             reader = ipc.open_file(source)
             start = 0
             for count in self._batches:
