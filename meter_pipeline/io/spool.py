@@ -4,8 +4,8 @@ so a month's lineage is never all in memory (see ``billing/lineage.py``).
 
 A frame is written by a background thread while the caller goes on (one frame waits at most, in
 the order they came); Arrow IPC rather than Parquet because the spool is written once and read
-once on the same machine: it costs a third of Parquet's time to write (a 10M-event month: ~0.6 s
-instead of ~2 s, on the close's critical path) for ~1.5× the bytes.
+once on the same machine: a 270K-row frame of the lineage's columns takes ~34 ms to write as
+IPC with lz4 against ~50 ms as Parquet with lz4, for ~1.5× the bytes.
 """
 
 from __future__ import annotations
