@@ -100,11 +100,11 @@ def read_day(root: Path, day: dt.date, meters: MetersConfig, map_: Map) -> DayRe
     # incomplete (no month closes over it) until it is re-run; the audit is written last.
     warehouse.remove_partition(root, "ingestion_audit", key)
     listing = list_landing(root, event_folder(key), limits=meters.limits)
-    rows = event_index.stat_rows(listing)  # before reading: a later change is then seen
-    stats = json.dumps(rows)
+    file_stats = event_index.stat_rows(listing)  # before reading: a later change is then seen
+    stats = json.dumps(file_stats)
     if any(
         reader is read_jsonl and size >= line_scan.PREPARE_BYTES
-        for (_, _, reader, _), (_, size, *_) in zip(listing.files, rows, strict=True)
+        for (_, _, reader, _), (_, size, *_) in zip(listing.files, file_stats, strict=True)
     ):
         line_scan.prepare()  # the line scan's kernels load while the first file is read
     ctx = context_for(meters, day)

@@ -110,23 +110,23 @@ def verify(root: Path, period: str | None = None, scratch: Path | None = None) -
         return report
     reference = load_reference(root)
     days: set[str] = set()
-    for key in periods:
-        doc, unreadable = files.load(root, key)
-        report.problems["files"] += unreadable
-        if doc is None:
-            continue
-        with worker_map() as map_:
+    with worker_map() as map_:  # files are hashed two at a time
+        for key in periods:
+            doc, unreadable = files.load(root, key)
+            report.problems["files"] += unreadable
+            if doc is None:
+                continue
             checked, problems = files.check_files(root, key, doc, map_)
-        report.checked["files"] += checked
-        report.problems["files"] += problems
-        report.problems["files"] += files.check_unlisted(
-            root, key, doc, input_folders(key, reference), output_folders(key)
-        )
-        report.checked["chain"] += 1
-        report.problems["chain"] += files.check_chain(root, key, doc)
-        days.update(
-            period_landing_days(key, reference.grace_days, reference.meters.future_tolerance_us)
-        )
+            report.checked["files"] += checked
+            report.problems["files"] += problems
+            report.problems["files"] += files.check_unlisted(
+                root, key, doc, input_folders(key, reference), output_folders(key)
+            )
+            report.checked["chain"] += 1
+            report.problems["chain"] += files.check_chain(root, key, doc)
+            days.update(
+                period_landing_days(key, reference.grace_days, reference.meters.future_tolerance_us)
+            )
     _audit(root, sorted(days), report)
     with tempfile.TemporaryDirectory(prefix="meter-verify-") as tmp:
         scratch = Path(tmp) / "root" if scratch is None else scratch
