@@ -155,19 +155,27 @@ def month_sizes(args: argparse.Namespace, deadline: float | None, rows: list[str
             shutil.rmtree(root / "warehouse", ignore_errors=True)
 
 
-def per_day_window(args: argparse.Namespace) -> None:
-    days = args.window_days + 1
-    root = args.root_base / f"window-{args.day_events}x{days}"
-    target = WINDOW_FIRST_DAY + dt.timedelta(days=args.window_days)
+def prepare_window(
+    root_base: Path, day_events: int, window_days: int, regenerate: bool = False
+) -> tuple[Path, dt.date, int]:
+    """The per-day root: ``window_days`` + 1 landing days of ``day_events`` events generated
+    (or reused) and the first ``window_days`` of them ingested (skipped when done). Returns the
+    root, the day to time (the last one) and the number of ids in its window's index."""
+    root = root_base / f"window-{day_events}x{window_days + 1}"
+    target = WINDOW_FIRST_DAY + dt.timedelta(days=window_days)
     ensure_generated(
-        root, args.day_events * days, WINDOW_FIRST_DAY, days, regenerate=args.regenerate
+        root,
+        day_events * (window_days + 1),
+        WINDOW_FIRST_DAY,
+        window_days + 1,
+        regenerate=regenerate,
     )
     print(
         f"ingesting the window {WINDOW_FIRST_DAY} … {target - dt.timedelta(days=1)} "
         "(days already ingested are skipped) …",
         flush=True,
     )
-    _, _, out = run_child(PREP, str(root), WINDOW_FIRST_DAY.isoformat(), str(args.window_days))
+    _, _, out = run_child(PREP, str(root), WINDOW_FIRST_DAY.isoformat(), str(window_days))
     prep = last_json(out)
     print(
         f"  {prep['ingested']} days ingested, {prep['skipped']} already, {prep['seconds']:.0f} s",
@@ -179,13 +187,20 @@ def per_day_window(args: argparse.Namespace) -> None:
     from meter_pipeline.io import warehouse
 
     ids = 0
-    for i in range(args.window_days):
+    for i in range(window_days):
         key = (WINDOW_FIRST_DAY + dt.timedelta(days=i)).isoformat()
         path = (
             warehouse.partition_dir(root, event_index.TABLE, key, event_index.COLUMN)
             / warehouse.PART_FILE
         )
         ids += pq.read_metadata(path).num_rows if path.exists() else 0
+    return root, target, ids
+
+
+def per_day_window(args: argparse.Namespace) -> None:
+    root, target, ids = prepare_window(
+        args.root_base, args.day_events, args.window_days, args.regenerate
+    )
     print(
         f"per-day ingestion of {target} with {args.window_days} landing days behind it "
         f"({ids:,} ids in the window's index):",
