@@ -1,6 +1,7 @@
 """The floor under a landing day's ingestion on this machine, against the pipeline and DuckDB.
 
     python bench/day_floor.py [--day-events 1000000] [--runs 3] [--root-base /tmp/meter-bench-scale]
+    python bench/day_floor.py --month [--month-events 10000000] [--runs 3]
 
 Three sides time the same landing day (scale.py's per-day root: ``--day-events`` events a day,
 40 landing days ingested behind it), alternately, each in its own child process; the figure
@@ -24,7 +25,14 @@ compared is the time in process (the child's imports left out, as scale.py's tar
   to one Parquet file.
 
 Prints each run's three times, their medians, events per second, and the time a day of this size
-has at the second round's target (0.6M events a second). Not part of the test run.
+has at the second round's target (0.6M events a second).
+
+``--month``: the same floor over month.py's root (its 33 landing days in one process, the window
+held in memory), beside the whole pipeline through Dagster (month.py's child, with its step
+times) and DuckDB's month (month.py's statements); prints what the month's target (1.5× DuckDB)
+leaves, and what the pipeline would take with its ingestion at the floor and every other step as
+it is. Each day's copy without its malformed lines is made once under ``<root>/floor-copy``.
+Not part of the test run.
 """
 
 from __future__ import annotations
@@ -39,13 +47,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import run_child  # noqa: E402
-from _pipeline import last_json  # noqa: E402
+from _pipeline import (  # noqa: E402
+    DAYS,
+    FIRST_DAY,
+    LAST_DAY,
+    MONTH,
+    PIPELINE,
+    last_json,
+    steps_line,
+)
+from generate import DEDUP_WINDOW_DAYS, ensure_generated  # noqa: E402
 from scale import DAY, prepare_window  # noqa: E402
 
-#: The second round's target for a 1M-event day with a full window, in process.
+#: The second round's targets: a 1M-event day with a full window, in process; the month against
+#: DuckDB's.
 TARGET_EVENTS_PER_S = 600_000
+TARGET_MONTH_RATIO = 1.5
+#: The Dagster step that ingests a landing day (the daily partitions' step key).
+INGESTION_STEP = "ingest_landing_day"
 
-#: argv: root, day, window days, the day's clean copy, an output folder.
+#: argv: root, first day, days, window days, the clean copies' folder, an output folder. Days
+#: before the first come from the root's event index; the run's own days are held in memory
+#: (8 bytes an id, as a ranged run holds them).
 FLOOR = """
 import time
 t0 = time.perf_counter()
@@ -55,13 +78,10 @@ from pathlib import Path
 import numpy as np, polars as pl, pyarrow as pa, pyarrow.json as pj, pyarrow.parquet as pq
 from meter_pipeline.ingestion.event_index import window_hits
 from meter_pipeline.ingestion.parse import id_hash
-root, day, n = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3])
-copy, out = Path(sys.argv[4]), Path(sys.argv[5])
+root, first, days, n = (Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3]),
+                        int(sys.argv[4]))
+copies, out = Path(sys.argv[5]), Path(sys.argv[6])
 shutil.rmtree(out, ignore_errors=True)
-out.mkdir(parents=True)
-files = sorted(copy.glob("*.jsonl"))
-index = [root / "warehouse" / "_event_index" / f"landing_date={day - dt.timedelta(days=i)}"
-         / "part-0.parquet" for i in range(1, n + 1)]
 SCHEMA = pa.schema([("event_id", pa.string()), ("customer_id", pa.string()),
                     ("meter", pa.string()), ("timestamp", pa.string()),
                     ("value", pa.decimal128(38, 9)),
@@ -82,36 +102,60 @@ def raw_lines(path):
                      "line_number": pa.array(np.arange(1, len(ends) + 1)),
                      "raw_record": lines})
 
-def write_raw(table):
-    pq.write_table(table, out / "raw_events.parquet", compression="zstd",
+def write_raw(table, folder):
+    pq.write_table(table, folder / "raw_events.parquet", compression="zstd",
                    use_dictionary=["source_file", "line_number"],
                    write_statistics=["source_file", "line_number"])
 
+def stored(past):
+    if past < first:  # before the run: the root's index, ascending hashes
+        path = root / "warehouse" / "_event_index" / f"landing_date={past}" / "part-0.parquet"
+        if path.exists():
+            return pool.submit(lambda: pq.read_table(path, columns=["id_hash"])[0].to_numpy())
+        return None
+    return held.get(past)
+
+held, phases, rows, clean_rows = {}, {}, 0, 0
+def lap(name, since):
+    now = time.perf_counter()
+    phases[name] = phases.get(name, 0.0) + now - since
+    return now
+
 t1 = time.perf_counter()
 with ThreadPoolExecutor(2) as pool:
-    stored = [pool.submit(lambda p=p: pq.read_table(p, columns=["id_hash"]).column(0).to_numpy())
-              for p in index]
-    events = pl.from_arrow(pa.concat_tables(pool.map(parse, files))).with_columns(id_hash())
-    phases = {"parse": time.perf_counter() - t1}
-    raw = pa.concat_tables(pool.map(raw_lines, files))
-    phases["raw lines"] = time.perf_counter() - t1
-    first = events.get_column("event_id").is_first_distinct()
-    keys = events.get_column("id_hash").unique().sort().to_numpy()
-    hits = [h for h in pool.map(lambda f: window_hits(f.result(), keys), stored) if len(h)]
-    seen = events.get_column("id_hash").is_in(
-        pl.Series(np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.uint64)).implode())
-    phases["window"] = time.perf_counter() - t1
-    clean = events.filter(first & ~seen)
-    day_index = events.filter(first).select("event_id", "id_hash").sort("id_hash")
-    phases["dedup"] = time.perf_counter() - t1
-    writes = [pool.submit(write_raw, raw),
-              pool.submit(clean.drop("id_hash").write_parquet, out / "clean_events.parquet"),
-              pool.submit(day_index.write_parquet, out / "index.parquet", compression="lz4")]
-    for w in writes:
-        w.result()
+    for i in range(days):
+        day = first + dt.timedelta(days=i)
+        files = sorted((copies / day.isoformat()).glob("*.jsonl"))
+        folder = out / day.isoformat()
+        folder.mkdir(parents=True)
+        mark = time.perf_counter()
+        window = [f for f in (stored(day - dt.timedelta(days=k)) for k in range(1, n + 1)) if f]
+        events = pl.from_arrow(pa.concat_tables(pool.map(parse, files))).with_columns(id_hash())
+        mark = lap("parse", mark)
+        raw = pa.concat_tables(pool.map(raw_lines, files))
+        mark = lap("raw lines", mark)
+        first_seen = events.get_column("event_id").is_first_distinct()
+        keys = events.get_column("id_hash").unique().sort().to_numpy()
+        hits = [h for h in pool.map(lambda f: window_hits(f.result(), keys), window) if len(h)]
+        found = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.uint64)
+        seen = events.get_column("id_hash").is_in(pl.Series(found).implode())
+        mark = lap("window", mark)
+        clean = events.filter(first_seen & ~seen)
+        day_index = events.filter(first_seen).select("event_id", "id_hash").sort("id_hash")
+        mark = lap("dedup", mark)
+        writes = [pool.submit(write_raw, raw, folder),
+                  pool.submit(clean.drop("id_hash").write_parquet, folder / "clean_events.parquet"),
+                  pool.submit(day_index.write_parquet, folder / "index.parquet", compression="lz4")]
+        for w in writes:
+            w.result()
+        mark = lap("writes", mark)
+        done = pool.submit(lambda h=day_index.get_column("id_hash").to_numpy(): h)
+        held[day] = done
+        held.pop(day - dt.timedelta(days=n), None)
+        rows, clean_rows = rows + raw.num_rows, clean_rows + clean.height
 t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "in_process_s": t2 - t1, "rows": raw.num_rows,
-                  "clean": clean.height, "phases": phases}))
+print(json.dumps({"import_s": t1 - t0, "in_process_s": t2 - t1, "rows": rows,
+                  "clean": clean_rows, "phases": phases}))
 """
 
 #: argv: root, day, window days, an output file.
@@ -179,27 +223,134 @@ def _well_formed(line: str) -> bool:
     return re.fullmatch(r"-?\d+(\.\d{1,9})?", str(value)) is not None
 
 
-def clean_copy(root: Path, day: dt.date) -> Path:
-    """The day's landing files without the lines that are not well-formed events, made once
-    beside the landing folder (not in it: the pipeline never sees it)."""
-    copy = root / "floor-copy" / day.isoformat()
-    done = copy / ".complete"
-    if done.exists():
-        return copy
-    shutil.rmtree(copy, ignore_errors=True)
-    copy.mkdir(parents=True)
-    kept = dropped = 0
-    for path in sorted((root / "landing" / "events" / day.isoformat()).glob("*.jsonl")):
-        with path.open(encoding="utf-8") as src, (copy / path.name).open("w") as dst:
-            for line in src:
-                if _well_formed(line):
-                    dst.write(line)
-                    kept += 1
-                else:
-                    dropped += 1
-    done.write_text(json.dumps({"kept": kept, "dropped": dropped}))
-    print(f"  the floor's copy of {day}: {kept:,} lines kept, {dropped:,} left out", flush=True)
-    return copy
+def clean_copies(root: Path, days: list[dt.date]) -> Path:
+    """The days' landing files without the lines that are not well-formed events, made once
+    beside the landing folder (not in it: the pipeline never sees it); returns their folder."""
+    base = root / "floor-copy"
+    for day in days:
+        copy = base / day.isoformat()
+        done = copy / ".complete"
+        if done.exists():
+            continue
+        shutil.rmtree(copy, ignore_errors=True)
+        copy.mkdir(parents=True)
+        kept = dropped = 0
+        for path in sorted((root / "landing" / "events" / day.isoformat()).glob("*.jsonl")):
+            with path.open(encoding="utf-8") as src, (copy / path.name).open("w") as dst:
+                for line in src:
+                    if _well_formed(line):
+                        dst.write(line)
+                        kept += 1
+                    else:
+                        dropped += 1
+        done.write_text(json.dumps({"kept": kept, "dropped": dropped}))
+        print(f"  the floor's copy of {day}: {kept:,} lines kept, {dropped:,} left out", flush=True)
+    return base
+
+
+def _run_sides(sides: dict[str, tuple[str, ...]], runs: int) -> dict[str, list[dict]]:
+    """Each side ``runs`` times, alternately, each in its own child; prints a line a run."""
+    results: dict[str, list[dict]] = {name: [] for name in sides}
+    for i in range(runs):
+        line = []
+        for name, side in sides.items():
+            wall, peak, stdout = run_child(*side)
+            result = {**last_json(stdout), "wall_s": wall, "peak_gib": peak}
+            results[name].append(result)
+            seconds = result.get("in_process_s", result.get("ingest_s", result.get("backfill_s")))
+            note = ", ".join(f"{k} {v:.2f}" for k, v in result.get("phases", {}).items())
+            if "steps" in result:
+                note = steps_line(result["steps"])
+            line.append(
+                f"{name} {wall:.2f} s child"
+                + (f", {seconds:.2f} s in process" if seconds is not None else "")
+                + (f" ({note})" if note else "")
+            )
+        print(f"run {i + 1}: " + "; ".join(line), flush=True)
+    return results
+
+
+def _median(results: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in results)
+
+
+def day(args: argparse.Namespace) -> None:
+    root, target_day, ids = prepare_window(
+        args.root_base, args.day_events, args.window_days, args.regenerate
+    )
+    copies = clean_copies(root, [target_day])
+    out = root / "floor-out"
+    n = str(args.window_days)
+    print(
+        f"landing day {target_day}, {args.window_days} days behind it ({ids:,} ids in the "
+        "window's index); each side in its own child process, alternating:",
+        flush=True,
+    )
+    results = _run_sides(
+        {
+            "meter-pipeline": (DAY, str(root), target_day.isoformat()),
+            "floor": (FLOOR, str(root), target_day.isoformat(), "1", n, str(copies), str(out)),
+            "duckdb": (DUCKDB, str(root), target_day.isoformat(), n, f"{out}.parquet"),
+        },
+        args.runs,
+    )
+    rows = results["meter-pipeline"][-1]["rows_read"]
+    target = rows / TARGET_EVENTS_PER_S
+    for name, runs in results.items():
+        key = "ingest_s" if name == "meter-pipeline" else "in_process_s"
+        med = _median(runs, key)
+        print(
+            f"{name:<15} in process: median {med:5.2f} s (min {min(r[key] for r in runs):.2f} – "
+            f"max {max(r[key] for r in runs):.2f}), {rows / med / 1e6:5.3f} M events/s, "
+            f"{med / target:4.2f}× the target's {target:.2f} s; peak RSS "
+            f"{max(r['peak_gib'] for r in runs):.2f} GiB"
+        )
+
+
+def month(args: argparse.Namespace) -> None:
+    from month import DUCKDB as MONTH_DUCKDB
+    from month import duckdb_statements
+
+    root = args.month_root
+    events = ensure_generated(root, args.month_events, FIRST_DAY, DAYS)
+    days = [FIRST_DAY + dt.timedelta(days=i) for i in range(DAYS)]
+    copies = clean_copies(root, days)
+    print(
+        f"month {MONTH}: {events:,} event lines over landing days {FIRST_DAY} … {LAST_DAY} in "
+        f"{root}; each side in its own child process, alternating:",
+        flush=True,
+    )
+    results = _run_sides(
+        {
+            "meter-pipeline": (PIPELINE, str(root), FIRST_DAY.isoformat(), LAST_DAY.isoformat()),
+            "floor": (
+                FLOOR,
+                str(root),
+                FIRST_DAY.isoformat(),
+                str(DAYS),
+                str(DEDUP_WINDOW_DAYS),
+                str(copies),
+                str(root / "floor-out"),
+            ),
+            "duckdb": (MONTH_DUCKDB, str(root), json.dumps(duckdb_statements(root))),
+        },
+        args.runs,
+    )
+    duck = _median(results["duckdb"], "wall_s")
+    ours = _median(results["meter-pipeline"], "wall_s")
+    floor = _median(results["floor"], "in_process_s")
+    ingestion = statistics.median(
+        r["steps"].get(INGESTION_STEP, 0.0) for r in results["meter-pipeline"]
+    )
+    print(
+        f"DuckDB's month (child) median {duck:.2f} s; the target ({TARGET_MONTH_RATIO}×) "
+        f"{TARGET_MONTH_RATIO * duck:.2f} s\n"
+        f"meter-pipeline (child) median {ours:.2f} s, {ours / duck:.2f}× DuckDB; its "
+        f"ingestion steps {ingestion:.2f} s, everything else {ours - ingestion:.2f} s\n"
+        f"the floor of the month's ingestion alone (in process) median {floor:.2f} s, "
+        f"{floor / duck:.2f}× DuckDB's whole month; with the pipeline's other "
+        f"{ours - ingestion:.2f} s: {(floor + ours - ingestion) / duck:.2f}×"
+    )
 
 
 def main() -> None:
@@ -211,46 +362,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--root-base", type=Path, default=Path("/tmp/meter-bench-scale"))
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument(
+        "--month",
+        action="store_true",
+        help="the month instead: month.py's root, the floor of its ingestion against the "
+        "pipeline and DuckDB's month",
+    )
+    parser.add_argument("--month-events", type=int, default=10_000_000)
+    parser.add_argument("--month-root", type=Path, default=Path("/tmp/meter-bench-month"))
     args = parser.parse_args()
-    root, day, ids = prepare_window(
-        args.root_base, args.day_events, args.window_days, args.regenerate
-    )
-    copy = clean_copy(root, day)
-    out = root / "floor-out"
-    n = str(args.window_days)
-    sides = {
-        "meter-pipeline": (DAY, str(root), day.isoformat()),
-        "floor": (FLOOR, str(root), day.isoformat(), n, str(copy), str(out)),
-        "duckdb": (DUCKDB, str(root), day.isoformat(), n, str(out.with_suffix(".parquet"))),
-    }
-    print(
-        f"landing day {day}, {args.window_days} days behind it ({ids:,} ids in the window's "
-        f"index); times in process, each side in its own child process, alternating:",
-        flush=True,
-    )
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    peaks: dict[str, list[float]] = {name: [] for name in sides}
-    rows = 0
-    for i in range(args.runs):
-        line = []
-        for name, side in sides.items():
-            _, peak, stdout = run_child(*side)
-            result = last_json(stdout)
-            seconds = result.get("in_process_s", result.get("ingest_s"))
-            times[name].append(seconds), peaks[name].append(peak)
-            if name == "meter-pipeline":
-                rows = result["rows_read"]
-            phases = ", ".join(f"{k} by {v:.2f}" for k, v in result.get("phases", {}).items())
-            line.append(f"{name} {seconds:.2f} s" + (f" ({phases})" if phases else ""))
-        print(f"run {i + 1}: " + ", ".join(line), flush=True)
-    target = rows / TARGET_EVENTS_PER_S
-    for name in sides:
-        med = statistics.median(times[name])
-        print(
-            f"{name:<15} median {med:5.2f} s (min {min(times[name]):.2f} – max "
-            f"{max(times[name]):.2f})  {rows / med / 1e6:5.3f} M events/s  {med / target:4.2f}× "
-            f"the target's {target:.2f} s  peak RSS {max(peaks[name]):.2f} GiB"
-        )
+    (month if args.month else day)(args)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import alternate  # noqa: E402
-from _pipeline import DAYS, FIRST_DAY, LAST_DAY, MONTH, PIPELINE, last_json  # noqa: E402
+from _pipeline import (  # noqa: E402
+    DAYS,
+    FIRST_DAY,
+    LAST_DAY,
+    MONTH,
+    PIPELINE,
+    last_json,
+    steps_line,
+)
 from generate import (  # noqa: E402
     DEDUP_WINDOW_DAYS,
     FUTURE_TOLERANCE_HOURS,
@@ -403,7 +411,8 @@ def main() -> None:
     def notes(out1: str, out2: str) -> tuple[str, str]:
         o, d = last_json(out1), last_json(out2)
         return (
-            f"backfill {o['backfill_s']:.2f} s in {o['runs']} Dagster runs",
+            f"backfill {o['backfill_s']:.2f} s in {o['runs']} Dagster runs: "
+            f"{steps_line(o['steps'])}",
             f"{d['clean']:,} clean, {d['lines']:,} priced lines",
         )
 
