@@ -57,6 +57,7 @@ from _pipeline import (  # noqa: E402
     steps_line,
 )
 from generate import DEDUP_WINDOW_DAYS, ensure_generated  # noqa: E402
+from ingest import DUCKDB, duckdb_day  # noqa: E402
 from scale import DAY, prepare_window  # noqa: E402
 
 #: The second round's targets: a 1M-event day with a full window, in process; the month against
@@ -158,45 +159,6 @@ print(json.dumps({"import_s": t1 - t0, "in_process_s": t2 - t1, "rows": rows,
                   "clean": clean_rows, "phases": phases}))
 """
 
-#: argv: root, day, window days, an output file.
-DUCKDB = """
-import time
-t0 = time.perf_counter()
-import datetime as dt, json, sys
-from pathlib import Path
-import duckdb
-root, day, n = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3])
-out = sys.argv[4]
-index = [str(root / "warehouse" / "_event_index" / f"landing_date={day - dt.timedelta(days=i)}"
-             / "part-0.parquet") for i in range(1, n + 1)]
-con = duckdb.connect()
-con.execute("SET preserve_insertion_order = true")
-con.execute("SET enable_progress_bar = false")
-t1 = time.perf_counter()
-con.execute(f'''
-COPY (
-  WITH raw AS (
-    SELECT *, row_number() OVER () AS arrival
-    FROM read_json('{root}/landing/events/{day}/*.jsonl', format='newline_delimited',
-      filename=true, ignore_errors=true,
-      columns={{'event_id':'VARCHAR','customer_id':'VARCHAR','meter':'VARCHAR',
-               'timestamp':'VARCHAR','value':'VARCHAR','dimensions':'MAP(VARCHAR, VARCHAR)'}})
-  ), valid AS (
-    SELECT * FROM raw WHERE event_id IS NOT NULL AND customer_id IS NOT NULL
-      AND meter IS NOT NULL AND TRY_CAST(timestamp AS TIMESTAMPTZ) IS NOT NULL
-      AND (value IS NULL OR TRY_CAST(value AS DECIMAL(38, 9)) IS NOT NULL)
-  ), fresh AS (
-    SELECT * FROM valid ANTI JOIN read_parquet({index!r}) w USING (event_id)
-  )
-  SELECT event_id, customer_id, meter, CAST(timestamp AS TIMESTAMPTZ) AS event_time,
-         CAST(value AS DECIMAL(38, 9)) AS value, dimensions, filename
-  FROM fresh QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY arrival) = 1
-) TO '{out}' (FORMAT parquet, COMPRESSION zstd)''')
-t2 = time.perf_counter()
-clean = con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
-print(json.dumps({"import_s": t1 - t0, "in_process_s": t2 - t1, "clean": clean}))
-"""
-
 
 def _well_formed(line: str) -> bool:
     """A line the floor's reader takes: a JSON object of the native event's fields, text where
@@ -280,6 +242,11 @@ def day(args: argparse.Namespace) -> None:
     )
     copies = clean_copies(root, [target_day])
     out = root / "floor-out"
+    landing = f"{root}/landing/events/{target_day}/*.jsonl"
+    index = [
+        str(root / "warehouse" / "_event_index" / f"landing_date={past}" / "part-0.parquet")
+        for past in (target_day - dt.timedelta(days=i) for i in range(1, args.window_days + 1))
+    ]
     n = str(args.window_days)
     print(
         f"landing day {target_day}, {args.window_days} days behind it ({ids:,} ids in the "
@@ -290,7 +257,7 @@ def day(args: argparse.Namespace) -> None:
         {
             "meter-pipeline": (DAY, str(root), target_day.isoformat()),
             "floor": (FLOOR, str(root), target_day.isoformat(), "1", n, str(copies), str(out)),
-            "duckdb": (DUCKDB, str(root), target_day.isoformat(), n, f"{out}.parquet"),
+            "duckdb": (DUCKDB, duckdb_day(landing, f"{out}.parquet", index), f"{out}.parquet"),
         },
         args.runs,
     )

@@ -4,8 +4,9 @@
 
 meter-pipeline side: read → validate (every SPEC rule, exact decimals) → dedup against the
 40-day window → write the day's tables (``ingest_day`` + Parquet writes; no Dagster start-up).
-DuckDB side: read the same JSONL files with an explicit schema, keep the first row of each
-event_id in arrival order, write clean events to Parquet. Sides alternate, pair by pair; each
+DuckDB side: read the same JSONL files with an explicit schema, leave out rows without a
+required name or whose timestamp or value does not cast, keep the first row of each event_id in
+arrival order, write clean events to Parquet. Sides alternate, pair by pair; each
 pair prints its ratio. Not part of the test run.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -36,30 +38,48 @@ written = ingest_day(root, day, load_meters(root), load_billing_rules(root))
 print(written.rows["clean_events"])
 """
 
-DUCKDB = """
-import sys, duckdb
-root = sys.argv[1]
-con = duckdb.connect()
-con.execute("SET preserve_insertion_order = true")
-con.execute("SET enable_progress_bar = false")
-con.execute(f'''
+
+def duckdb_day(landing: str, out: str, window: list[str] | None = None) -> str:
+    """DuckDB's statement for a landing day (``landing``: its JSONL files' glob): read with an
+    explicit schema, skip what does not parse, leave out rows without a required name or whose
+    timestamp or value does not cast, keep the first row of each event_id in arrival order, write
+    the clean events to ``out``. ``window``: Parquet files with an ``event_id`` column (the
+    window's index) whose ids are left out too (an anti-join)."""
+    anti = f"ANTI JOIN read_parquet({window!r}) w USING (event_id)" if window else ""
+    return f"""
 COPY (
   WITH raw AS (
     SELECT *, row_number() OVER () AS arrival
-    FROM read_json('{root}/landing/events/@DAY@/*.jsonl', format='newline_delimited',
-      filename=true, ignore_errors=true,
+    FROM read_json('{landing}', format='newline_delimited', filename=true, ignore_errors=true,
       columns={{'event_id':'VARCHAR','customer_id':'VARCHAR','meter':'VARCHAR',
                'timestamp':'VARCHAR','value':'VARCHAR','dimensions':'MAP(VARCHAR, VARCHAR)'}})
   ), valid AS (
     SELECT * FROM raw WHERE event_id IS NOT NULL AND customer_id IS NOT NULL
-      AND meter IS NOT NULL AND timestamp IS NOT NULL
-  )
+      AND meter IS NOT NULL AND TRY_CAST(timestamp AS TIMESTAMPTZ) IS NOT NULL
+      AND (value IS NULL OR TRY_CAST(value AS DECIMAL(38, 9)) IS NOT NULL)
+  ), fresh AS (SELECT * FROM valid {anti})
   SELECT event_id, customer_id, meter, CAST(timestamp AS TIMESTAMPTZ) AS event_time,
          CAST(value AS DECIMAL(38, 9)) AS value, dimensions, filename
-  FROM valid QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY arrival) = 1
-) TO '{root}/duckdb_clean.parquet' (FORMAT parquet, COMPRESSION zstd)''')
-print(con.execute(f"select count(*) from '{root}/duckdb_clean.parquet'").fetchone()[0])
-""".replace("@DAY@", DAY)
+  FROM fresh QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY arrival) = 1
+) TO '{out}' (FORMAT parquet, COMPRESSION zstd)"""
+
+
+#: argv: the statement, its output file. Prints one JSON line: the statement's time (the
+#: imports and connection left out) and the clean rows written.
+DUCKDB = """
+import time
+t0 = time.perf_counter()
+import json, sys
+import duckdb
+con = duckdb.connect()
+con.execute("SET preserve_insertion_order = true")
+con.execute("SET enable_progress_bar = false")
+t1 = time.perf_counter()
+con.execute(sys.argv[1])
+t2 = time.perf_counter()
+clean = con.execute(f"SELECT count(*) FROM '{sys.argv[2]}'").fetchone()[0]
+print(json.dumps({"import_s": t1 - t0, "in_process_s": t2 - t1, "clean": clean}))
+"""
 
 
 def main() -> None:
@@ -72,12 +92,13 @@ def main() -> None:
         shutil.rmtree(args.root)
     generate(args.root, args.events, dt.date.fromisoformat(DAY), days=1)
     print(f"one landing day of {args.events:,} events in {args.root}")
+    out = f"{args.root}/duckdb_clean.parquet"
     alternate(
         (OURS, str(args.root)),
-        (DUCKDB, str(args.root)),
+        (DUCKDB, duckdb_day(f"{args.root}/landing/events/{DAY}/*.jsonl", out), out),
         args.runs,
         args.events,
-        lambda out1, out2: (f"{out1.strip()} clean", f"{out2.strip()} clean"),
+        lambda out1, out2: (f"{out1.strip()} clean", f"{json.loads(out2)['clean']} clean"),
     )
 
 
