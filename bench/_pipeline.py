@@ -54,6 +54,6 @@ def last_json(out: str) -> dict:
 
 
 def steps_line(steps: dict[str, float]) -> str:
-    """A child's Dagster step seconds, the longest first: ``ingested_events 21.9 s, …``."""
+    """A child's Dagster step seconds, the longest first: ``ingest_landing_day 21.4 s, …``."""
     ordered = sorted(steps.items(), key=lambda kv: -kv[1])
     return ", ".join(f"{key} {seconds:.1f} s" for key, seconds in ordered)
