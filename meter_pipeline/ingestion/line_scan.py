@@ -103,9 +103,21 @@ def scan_lines(lines: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     rule checks take (line_number, the FIELDS — the timestamp as the instant it names — and
     ``dimensions``, already the sorted list of (key, value) pairs the tables hold), and the
     lines it leaves."""
+    read, frame = scan_spans(*_line_bytes(lines.get_column("text")))
+    if frame is None:
+        return [], lines
+    frame = frame.with_columns(lines.get_column("line_number").gather(np.flatnonzero(read)))
+    return [frame], lines.filter(pl.Series(~read))
+
+
+def scan_spans(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, pl.DataFrame | None]:
+    """The lines ``buf[starts[k]:ends[k]]`` (UTF-8 bytes, no line break) this pass reads, as a
+    mask, and their columns (the FIELDS and ``dimensions``, a row per line read, in order;
+    None when it reads none)."""
     kernels = _kernels()
-    n = lines.height
-    buf, starts, ends = _line_bytes(lines.get_column("text"))
+    n = starts.shape[0]
     spans = np.zeros((n, 5, 2), dtype=np.int64)
     kinds = np.zeros((n, 5), dtype=np.int8)
     instants = np.zeros(n, dtype=np.int64)
@@ -115,7 +127,7 @@ def scan_lines(lines: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     read, _ = kernels.scan(buf, starts, ends, spans, kinds, instants, pair_start, pair_count, pairs)
     rows = np.flatnonzero(read)
     if not rows.shape[0]:
-        return [], lines
+        return read, None
     columns = {
         name: _strings(buf, spans[rows, f, 0], spans[rows, f, 1])
         for f, name in enumerate(FIELDS[:3])
@@ -128,8 +140,7 @@ def scan_lines(lines: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     columns["dimensions"] = _dimensions(buf, rows, pair_start, pair_count, pairs)
     frame = pl.from_arrow(pa.table(columns))
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_columns(lines.get_column("line_number").gather(rows))
-    return [frame], lines.filter(pl.Series(~read))
+    return read, frame
 
 
 #: A landing day with a JSONL file of at least this many bytes (~350 lines) loads the kernels
