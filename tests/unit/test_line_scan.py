@@ -10,6 +10,7 @@ import subprocess
 import sys
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from meter_pipeline.grammar import MAX_MS_DIGITS, json_fraction, json_integer, parse_rfc3339_us
 from meter_pipeline.ingestion import line_scan
-from meter_pipeline.ingestion.line_scan import scan_lines
+from meter_pipeline.ingestion.line_scan import scan_lines, scan_spans
 from meter_pipeline.io.landing import jsonl_lines
 from meter_pipeline.money import QUANTITY, VALUE_LIMIT
 
@@ -128,6 +129,27 @@ def test_a_plain_line_is_read_whole_by_hand():
 def test_odd_lines_are_left_to_the_other_paths(text):
     read, left = scan([line(), text])
     assert read["line_number"].to_list() == [1] and left == [2]
+
+
+def test_spans_of_one_buffer_are_read_as_the_lines_they_cut_out():
+    """scan_spans reads lines cut out of one buffer by (start, end), the line breaks between
+    them left out, exactly as scan_lines reads the same lines; a span that takes its line break
+    with it is no line it reads."""
+    texts = [line(), "x", line(value='"1.5"', extra=',"dimensions":{"b":"2","a":"1"}'), "{}"]
+    data = "\n".join(texts).encode() + b"\n"
+    buf = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    read, frame = scan_spans(buf, starts, ends)
+    assert read.tolist() == [True, False, True, False]
+    expected, left = scan(texts)
+    assert left == [2, 4]
+    assert frame is not None
+    assert frame.equals(expected.drop("line_number").select(frame.columns))
+    assert frame["value"].to_list() == [None, Decimal("1.5")]  # by hand
+    assert [[d["key"] for d in dims] for dims in frame["dimensions"]] == [[], ["a", "b"]]
+    with_breaks, none = scan_spans(buf, starts, ends + 1)
+    assert not with_breaks.any() and none is None
 
 
 def test_dimensions_come_as_pairs_ordered_by_key_and_at_most_64_a_line():
