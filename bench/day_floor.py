@@ -9,23 +9,28 @@ compared is the time in process (the child's imports left out, as scale.py's tar
 
 - **meter-pipeline**: ``ingest_day`` as scale.py times it (every SPEC rule, exact decimals,
   reasons for every bad line, dedup against the 40-day index, the five tables and the index).
-- **floor**: only the work no implementation of the contract can skip, done with the fastest
-  means at hand and nothing checked: pyarrow's JSON reader (exact ``decimal128(38, 9)`` values),
-  the raw lines sliced out of the file bytes without a copy, the ids' xxHash64, the window's 40
-  hash columns read and merged with the pipeline's compiled kernel (started before the parse,
-  the kernel loaded before the clock starts), dedup by first occurrence and window hit (a hash
-  hit counts as a duplicate, no exact comparison), then raw_events, clean_events and the index
-  written on two threads. No rule is checked, nothing is quarantined, no payload digest, audit,
-  billing period or manifest. It reads a copy of the day without the lines that are not
-  well-formed events (no bulk reader here skips them; made once, outside the clock), so it also
-  has fewer lines to read than the other two sides.
+- **floor** (two sides, one per reader): only the work no implementation of the contract can
+  skip, done with the fastest means at hand and nothing checked: the lines read by pyarrow's JSON
+  reader, or by the pipeline's compiled line scan over the file's bytes (``scan_spans``; the few
+  lines it leaves are dropped), either way with exact ``decimal128(38, 9)`` values; the raw lines
+  sliced out of the file bytes without a copy and written on a thread of their own as soon as
+  read; the ids' xxHash64; the window's 40 hash columns read and merged with the pipeline's
+  compiled kernel (started before the parse, the kernels loaded before the clock starts); dedup
+  by first occurrence and window hit (a hash hit counts as a duplicate, no exact comparison);
+  clean_events and the index written on two threads. No rule is checked, nothing is
+  quarantined, no payload digest, audit, billing period or manifest. It reads a copy of the day
+  without the lines that are not well-formed events (no bulk reader here skips them; made once,
+  outside the clock), so it also has fewer lines to read than the other two sides.
 - **duckdb**: bench/ingest.py's statement (explicit schema, ``ignore_errors``, value as text
   cast to DECIMAL(38, 9), first row of each id in arrival order; rows whose timestamp or value
   does not cast left out) plus an anti-join against the event ids of the 40 index files, written
   to one Parquet file.
 
-Prints each run's three times, their medians, events per second, and the time a day of this size
-has at the second round's target (0.6M events a second).
+Prints each run's times, their medians, events per second, and the time a day of this size has at
+the second round's target (0.6M events a second); then the CPU seconds of four pieces of the
+contract the floor leaves out (the UTF-8 check, the rule checks, the per-line path's exact
+reasons, the payload digest; the pipeline's own functions on the day's files), and the faster
+floor plus those spread over the cores without loss.
 
 ``--month``: the same floor over month.py's root (its 33 landing days in one process, the window
 held in memory), beside the whole pipeline through Dagster (month.py's child, with its step
