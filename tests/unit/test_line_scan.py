@@ -146,8 +146,16 @@ def test_spans_of_one_buffer_are_read_as_the_lines_they_cut_out():
     assert left == [2, 4]
     assert frame is not None
     assert frame.equals(expected.drop("line_number").select(frame.columns))
-    assert frame["value"].to_list() == [None, Decimal("1.5")]  # by hand
-    assert [[d["key"] for d in dims] for dims in frame["dimensions"]] == [[], ["a", "b"]]
+    noon = dt.datetime(2026, 9, 10, 12, tzinfo=dt.UTC)  # by hand, from here on
+    assert frame.select("event_id", "customer_id", "meter", "timestamp").rows() == [
+        ("e", "c", "m", noon),
+        ("e", "c", "m", noon),
+    ]
+    assert frame["value"].to_list() == [None, Decimal("1.5")]
+    assert [[(d["key"], d["value"]) for d in dims] for dims in frame["dimensions"]] == [
+        [],
+        [("a", "1"), ("b", "2")],
+    ]
     with_breaks, none = scan_spans(buf, starts, ends + 1)
     assert not with_breaks.any() and none is None
 
